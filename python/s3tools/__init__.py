@@ -1,0 +1,62 @@
+"""s3tools: read, preview, write and list data in S3 from Python and R.
+
+Importing s3tools also points pandas' ``s3://`` paths (through s3fs) at the
+endpoint, region and keys that s3tools resolves (see :mod:`s3tools.config`).
+"""
+
+from .clients import settings as _settings
+from .config import configure
+from .errors import (
+    AccessDeniedError,
+    AlreadyExistsError,
+    ConfigError,
+    FormatError,
+    NotFoundError,
+    PathError,
+    S3ConnectionError,
+    S3ToolsError,
+)
+from .listing import accessible_buckets, list_files_in_buckets, s3_file_exists
+from .read import (
+    download_file_from_s3,
+    read_file_from_s3,
+    read_files_from_s3,
+    read_using,
+    s3_path_to_df,
+    s3_path_to_full_df,
+    s3_path_to_preview_df,
+)
+from .write import write_df_to_csv_in_s3, write_df_to_table_in_s3, write_file_to_s3, write_using
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccessDeniedError",
+    "AlreadyExistsError",
+    "ConfigError",
+    "FormatError",
+    "NotFoundError",
+    "PathError",
+    "S3ConnectionError",
+    "S3ToolsError",
+    "accessible_buckets",
+    "configure",
+    "download_file_from_s3",
+    "list_files_in_buckets",
+    "read_file_from_s3",
+    "read_files_from_s3",
+    "read_using",
+    "s3_file_exists",
+    "s3_path_to_df",
+    "s3_path_to_full_df",
+    "s3_path_to_preview_df",
+    "write_df_to_csv_in_s3",
+    "write_df_to_table_in_s3",
+    "write_file_to_s3",
+    "write_using",
+]
+
+try:
+    _settings()  # hands the settings to fsspec, so pandas' s3:// paths follow them
+except ConfigError:
+    pass  # reported with a clear message at the first call instead of at import

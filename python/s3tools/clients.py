@@ -1,0 +1,122 @@
+"""Construction and caching of the boto3 client and the s3fs filesystem.
+
+Both are built from one :class:`~s3tools.config.Settings`; when the watched
+environment changes, the next call builds new ones. The same settings are
+handed to fsspec's defaults, so plain ``pandas.read_csv("s3://...")`` reaches
+the same endpoint after ``import s3tools``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import botocore.config
+import fsspec.config
+
+from . import config, errors
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {"fingerprint": None}
+
+
+def _botocore_options(settings: config.Settings) -> dict[str, Any]:
+    """Keyword arguments for ``botocore.config.Config`` (shared by boto3 and s3fs)."""
+    options: dict[str, Any] = {
+        "retries": {"max_attempts": 4, "mode": "standard"},
+        "connect_timeout": 10,
+        "read_timeout": 120,
+        "max_pool_connections": max(10, settings.max_concurrency),
+        "signature_version": "s3v4",
+    }
+    if settings.custom_endpoint:
+        options["s3"] = {"addressing_style": "path"}
+        # botocore 1.36+ sends CRC checksums by default; many S3-compatible
+        # services reject them.
+        options["request_checksum_calculation"] = "when_required"
+        options["response_checksum_validation"] = "when_required"
+        # An empty mapping stops botocore from taking http_proxy/https_proxy
+        # from the environment.
+        options["proxies"] = (
+            {"http": settings.proxy, "https": settings.proxy} if settings.proxy else {}
+        )
+    elif settings.proxy:
+        options["proxies"] = {"http": settings.proxy, "https": settings.proxy}
+    return options
+
+
+def _fsspec_defaults(settings: config.Settings) -> dict[str, Any]:
+    defaults: dict[str, Any] = {
+        "client_kwargs": {"region_name": settings.region},
+        "config_kwargs": _botocore_options(settings),
+    }
+    if settings.endpoint_url:
+        defaults["endpoint_url"] = settings.endpoint_url
+    if settings.profile:
+        defaults["profile"] = settings.profile
+    return defaults
+
+
+def settings() -> config.Settings:
+    """The settings in force now, rebuilding clients if the environment changed."""
+    current = config.fingerprint()
+    if _state["fingerprint"] != current:
+        with _lock:
+            if _state["fingerprint"] != current:
+                resolved = config.resolve()
+                _state.clear()
+                _state.update(fingerprint=current, settings=resolved)
+                fsspec.config.conf["s3"] = _fsspec_defaults(resolved)
+    return _state["settings"]
+
+
+def s3_client() -> Any:
+    """The boto3 S3 client for the current settings (thread-safe, cached)."""
+    resolved = settings()
+    client = _state.get("client")
+    if client is None:
+        with _lock:
+            client = _state.get("client")
+            if client is None:
+                session = boto3.session.Session(profile_name=resolved.profile)
+                client = session.client(
+                    "s3",
+                    endpoint_url=resolved.endpoint_url,
+                    region_name=resolved.region,
+                    config=botocore.config.Config(**_botocore_options(resolved)),
+                )
+                _state["client"] = client
+    return client
+
+
+def filesystem() -> Any:
+    """An s3fs filesystem with the current settings (for pandas-style access)."""
+    import s3fs
+
+    settings()
+    return s3fs.S3FileSystem(**fsspec.config.conf["s3"])
+
+
+def reset() -> None:
+    """Forget cached clients (settings are resolved again at the next call)."""
+    with _lock:
+        _state.clear()
+        _state["fingerprint"] = None
+
+
+@contextlib.contextmanager
+def s3_errors(path: object, *, writing: bool = False) -> Iterator[None]:
+    """Turn any botocore error raised inside the block into an s3tools error for ``path``."""
+    try:
+        yield
+    except errors.S3ToolsError:
+        raise
+    except Exception as error:  # noqa: BLE001 - translate() passes unknown errors through
+        translated = errors.translate(error, str(path) if path is not None else None,
+                                      writing=writing, endpoint=settings().endpoint_label)
+        if translated is error:
+            raise
+        raise translated from error

@@ -1,0 +1,168 @@
+"""Resolution of every s3tools setting, in one place.
+
+Precedence, highest first:
+
+1. ``s3tools.configure(...)``: it sets the standard variables below in this
+   process, so it behaves exactly like exporting them (and the R package uses
+   it to pass on what ``Sys.setenv()`` or ``.Renviron`` set after start-up).
+2. Environment variables: ``AWS_ENDPOINT_URL_S3``, then ``AWS_ENDPOINT_URL``;
+   ``AWS_REGION``, then ``AWS_DEFAULT_REGION``; ``AWS_ACCESS_KEY_ID``,
+   ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``; ``AWS_PROFILE``;
+   ``S3TOOLS_PROXY`` (a proxy for a custom endpoint); ``S3TOOLS_MAX_CONCURRENCY``.
+3. The profile in ``~/.aws/config`` / ``~/.aws/credentials`` (``endpoint_url``,
+   ``region``, keys), read by botocore.
+4. Defaults: AWS itself, region ``us-east-1``.
+
+A custom endpoint (anything but AWS) gets path-style addressing, checksums only
+when the operation requires them, and no proxy from ``http_proxy`` /
+``https_proxy`` unless ``S3TOOLS_PROXY`` names one: S3-compatible services on a
+private network (a Safe Haven's ``http://host:7070``) are never behind the web
+proxy that the environment sets for the internet.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import botocore.exceptions
+import botocore.session
+
+from .errors import ConfigError, register_secret
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_CONCURRENCY = 16
+
+# Variables whose values decide the settings; a change to any of them is seen
+# at the next call.
+WATCHED_VARIABLES = (
+    "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "S3TOOLS_PROXY",
+    "S3TOOLS_MAX_CONCURRENCY", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
+)
+
+_CONFIGURE_TO_VARIABLE = {
+    "endpoint_url": "AWS_ENDPOINT_URL",
+    "region": "AWS_DEFAULT_REGION",
+    "access_key_id": "AWS_ACCESS_KEY_ID",
+    "secret_access_key": "AWS_SECRET_ACCESS_KEY",
+    "session_token": "AWS_SESSION_TOKEN",
+    "profile": "AWS_PROFILE",
+    "proxy": "S3TOOLS_PROXY",
+    "max_concurrency": "S3TOOLS_MAX_CONCURRENCY",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every client is built from."""
+
+    endpoint_url: str | None
+    region: str
+    profile: str | None
+    proxy: str | None
+    max_concurrency: int
+
+    @property
+    def custom_endpoint(self) -> bool:
+        return self.endpoint_url is not None
+
+    @property
+    def endpoint_label(self) -> str:
+        return self.endpoint_url or f"AWS S3 ({self.region})"
+
+    def __repr__(self) -> str:  # no credentials live here, but keep the repr short
+        return (f"Settings(endpoint_url={self.endpoint_url!r}, region={self.region!r}, "
+                f"profile={self.profile!r}, proxy={'set' if self.proxy else None}, "
+                f"max_concurrency={self.max_concurrency})")
+
+
+def _profile_value(profile: str | None, name: str) -> str | None:
+    """A value from the profile's section of ~/.aws/config (or its ``s3`` sub-section)."""
+    session = botocore.session.Session(profile=profile)
+    try:
+        scoped = session.get_scoped_config()
+    except botocore.exceptions.ProfileNotFound as error:
+        raise ConfigError(f"{error}. Check AWS_PROFILE and ~/.aws/config.") from None
+    value = scoped.get(name)
+    if value is None and isinstance(scoped.get("s3"), dict):
+        value = scoped["s3"].get(name)
+    return value
+
+
+def _check_endpoint(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(
+            f"The S3 endpoint {url!r} is not a URL: write it as http://host:port or https://host."
+        )
+    return url.rstrip("/")
+
+
+def resolve(environ: os._Environ | dict | None = None) -> Settings:
+    """Work out the settings from the environment and the AWS config files."""
+    env = os.environ if environ is None else environ
+    profile = env.get("AWS_PROFILE") or None
+    endpoint = (env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+                or _profile_value(profile, "endpoint_url"))
+    region = (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+              or _profile_value(profile, "region") or DEFAULT_REGION)
+    concurrency_text = env.get("S3TOOLS_MAX_CONCURRENCY") or str(DEFAULT_CONCURRENCY)
+    try:
+        concurrency = int(float(concurrency_text))
+    except ValueError:
+        concurrency = 0
+    if concurrency < 1:
+        raise ConfigError(
+            f"S3TOOLS_MAX_CONCURRENCY must be a whole number of 1 or more, not {concurrency_text!r}."
+        )
+    register_secret(env.get("AWS_SECRET_ACCESS_KEY"))
+    register_secret(env.get("AWS_SESSION_TOKEN"))
+    return Settings(
+        endpoint_url=_check_endpoint(endpoint) if endpoint else None,
+        region=region,
+        profile=profile,
+        proxy=env.get("S3TOOLS_PROXY") or None,
+        max_concurrency=concurrency,
+    )
+
+
+def fingerprint() -> tuple:
+    """The watched variables as they are now: settings are rebuilt when this changes."""
+    return tuple(os.environ.get(name) for name in WATCHED_VARIABLES)
+
+
+def configure(**settings: object) -> None:
+    """Set s3tools' settings for this process, as if the variables had been exported.
+
+    Args:
+        endpoint_url, region, access_key_id, secret_access_key, session_token,
+        profile, proxy, max_concurrency: a value sets the variable; ``None``
+        leaves it; an empty string removes it.
+
+    Raises:
+        ConfigError: an unknown setting name.
+    """
+    unknown = sorted(set(settings) - set(_CONFIGURE_TO_VARIABLE))
+    if unknown:
+        raise ConfigError(
+            f"Unknown setting(s) {', '.join(unknown)}; known: "
+            f"{', '.join(sorted(_CONFIGURE_TO_VARIABLE))}."
+        )
+    for name, value in settings.items():
+        variable = _CONFIGURE_TO_VARIABLE[name]
+        if value is None:
+            continue
+        if value == "":
+            os.environ.pop(variable, None)
+            if variable == "AWS_ENDPOINT_URL":
+                os.environ.pop("AWS_ENDPOINT_URL_S3", None)
+        else:
+            os.environ[variable] = str(value)
+            if variable == "AWS_ENDPOINT_URL":
+                # The S3-specific variable would otherwise win over the new value.
+                os.environ.pop("AWS_ENDPOINT_URL_S3", None)
+            if variable == "AWS_DEFAULT_REGION":
+                os.environ.pop("AWS_REGION", None)

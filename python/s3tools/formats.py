@@ -1,0 +1,265 @@
+"""One table from file extension to reader and writer, shared by Python and R.
+
+A reader turns the object's bytes (already decompressed) into a data frame; a
+writer turns a data frame into bytes. Compression suffixes are looked through
+on the way in and applied on the way out.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import zipfile
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pandas as pd
+
+from .errors import FormatError
+
+COMPRESSIONS = ("gz", "bz2", "xz", "zst", "zip")
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    extensions: tuple[str, ...]
+    read: Callable[..., pd.DataFrame]
+    write: Callable[..., bytes] | None
+    text: bool  # rows are lines: a preview can stop after the first few
+
+
+def _csv_reader(separator: str) -> Callable[..., pd.DataFrame]:
+    # Options pandas passes on to pyarrow's multi-threaded parser; anything
+    # else goes to pandas' own parser, which knows every option.
+    pyarrow_options = {"sep", "delimiter", "header", "names", "usecols", "dtype", "na_values",
+                       "keep_default_na", "encoding", "true_values", "false_values",
+                       "quotechar", "parse_dates", "index_col", "dtype_backend"}
+
+    def read(data: bytes, **options: Any) -> pd.DataFrame:
+        options.setdefault("sep", separator)
+        if set(options) <= pyarrow_options and not _has_row_options(options):
+            try:
+                return pd.read_csv(io.BytesIO(data), engine="pyarrow", **options)
+            except Exception:  # noqa: BLE001 - pandas' parser gives the clearer error
+                pass
+        return pd.read_csv(io.BytesIO(data), **options)
+
+    return read
+
+
+def _has_row_options(options: dict) -> bool:
+    header = options.get("header", 0)
+    return not (header is None or header == 0 or header == "infer")
+
+
+def _csv_writer(separator: str) -> Callable[..., bytes]:
+    def write(frame: pd.DataFrame, **options: Any) -> bytes:
+        options.setdefault("index", False)
+        options.setdefault("sep", separator)
+        options.setdefault("lineterminator", "\n")
+        return frame.to_csv(**options).encode(options.pop("encoding", "utf-8"))
+
+    return write
+
+
+def _buffer_writer(method: str, **defaults: Any) -> Callable[..., bytes]:
+    def write(frame: pd.DataFrame, **options: Any) -> bytes:
+        buffer = io.BytesIO()
+        getattr(frame, method)(buffer, **{**defaults, **options})
+        return buffer.getvalue()
+
+    return write
+
+
+def _read_json(data: bytes, **options: Any) -> pd.DataFrame:
+    return pd.read_json(io.BytesIO(data), **options)
+
+
+def _read_jsonl(data: bytes, **options: Any) -> pd.DataFrame:
+    return pd.read_json(io.BytesIO(data), lines=True, **options)
+
+
+def _write_json(frame: pd.DataFrame, **options: Any) -> bytes:
+    options = {"orient": "records", "date_format": "iso", **options}
+    return frame.to_json(**options).encode("utf-8")
+
+
+def _write_jsonl(frame: pd.DataFrame, **options: Any) -> bytes:
+    options = {"orient": "records", "lines": True, "date_format": "iso", **options}
+    return frame.to_json(**options).encode("utf-8")
+
+
+def _read_parquet(data: bytes, **options: Any) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(data), **options)
+
+
+def _read_feather(data: bytes, **options: Any) -> pd.DataFrame:
+    return pd.read_feather(io.BytesIO(data), **options)
+
+
+def _read_excel(data: bytes, **options: Any) -> pd.DataFrame:
+    return pd.read_excel(io.BytesIO(data), **options)
+
+
+def _read_stata(data: bytes, **options: Any) -> pd.DataFrame:
+    return pd.read_stata(io.BytesIO(data), **options)
+
+
+def _read_sas(data: bytes, **options: Any) -> pd.DataFrame:
+    return pd.read_sas(io.BytesIO(data), format="sas7bdat", **options)
+
+
+def _through_file(suffix: str, action: Callable[[str], Any]) -> Any:
+    """Run ``action(path)`` on a private temporary file (for readers that need a path)."""
+    from .tempfiles import temporary_path
+
+    with temporary_path(suffix) as path:
+        return action(path)
+
+
+def _read_spss(data: bytes, **options: Any) -> pd.DataFrame:
+    def read(path: str) -> pd.DataFrame:
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return pd.read_spss(path, **options)
+
+    return _through_file(".sav", read)
+
+
+def _write_spss(frame: pd.DataFrame, **options: Any) -> bytes:
+    import pyreadstat
+
+    def write(path: str) -> bytes:
+        pyreadstat.write_sav(frame, path, **options)
+        with open(path, "rb") as handle:
+            return handle.read()
+
+    return _through_file(".sav", write)
+
+
+def _write_excel(frame: pd.DataFrame, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, **{"index": False, **options})
+    return buffer.getvalue()
+
+
+FORMATS = (
+    Format("csv", ("csv",), _csv_reader(","), _csv_writer(","), True),
+    Format("tsv", ("tsv", "tab"), _csv_reader("\t"), _csv_writer("\t"), True),
+    Format("parquet", ("parquet", "pq"), _read_parquet,
+           _buffer_writer("to_parquet", index=False), False),
+    Format("feather", ("feather", "arrow", "ipc"), _read_feather,
+           _buffer_writer("to_feather"), False),
+    Format("json", ("json",), _read_json, _write_json, False),
+    Format("jsonl", ("jsonl", "ndjson"), _read_jsonl, _write_jsonl, True),
+    Format("excel", ("xlsx", "xls", "xlsm"), _read_excel, _write_excel, False),
+    Format("spss", ("sav", "zsav"), _read_spss, _write_spss, False),
+    Format("stata", ("dta",), _read_stata,
+           _buffer_writer("to_stata", write_index=False), False),
+    Format("sas", ("sas7bdat",), _read_sas, None, False),
+)
+_BY_EXTENSION = {extension: fmt for fmt in FORMATS for extension in fmt.extensions}
+_BY_NAME = {fmt.name: fmt for fmt in FORMATS}
+
+
+def supported() -> list[str]:
+    """Every extension s3tools reads, for messages and documentation."""
+    return sorted(_BY_EXTENSION)
+
+
+def split_compression(key: str) -> tuple[str, str | None]:
+    """``('data.csv', 'gz')`` for ``data.csv.gz``; ``(key, None)`` when uncompressed."""
+    stem, dot, suffix = key.rpartition(".")
+    if dot and suffix.lower() in COMPRESSIONS:
+        return stem, suffix.lower()
+    return key, None
+
+
+def resolve(key: str, file_type: str | None = None, *, writing: bool = False) -> tuple[Format, str | None]:
+    """The format and compression for a key; ``file_type`` overrides the extension."""
+    stem, compression = split_compression(key)
+    if file_type:
+        requested = file_type.lower().lstrip(".")
+        inner, override_compression = split_compression(requested)
+        compression = override_compression or compression
+        found = _BY_NAME.get(inner) or _BY_EXTENSION.get(inner)
+        wanted = file_type
+    else:
+        name = os.path.basename(stem)
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name.lstrip(".") else ""
+        found = _BY_EXTENSION.get(extension)
+        wanted = f".{extension}" if extension else "(no extension)"
+    if found is None or (writing and found.write is None):
+        how = "write" if writing else "read"
+        choices = [e for e in supported() if not writing or _BY_EXTENSION[e].write]
+        raise FormatError(
+            f"s3tools cannot {how} files of type {wanted} ({key}). Supported: "
+            f"{', '.join(choices)}, optionally compressed ({', '.join(COMPRESSIONS)}). "
+            "Set file_type= to override the extension, or use "
+            f"{'write_using' if writing else 'read_using'}() with a function of your own.",
+            path=None,
+        )
+    return found, compression
+
+
+def decompress(data: bytes, compression: str | None) -> bytes:
+    if compression is None:
+        return data
+    if compression == "gz":
+        return gzip.decompress(data)
+    if compression == "bz2":
+        return bz2.decompress(data)
+    if compression == "xz":
+        return lzma.decompress(data)
+    if compression == "zst":
+        import zstandard
+
+        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if len(members) != 1:
+            raise FormatError(f"A .zip must hold exactly one file to be read as data; "
+                              f"this one holds {len(members)}.")
+        return archive.read(members[0])
+
+
+def compress(data: bytes, compression: str | None, inner_name: str) -> bytes:
+    if compression is None:
+        return data
+    if compression == "gz":
+        return gzip.compress(data, compresslevel=6, mtime=0)
+    if compression == "bz2":
+        return bz2.compress(data)
+    if compression == "xz":
+        return lzma.compress(data)
+    if compression == "zst":
+        import zstandard
+
+        return zstandard.ZstdCompressor().compress(data)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(inner_name, data)
+    return buffer.getvalue()
+
+
+def decompressor(compression: str | None) -> Any:
+    """An incremental decompressor with ``.decompress(chunk)`` (for previews)."""
+    import zlib
+
+    if compression is None:
+        return None
+    if compression == "gz":
+        return zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    if compression == "bz2":
+        return bz2.BZ2Decompressor()
+    if compression == "xz":
+        return lzma.LZMADecompressor()
+    if compression == "zst":
+        import zstandard
+
+        return zstandard.ZstdDecompressor().decompressobj()
+    return None

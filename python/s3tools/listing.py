@@ -1,0 +1,135 @@
+"""Listing and inspecting: what is in the buckets these credentials can see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas as pd
+
+from . import clients, errors, paths
+from .paths import S3Path
+
+LISTING_COLUMNS = ["filename", "path", "size_readable", "key", "lastmodified", "etag", "size",
+                   "storageclass", "bucket"]
+
+
+def list_keys(prefix: S3Path) -> Iterator[tuple[str, int]]:
+    """Every key (and its size) under a prefix, across all pages."""
+    for item in _objects(prefix):
+        yield item["Key"], item["Size"]
+
+
+def _objects(prefix: S3Path) -> Iterator[dict]:
+    client = clients.s3_client()
+    pages = client.get_paginator("list_objects_v2").paginate(
+        Bucket=prefix.bucket, Prefix=prefix.key)
+    with clients.s3_errors(prefix):
+        for page in pages:
+            yield from page.get("Contents", [])
+
+
+def readable_size(size: int) -> str:
+    """``1.5 MB`` style sizes (powers of 1024, as file browsers show them)."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def accessible_buckets() -> list[str]:
+    """The names of the buckets these credentials can list, sorted.
+
+    Raises:
+        AccessDeniedError: the credentials may not list buckets (common on
+            read-only services: name the bucket directly instead).
+    """
+    client = clients.s3_client()
+    with clients.s3_errors("the list of buckets"):
+        response = client.list_buckets()
+    return sorted(bucket["Name"] for bucket in response.get("Buckets", []))
+
+
+def list_files_in_buckets(bucket_filter: str | list[str] | None = None,
+                          prefix: str | None = None, path_only: bool = False,
+                          max: int | None = None) -> pd.DataFrame | list[str]:  # noqa: A002
+    """Every object in the named buckets (all pages, no 1,000-key cap).
+
+    Args:
+        bucket_filter: a bucket name or a list of them (``bucket/folder`` narrows
+            to a folder); ``None`` lists every accessible bucket.
+        prefix: only keys starting with this.
+        path_only: return the ``bucket/key`` paths alone.
+        max: stop after this many objects.
+
+    Returns:
+        A data frame with columns filename, path, size_readable, key,
+        lastmodified, etag, size, storageclass, bucket; or a list of paths.
+    """
+    if bucket_filter is None:
+        targets = [S3Path(name, "") for name in accessible_buckets()]
+    else:
+        names = [bucket_filter] if isinstance(bucket_filter, str) else list(bucket_filter)
+        targets = [paths.parse(name) for name in names]
+    if prefix:
+        prefix = str(prefix).lstrip("/")
+        targets = [S3Path(t.bucket, t.key + prefix if t.is_folder else f"{t.key}/{prefix}")
+                   for t in targets]
+    limit = None if max is None else int(max)
+    if limit is not None and limit < 0:
+        raise ValueError(f"max must be 0 or more, not {max!r}.")
+    rows: list[dict] = []
+    for target in targets:
+        if limit is not None and len(rows) >= limit:
+            break
+        for item in _objects(target):
+            if limit is not None and len(rows) >= limit:
+                break
+            rows.append({"bucket": target.bucket, **item})
+    if path_only:
+        return [f"{row['bucket']}/{row['Key']}" for row in rows]
+    return _listing_frame(rows)
+
+
+def _listing_frame(rows: list[dict]) -> pd.DataFrame:
+    keys = [row["Key"] for row in rows]
+    sizes = [int(row["Size"]) for row in rows]
+    frame = pd.DataFrame({
+        "filename": [key.rsplit("/", 1)[-1] for key in keys],
+        "path": [f"{row['bucket']}/{row['Key']}" for row in rows],
+        "size_readable": [readable_size(size) for size in sizes],
+        "key": keys,
+        "lastmodified": pd.to_datetime([row["LastModified"] for row in rows], utc=True),
+        "etag": [row.get("ETag", "").strip('"') for row in rows],
+        "size": pd.array(sizes, dtype="int64"),
+        "storageclass": [row.get("StorageClass", "STANDARD") for row in rows],
+        "bucket": [row["bucket"] for row in rows],
+    })
+    return frame[LISTING_COLUMNS]
+
+
+def s3_file_exists(s3_path: str) -> bool:
+    """Whether an object (or, for ``bucket/folder/``, anything under it) exists.
+
+    Raises:
+        AccessDeniedError: the check itself was refused; that is not "absent".
+    """
+    path = paths.parse(s3_path)
+    client = clients.s3_client()
+    if path.is_folder:
+        with clients.s3_errors(path):
+            try:
+                page = client.list_objects_v2(Bucket=path.bucket, Prefix=path.key, MaxKeys=1)
+            except client.exceptions.NoSuchBucket:
+                return False
+        return bool(page.get("KeyCount", len(page.get("Contents", []))))
+    with clients.s3_errors(path):
+        try:
+            client.head_object(Bucket=path.bucket, Key=path.key)
+        except client.exceptions.ClientError as error:
+            if str(error.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey",
+                                                                    "NotFound", "NoSuchBucket"):
+                return False
+            raise
+    return True

@@ -1,0 +1,364 @@
+"""Reading: objects into memory, into data frames, into previews, onto disk."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pandas as pd
+
+from . import clients, errors, formats, paths
+from .paths import S3Path
+from .tempfiles import temporary_path
+
+# Objects larger than one part are fetched as parallel ranged GETs.
+PART_SIZE = 8 * 1024 * 1024
+_PREVIEW_FIRST_FETCH = 64 * 1024
+_PARQUET_TAIL = 64 * 1024
+
+
+def _get(path: S3Path, byte_range: str) -> tuple[bytes, int]:
+    """The bytes of an HTTP Range of an object, and the object's whole size."""
+    client = clients.s3_client()
+    with clients.s3_errors(path):
+        try:
+            response = client.get_object(Bucket=path.bucket, Key=path.key, Range=byte_range)
+        except client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "InvalidRange":
+                raise
+            # An empty object has no byte 0 to ask for.
+            response = client.get_object(Bucket=path.bucket, Key=path.key)
+        body = response["Body"].read()
+    content_range = response.get("ContentRange") or ""
+    size = int(content_range.rsplit("/", 1)[-1]) if "/" in content_range else len(body)
+    return body, size
+
+
+def _get_range(path: S3Path, start: int, length: int) -> tuple[bytes, int]:
+    return _get(path, f"bytes={start}-{start + length - 1}")
+
+
+def _get_tail(path: S3Path, length: int) -> tuple[bytes, int]:
+    return _get(path, f"bytes=-{length}")
+
+
+def fetch(path: S3Path) -> bytes:
+    """A whole object in memory: one GET if small, parallel ranged GETs if large."""
+    first, size = _get_range(path, 0, PART_SIZE)
+    if size <= len(first):
+        return first
+    starts = range(len(first), size, PART_SIZE)
+    workers = min(clients.settings().max_concurrency, 8, len(starts))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(lambda start: _get_range(path, start, PART_SIZE)[0], starts))
+    return b"".join([first, *parts])
+
+
+class RangedFile(io.RawIOBase):
+    """A read-only, seekable file over an S3 object that fetches only the bytes read.
+
+    The object's tail is fetched first (it also tells the size): Parquet and
+    Arrow files keep their metadata there.
+    """
+
+    def __init__(self, path: S3Path, tail_length: int = _PARQUET_TAIL) -> None:
+        super().__init__()
+        self.path = path
+        self._tail, self.size = _get_tail(path, tail_length)
+        self._tail_start = self.size - len(self._tail)
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        length = min(len(view), self.size - self._position)
+        if length <= 0:
+            return 0
+        start = self._position
+        if start >= self._tail_start:
+            offset = start - self._tail_start
+            data = self._tail[offset:offset + length]
+        else:
+            data, _ = _get_range(self.path, start, length)
+        view[:len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+
+def read_file_from_s3(s3_path: str, encoding: str | None = None) -> bytes | str:
+    """An object's contents in memory, as bytes, or as text when ``encoding`` is given.
+
+    Nothing touches the disk:
+    ``pydicom.dcmread(io.BytesIO(read_file_from_s3("bucket/scan.dcm")))``.
+
+    Raises:
+        PathError, NotFoundError, AccessDeniedError, S3ConnectionError.
+    """
+    path = paths.parse_file(s3_path)
+    data = fetch(path)
+    return data.decode(encoding) if encoding else data
+
+
+def _expand(paths_or_prefix: str | Iterable[str]) -> list[S3Path]:
+    if isinstance(paths_or_prefix, (str, S3Path)):
+        path = paths.parse(paths_or_prefix)
+        if not path.is_folder:
+            return [path]
+        from .listing import list_keys
+
+        return [path.child(key) for key, _ in list_keys(path)]
+    return [paths.parse_file(item) for item in paths_or_prefix]
+
+
+def read_files_from_s3(paths_or_prefix: str | Iterable[str],
+                       max_concurrency: int | None = None) -> dict[str, bytes]:
+    """Many objects into memory at once, fetched concurrently.
+
+    Args:
+        paths_or_prefix: a list of paths, or a folder (``bucket/folder/``) whose
+            every object is read.
+        max_concurrency: how many requests run at once (default:
+            ``S3TOOLS_MAX_CONCURRENCY``, 16).
+
+    Returns:
+        A dict from ``bucket/key`` to the object's bytes, in the order given
+        (listing order for a folder).
+    """
+    targets = _expand(paths_or_prefix)
+    workers = int(max_concurrency or clients.settings().max_concurrency)
+    if workers < 1:
+        raise errors.ConfigError("max_concurrency must be 1 or more.")
+    if not targets:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(workers, len(targets))) as pool:
+        contents = list(pool.map(fetch, targets))
+    return {str(path): data for path, data in zip(targets, contents)}
+
+
+def _parse(path: S3Path, data: bytes, file_type: str | None, options: Mapping[str, Any],
+           fmt: formats.Format | None = None, compression: str | None = None) -> pd.DataFrame:
+    if fmt is None:
+        fmt, compression = formats.resolve(path.key, file_type)
+    try:
+        return fmt.read(formats.decompress(data, compression), **options)
+    except errors.S3ToolsError:
+        raise
+    except TypeError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any parser failure means the same to a user
+        raise errors.FormatError(
+            f"Could not read {path} as {fmt.name}: {error}. If the extension is wrong, set "
+            "file_type=; for other layouts pass reader options or use read_using().",
+            path=str(path),
+        ) from error
+
+
+def _data_files(prefix: S3Path) -> list[S3Path]:
+    """The data files under a prefix, without folder markers and hidden or _SUCCESS files."""
+    from .listing import list_keys
+
+    found = []
+    for key, size in list_keys(prefix):
+        name = key.rsplit("/", 1)[-1]
+        if key.endswith("/") or name.startswith((".", "_")) or size == 0 and not name:
+            continue
+        found.append(prefix.child(key))
+    return found
+
+
+def s3_path_to_df(s3_path: str, file_type: str | None = None, **options: Any) -> pd.DataFrame:
+    """Read a data file (or every file of one format under a folder) into a data frame.
+
+    The reader is chosen from the extension, case-insensitive, looking through
+    ``.gz``, ``.bz2``, ``.xz``, ``.zst`` and ``.zip``: csv, tsv/tab, parquet,
+    feather/arrow, json, jsonl/ndjson, xlsx/xls, sav, dta, sas7bdat.
+
+    Args:
+        s3_path: ``bucket/key``, ``s3://bucket/key`` or ``/bucket/key``; a path
+            ending in ``/`` reads every file under it into one frame.
+        file_type: a format name or extension that overrides the key's.
+        **options: passed to the pandas reader (``sep``, ``usecols``, ``sheet_name``...).
+
+    Raises:
+        PathError, NotFoundError, AccessDeniedError, FormatError.
+    """
+    path = paths.parse(s3_path)
+    if not path.is_folder:
+        return _parse(path, fetch(path), file_type, options)
+    files = _data_files(path)
+    if not files:
+        raise errors.not_found(str(path))
+    kinds = {formats.resolve(f.key, file_type)[0].name for f in files}
+    if len(kinds) > 1:
+        raise errors.FormatError(
+            f"{path} holds files of several formats ({', '.join(sorted(kinds))}): read one "
+            "format at a time, or pass a narrower folder.",
+            path=str(path),
+        )
+    contents = read_files_from_s3([str(f) for f in files])
+    frames = [_parse(f, contents[str(f)], file_type, options) for f in files]
+    return pd.concat(frames, ignore_index=True)
+
+
+def s3_path_to_full_df(s3_path: str, file_type: str | None = None,
+                       **options: Any) -> pd.DataFrame:
+    """The same as :func:`s3_path_to_df` (kept for existing scripts)."""
+    return s3_path_to_df(s3_path, file_type, **options)
+
+
+def _preview_text(path: S3Path, n: int, fmt: formats.Format, compression: str | None,
+                  options: Mapping[str, Any]) -> pd.DataFrame:
+    """Fetch the start of a line-based file, growing the range until it holds ``n`` rows."""
+    decompressor = formats.decompressor(compression)
+    text = bytearray()
+    start, length, size = 0, _PREVIEW_FIRST_FETCH, None
+    while True:
+        piece, size = _get_range(path, start, length)
+        start += len(piece)
+        text += decompressor.decompress(piece) if decompressor else piece
+        finished = start >= size or not piece
+        if finished or text.count(b"\n") > n + 1:
+            whole_lines = bytes(text) if finished else bytes(text[: text.rfind(b"\n") + 1])
+            try:
+                frame = fmt.read(whole_lines, **options)
+            except Exception:
+                if finished:
+                    raise
+                frame = None  # a quoted field may span the cut: fetch more
+            if frame is not None and (len(frame) >= n or finished):
+                return frame.head(n)
+        length *= 2
+
+
+def _preview_columnar(path: S3Path, n: int, fmt: formats.Format,
+                      options: Mapping[str, Any]) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.ipc
+    import pyarrow.parquet
+
+    source = RangedFile(path)
+    if fmt.name == "parquet":
+        # Unbuffered column reads fetch only the first pages, not whole row groups.
+        parquet = pyarrow.parquet.ParquetFile(source, buffer_size=256 * 1024, pre_buffer=False)
+        columns = options.get("columns")
+        batches = parquet.iter_batches(batch_size=max(n, 1), columns=columns)
+        first = next(batches, None)
+        table = pa.Table.from_batches([first]) if first is not None else \
+            parquet.schema_arrow.empty_table()
+        return table.to_pandas().head(n)
+    reader = pyarrow.ipc.open_file(pa.PythonFile(source, mode="r"))
+    if reader.num_record_batches == 0:
+        return reader.schema.empty_table().to_pandas()
+    return pa.Table.from_batches([reader.get_batch(0)]).to_pandas().head(n)
+
+
+def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None,
+                          **options: Any) -> pd.DataFrame:
+    """The first ``n`` rows of a data file, fetching as little of it as the format allows.
+
+    Text formats (csv, tsv, jsonl, compressed or not) are read with HTTP Range
+    requests that grow until ``n`` rows are in; Parquet and Arrow read the
+    footer and the first pages only. Other formats are read whole.
+    """
+    path = paths.parse_file(s3_path)
+    n = _count(n, "n")
+    fmt, compression = formats.resolve(path.key, file_type)
+    try:
+        if fmt.text and compression != "zip":
+            return _preview_text(path, n, fmt, compression, options)
+        if fmt.name in ("parquet", "feather") and compression is None:
+            return _preview_columnar(path, n, fmt, options)
+    except errors.S3ToolsError:
+        raise
+    except Exception as error:  # noqa: BLE001
+        raise errors.FormatError(
+            f"Could not preview {path} as {fmt.name}: {error}. If the extension is wrong, "
+            "set file_type=.",
+            path=str(path),
+        ) from error
+    return _parse(path, fetch(path), file_type, options, fmt, compression).head(n)
+
+
+def _count(value: Any, name: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0 or number != value:
+        raise ValueError(f"{name} must be a whole number of 0 or more, not {value!r}.")
+    return number
+
+
+def _download_to(path: S3Path, local_path: str) -> None:
+    from boto3.s3.transfer import TransferConfig
+
+    client = clients.s3_client()
+    settings = clients.settings()
+    transfer = TransferConfig(multipart_chunksize=PART_SIZE, max_concurrency=min(
+        settings.max_concurrency, 10))
+    with clients.s3_errors(path):
+        client.download_file(path.bucket, path.key, local_path, Config=transfer)
+
+
+def download_file_from_s3(s3_path: str, local_path: str, overwrite: bool = False) -> str:
+    """Save an object to a local file, which appears whole or not at all.
+
+    Args:
+        s3_path: the object.
+        local_path: the file to write; an existing folder receives the object
+            under its own name. Missing parent folders are created.
+        overwrite: replace an existing local file.
+
+    Returns:
+        The local path written.
+
+    Raises:
+        AlreadyExistsError: the local file exists and ``overwrite`` is false.
+    """
+    path = paths.parse_file(s3_path)
+    local_path = os.path.expanduser(str(local_path))
+    if os.path.isdir(local_path):
+        local_path = os.path.join(local_path, path.name)
+    if os.path.exists(local_path) and not overwrite:
+        raise errors.local_exists(local_path)
+    folder = os.path.dirname(os.path.abspath(local_path))
+    os.makedirs(folder, exist_ok=True)
+    partial = os.path.join(folder, f".{os.path.basename(local_path)}.s3tools-partial")
+    try:
+        _download_to(path, partial)
+        os.replace(partial, local_path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    return local_path
+
+
+def read_using(fun: Callable[..., Any], s3_path: str, **options: Any) -> Any:
+    """Call ``fun(local_path, **options)`` on a temporary copy of the object.
+
+    The copy keeps the object's extension and is deleted afterwards, also when
+    ``fun`` fails. Example: ``read_using(pd.read_excel, "bucket/book.xlsx", sheet_name=1)``.
+    """
+    path = paths.parse_file(s3_path)
+    if not callable(fun):
+        raise TypeError(f"read_using needs a function as its first argument, not {fun!r}.")
+    suffix = "." + path.name.rsplit(".", 1)[-1] if "." in path.name else ""
+    with temporary_path(suffix) as local_path:
+        _download_to(path, local_path)
+        return fun(local_path, **options)

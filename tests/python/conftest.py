@@ -1,0 +1,77 @@
+"""A real S3 server for the tests: moto's HTTP server on 127.0.0.1, one per session.
+
+Every test starts from an empty server with one bucket, ``test-bucket``; the
+bucket is seeded with a plain boto3 client, never with the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import boto3
+import botocore.config
+import pytest
+from moto.server import ThreadedMotoServer
+
+import s3tools.clients
+
+ACCESS_KEY = "AKIATESTKEY000000001"
+SECRET_KEY = "s3tools-test-secret-do-not-print-8d1f"
+BUCKET = "test-bucket"
+
+
+@pytest.fixture(scope="session")
+def endpoint():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def moto_api(endpoint: str, action: str, body: dict | None = None) -> None:
+    data = json.dumps(body or {}).encode()
+    request = urllib.request.Request(f"{endpoint}/moto-api/{action}", data=data, method="POST")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    opener.open(request).read()
+
+
+@pytest.fixture(autouse=True)
+def environment(endpoint, monkeypatch, tmp_path):
+    for name in ("AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_REGION", "AWS_SESSION_TOKEN",
+                 "S3TOOLS_PROXY", "S3TOOLS_MAX_CONCURRENCY", "http_proxy", "https_proxy",
+                 "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("S3TOOLS_RAM_DIR", str(tmp_path / "ram"))
+    moto_api(endpoint, "reset")
+    s3tools.clients.reset()
+    yield
+    s3tools.clients.reset()
+
+
+@pytest.fixture
+def seed(endpoint):
+    """A plain boto3 client on the test server, with ``test-bucket`` created."""
+    client = boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+        config=botocore.config.Config(proxies={}, s3={"addressing_style": "path"}),
+    )
+    client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+def put(seed, key: str, body: bytes | str, bucket: str = BUCKET) -> str:
+    seed.put_object(Bucket=bucket, Key=key, Body=body.encode() if isinstance(body, str) else body)
+    return f"{bucket}/{key}"
+
+
+def get(seed, key: str, bucket: str = BUCKET) -> bytes:
+    return seed.get_object(Bucket=bucket, Key=key)["Body"].read()
