@@ -4,6 +4,8 @@ Importing s3tools also points pandas' ``s3://`` paths (through s3fs) at the
 endpoint, region and keys that s3tools resolves (see :mod:`s3tools.config`).
 """
 
+import logging
+
 from .clients import settings as _settings
 from .config import configure
 from .errors import (
@@ -29,6 +31,8 @@ from .read import (
 from .write import write_df_to_csv_in_s3, write_df_to_table_in_s3, write_file_to_s3, write_using
 
 __version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AccessDeniedError",

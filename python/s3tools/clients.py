@@ -114,7 +114,7 @@ def s3_errors(path: object, *, writing: bool = False) -> Iterator[None]:
         yield
     except errors.S3ToolsError:
         raise
-    except Exception as error:  # noqa: BLE001 - translate() passes unknown errors through
+    except Exception as error:
         translated = errors.translate(error, str(path) if path is not None else None,
                                       writing=writing, endpoint=settings().endpoint_label)
         if translated is error:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import logging
 import lzma
 import os
 import zipfile
@@ -19,6 +20,8 @@ from typing import Any, Callable
 import pandas as pd
 
 from .errors import FormatError
+
+logger = logging.getLogger(__name__)
 
 COMPRESSIONS = ("gz", "bz2", "xz", "zst", "zip")
 
@@ -44,8 +47,8 @@ def _csv_reader(separator: str) -> Callable[..., pd.DataFrame]:
         if set(options) <= pyarrow_options and not _has_row_options(options):
             try:
                 return pd.read_csv(io.BytesIO(data), engine="pyarrow", **options)
-            except Exception:  # noqa: BLE001 - pandas' parser gives the clearer error
-                pass
+            except Exception as error:  # noqa: BLE001 - pandas' own parser gives the clearer error
+                logger.debug("pyarrow CSV parser failed (%s); using pandas' parser", error)
         return pd.read_csv(io.BytesIO(data), **options)
 
     return read

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from . import clients, errors, paths
+from . import clients, paths
 from .paths import S3Path
 
 LISTING_COLUMNS = ["filename", "path", "size_readable", "key", "lastmodified", "etag", "size",
@@ -53,7 +53,7 @@ def accessible_buckets() -> list[str]:
 
 def list_files_in_buckets(bucket_filter: str | list[str] | None = None,
                           prefix: str | None = None, path_only: bool = False,
-                          max: int | None = None) -> pd.DataFrame | list[str]:  # noqa: A002
+                          max: int | None = None) -> pd.DataFrame | list[str]:
     """Every object in the named buckets (all pages, no 1,000-key cap).
 
     Args:

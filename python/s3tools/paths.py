@@ -31,7 +31,7 @@ class S3Path:
         """The last part of the key: the file name."""
         return self.key.rstrip("/").rsplit("/", 1)[-1]
 
-    def child(self, key: str) -> "S3Path":
+    def child(self, key: str) -> S3Path:
         return S3Path(self.bucket, key)
 
 

@@ -161,7 +161,7 @@ def _parse(path: S3Path, data: bytes, file_type: str | None, options: Mapping[st
         raise
     except TypeError:
         raise
-    except Exception as error:  # noqa: BLE001 - any parser failure means the same to a user
+    except Exception as error:
         raise errors.FormatError(
             f"Could not read {path} as {fmt.name}: {error}. If the extension is wrong, set "
             "file_type=; for other layouts pass reader options or use read_using().",
@@ -286,7 +286,7 @@ def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None
             return _preview_columnar(path, n, fmt, options)
     except errors.S3ToolsError:
         raise
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         raise errors.FormatError(
             f"Could not preview {path} as {fmt.name}: {error}. If the extension is wrong, "
             "set file_type=.",

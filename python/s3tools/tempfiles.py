@@ -38,9 +38,9 @@ def temporary_folder(size_hint: int = 0) -> str:
     """The folder for a temporary file of about ``size_hint`` bytes."""
     needed = size_hint + _HEADROOM
     ram_folder = os.environ.get("S3TOOLS_RAM_DIR") or f"/run/user/{os.getuid()}"
-    if os.path.isdir(ram_folder) and os.access(ram_folder, os.W_OK):
-        if _free_bytes(ram_folder) >= needed:
-            return _private_folder(ram_folder)
+    usable = os.path.isdir(ram_folder) and os.access(ram_folder, os.W_OK)
+    if usable and _free_bytes(ram_folder) >= needed:
+        return _private_folder(ram_folder)
     disk_folder = tempfile.gettempdir()
     free = _free_bytes(disk_folder)
     if free < needed:
