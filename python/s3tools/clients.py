@@ -9,6 +9,7 @@ the same endpoint after ``import s3tools``.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +22,7 @@ from . import config, errors
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {"fingerprint": None}
+_exported: dict[str, str] = {}  # what s3tools itself put into os.environ
 
 
 def _botocore_options(settings: config.Settings) -> dict[str, Any]:
@@ -55,9 +57,23 @@ def _fsspec_defaults(settings: config.Settings) -> dict[str, Any]:
     }
     if settings.endpoint_url:
         defaults["endpoint_url"] = settings.endpoint_url
-    if settings.profile:
-        defaults["profile"] = settings.profile
+    # No "profile": botocore reads AWS_PROFILE itself, and an explicit profile
+    # would make it ignore AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
     return defaults
+
+
+def _export_endpoint(resolved: config.Settings) -> None:
+    """Put an endpoint found only in ~/.aws/config into AWS_ENDPOINT_URL_S3.
+
+    ``pandas.read_parquet("s3://...")`` goes through pyarrow's
+    ``FileSystem.from_uri``, which reads the endpoint from the environment
+    only; without this it would go to AWS. The variable is taken back when the
+    settings are resolved again (say, after AWS_PROFILE changes).
+    """
+    if resolved.endpoint_url and not (os.environ.get("AWS_ENDPOINT_URL_S3")
+                                      or os.environ.get("AWS_ENDPOINT_URL")):
+        os.environ["AWS_ENDPOINT_URL_S3"] = resolved.endpoint_url
+        _exported["endpoint"] = resolved.endpoint_url
 
 
 def settings() -> config.Settings:
@@ -66,9 +82,13 @@ def settings() -> config.Settings:
     if _state["fingerprint"] != current:
         with _lock:
             if _state["fingerprint"] != current:
+                exported = _exported.pop("endpoint", None)
+                if exported and os.environ.get("AWS_ENDPOINT_URL_S3") == exported:
+                    del os.environ["AWS_ENDPOINT_URL_S3"]
                 resolved = config.resolve()
+                _export_endpoint(resolved)
                 _state.clear()
-                _state.update(fingerprint=current, settings=resolved)
+                _state.update(fingerprint=config.fingerprint(), settings=resolved)
                 fsspec.config.conf["s3"] = _fsspec_defaults(resolved)
     return _state["settings"]
 
@@ -81,7 +101,9 @@ def s3_client() -> Any:
         with _lock:
             client = _state.get("client")
             if client is None:
-                session = boto3.session.Session(profile_name=resolved.profile)
+                # AWS_PROFILE is read by the session itself: naming the profile
+                # here would make botocore ignore keys set in the environment.
+                session = boto3.session.Session()
                 client = session.client(
                     "s3",
                     endpoint_url=resolved.endpoint_url,
