@@ -113,6 +113,9 @@ def _read_stata(data: bytes, **options: Any) -> pd.DataFrame:
 
 
 def _read_sas(data: bytes, **options: Any) -> pd.DataFrame:
+    # Without an encoding pandas returns text columns as bytes (b'...'):
+    # decode with the encoding the file records, as haven does in R.
+    options.setdefault("encoding", "infer")
     return pd.read_sas(io.BytesIO(data), format="sas7bdat", **options)
 
 
