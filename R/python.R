@@ -1,0 +1,316 @@
+# The whole boundary with Python: which Python, the lazy import, one function
+# that calls the core, the environment it sees, its errors, and the data that
+# crosses. Exported wrappers call bridge_call() and nothing else here.
+
+the <- new.env(parent = emptyenv())
+
+# R CMD INSTALL sets R_PACKAGE_SOURCE while the package code is evaluated, so
+# an install from a source checkout remembers where the checkout (and its
+# .venv made by `make venv`) lives.
+install_source <- Sys.getenv("R_PACKAGE_SOURCE")
+
+python_help <- paste(
+  "s3tools needs its Python core (the s3tools Python package).",
+  "Install it into the Python that R uses with `pip install <path to s3tools checkout>`,",
+  "or run `make venv` in the checkout, or point S3TOOLS_PYTHON (in .Renviron) at a",
+  "Python that has it, then restart R."
+)
+
+# The folders that may hold a checkout of s3tools with its .venv.
+source_folders <- function() {
+  candidates <- c(
+    getOption("s3tools.source"),
+    install_source,
+    # Under pkgload::load_all() system.file() points into the source tree.
+    system.file(package = "s3tools"),
+    dirname(system.file(package = "s3tools"))
+  )
+  unique(candidates[nzchar(candidates)])
+}
+
+#' The Python interpreter s3tools will use
+#'
+#' In order: the `S3TOOLS_PYTHON` environment variable, `RETICULATE_PYTHON`,
+#' the option `s3tools.python`, the `.venv` of the s3tools checkout the package
+#' was installed from (or of the folder in option `s3tools.source`), and
+#' otherwise reticulate's own choice (`NULL`).
+#'
+#' @return The path of a Python executable, or `NULL` to let reticulate choose.
+#' @examples
+#' s3tools_python()
+#' @export
+s3tools_python <- function() {
+  named <- c(Sys.getenv("S3TOOLS_PYTHON"), Sys.getenv("RETICULATE_PYTHON"),
+             getOption("s3tools.python", ""))
+  named <- named[nzchar(named)]
+  if (length(named) > 0) {
+    return(path.expand(named[[1]]))
+  }
+  venvs <- file.path(source_folders(), ".venv", "bin", "python")
+  found <- venvs[file.exists(venvs)]
+  if (length(found) > 0) found[[1]] else NULL
+}
+
+choose_python <- function() {
+  if (reticulate::py_available(initialize = FALSE)) {
+    return(invisible(NULL))
+  }
+  python <- s3tools_python()
+  if (!is.null(python)) {
+    if (!file.exists(python)) {
+      python_missing(paste("there is no Python at", python))
+    }
+    # reticulate 1.28 looks for Poetry (and warns about any pyproject.toml in
+    # the working directory) before it honours use_python(); RETICULATE_PYTHON
+    # comes first, so it is set while Python starts, then restored.
+    the$previous_reticulate_python <- Sys.getenv("RETICULATE_PYTHON", unset = NA)
+    Sys.setenv(RETICULATE_PYTHON = python)
+  }
+  invisible(NULL)
+}
+
+restore_reticulate_python <- function() {
+  previous <- the$previous_reticulate_python
+  the$previous_reticulate_python <- NULL
+  if (is.null(previous)) {
+    return(invisible(NULL))
+  }
+  if (is.na(previous)) Sys.unsetenv("RETICULATE_PYTHON") else Sys.setenv(RETICULATE_PYTHON = previous)
+  invisible(NULL)
+}
+
+python_missing <- function(reason) {
+  restore_reticulate_python()
+  if (inherits(reason, "condition")) {
+    reason <- conditionMessage(reason)
+  }
+  reason <- strsplit(as.character(reason), "\n", fixed = TRUE)[[1]][1]
+  # The next call tries again, after the user has fixed their Python.
+  the$bridge <- NULL
+  signal_s3tools_error(paste0(python_help, " (", reason, ")"), "s3tools_config", call = NULL)
+}
+
+import_bridge <- function() {
+  the$bridge <- reticulate::import(
+    "s3tools.r_bridge",
+    delay_load = list(before_load = choose_python, on_load = restore_reticulate_python,
+                      on_error = python_missing)
+  )
+  the$environment_sent <- NULL
+  invisible(the$bridge)
+}
+
+bridge <- function() {
+  if (is.null(the$bridge)) {
+    # Python may already be running (another package started it): then the
+    # import happens now and can fail now.
+    tryCatch(import_bridge(), error = python_missing)
+  }
+  the$bridge
+}
+
+# ----------------------------------------------------------------- calling
+
+# Runs one function of the Python core and returns its value as R sees it.
+# Errors become conditions of class c(<kind>, "s3tools_error", "error",
+# "condition") whose call is the user's call of the wrapper.
+bridge_call <- function(name, arguments = list(), options = list(), tibble = FALSE) {
+  call <- sys.call(-1)
+  module <- bridge()
+  arguments <- lapply(arguments, argument_to_python)
+  options <- options_to_python(options, call)
+  environment <- environment_to_send(module)
+  result <- module$call(name, arguments, options, environment)
+  if (!isTRUE(result$ok)) {
+    signal_s3tools_error(result$message, result$r_class, call = call)
+  }
+  value_from_python(result$value, tibble = tibble)
+}
+
+signal_s3tools_error <- function(message, class = "s3tools_error", call = NULL) {
+  classes <- unique(c(class, "s3tools_error", "error", "condition"))
+  stop(structure(class = classes, list(message = message, call = call)))
+}
+
+# R's Sys.setenv() after Python started is invisible to os.environ: send the
+# current values at every call (NULL when nothing changed since the last one).
+environment_to_send <- function(module) {
+  if (is.null(the$environment_pattern)) {
+    the$environment_pattern <- module$ENVIRONMENT_PATTERN
+  }
+  variables <- Sys.getenv()
+  wanted <- grepl(the$environment_pattern, names(variables), ignore.case = TRUE, perl = TRUE)
+  current <- as.list(stats::setNames(as.character(variables[wanted]), names(variables)[wanted]))
+  if (identical(current, the$environment_sent)) {
+    return(NULL)
+  }
+  the$environment_sent <- current
+  if (length(current) == 0) list() else current
+}
+
+# R numbers are doubles; Python wants whole numbers as int. A scalar NA means
+# "not given" (reticulate would turn a logical NA into True).
+argument_to_python <- function(value) {
+  if (is.data.frame(value)) {
+    return(frame_to_python(value))
+  }
+  if (is.null(value) || is.function(value) || is.environment(value)) {
+    return(value)
+  }
+  if (is.list(value)) {
+    return(lapply(value, argument_to_python))
+  }
+  if (length(value) == 1 && is.atomic(value) && is.na(value)) {
+    return(NULL)
+  }
+  if (is.double(value) && length(value) > 0 && !is.object(value) &&
+      all(is.finite(value)) && all(value == trunc(value)) && all(abs(value) <= .Machine$integer.max)) {
+    return(as.integer(value))
+  }
+  value
+}
+
+options_to_python <- function(options, call) {
+  if (length(options) == 0) {
+    return(list())
+  }
+  if (is.null(names(options)) || any(!nzchar(names(options)))) {
+    signal_s3tools_error(
+      "Every argument in ... must be named, as in sep = \";\" or skip = 2.",
+      call = call
+    )
+  }
+  lapply(options, argument_to_python)
+}
+
+value_from_python <- function(value, tibble = FALSE) {
+  if (!is.list(value) || is.null(value$type)) {
+    return(value)
+  }
+  switch(value$type,
+    value = value$value,
+    raw = value$data,
+    character = strings_from_python(value$data, value$na, value$n, value$ascii),
+    raw_list = stats::setNames(
+      lapply(value$values, as_raw),
+      strings_from_python(value$names, NULL, value$n)
+    ),
+    list = stats::setNames(lapply(value$values, value_from_python), as.character(value$names)),
+    frame = frame_from_python(value$columns, value$nrow, tibble = tibble),
+    value
+  )
+}
+
+# A length-one vector stays a string in Python; longer ones become lists.
+as_sequence <- function(x) {
+  if (is.null(x) || (length(x) == 1 && !is.list(x))) x else as.list(x)
+}
+
+as_raw <- function(value) {
+  if (is.raw(value)) value else as.raw(value)
+}
+
+# ------------------------------------------------------------ data frames
+
+strings_from_python <- function(data, na, n, ascii = FALSE) {
+  n <- as.integer(n)
+  if (n == 0) {
+    return(character())
+  }
+  values <- readBin(as_raw(data), "character", n)
+  if (!isTRUE(ascii)) {
+    Encoding(values) <- "UTF-8"
+  }
+  if (!is.null(na)) {
+    values[as.logical(as_raw(na))] <- NA_character_
+  }
+  values
+}
+
+column_from_python <- function(column, n) {
+  data <- as_raw(column$data)
+  switch(column$kind,
+    integer = readBin(data, "integer", n, size = 4L, endian = "little"),
+    logical = readBin(data, "logical", n, size = 4L, endian = "little"),
+    double = readBin(data, "double", n, size = 8L, endian = "little"),
+    character = strings_from_python(data, column$na, n, column$ascii),
+    factor = structure(
+      readBin(data, "integer", n, size = 4L, endian = "little"),
+      levels = as.character(unlist(column$levels)),
+      class = c(if (isTRUE(column$ordered)) "ordered", "factor")
+    ),
+    Date = structure(readBin(data, "double", n, size = 8L, endian = "little"), class = "Date"),
+    POSIXct = structure(
+      readBin(data, "double", n, size = 8L, endian = "little"),
+      class = c("POSIXct", "POSIXt"),
+      tzone = if (is.null(column$tz)) "" else column$tz
+    ),
+    difftime = structure(
+      readBin(data, "double", n, size = 8L, endian = "little"),
+      units = "secs", class = "difftime"
+    ),
+    signal_s3tools_error(paste("Python sent a column of unknown kind", column$kind))
+  )
+}
+
+frame_from_python <- function(columns, nrow, tibble = FALSE) {
+  nrow <- as.integer(nrow)
+  values <- lapply(columns, column_from_python, n = nrow)
+  names(values) <- vapply(columns, function(column) as.character(column$name), "")
+  frame <- structure(values, class = "data.frame", row.names = .set_row_names(nrow))
+  if (isTRUE(tibble)) {
+    if (!requireNamespace("tibble", quietly = TRUE)) {
+      signal_s3tools_error("tibble = TRUE needs the tibble package: install.packages(\"tibble\").")
+    }
+    frame <- tibble::as_tibble(frame, .name_repair = "minimal")
+  }
+  frame
+}
+
+column_to_python <- function(x, name) {
+  record <- function(kind, data, ...) list(name = name, kind = kind, data = data, ...)
+  doubles <- function(values) writeBin(as.double(values), raw(), size = 8L, endian = "little")
+  if (is.factor(x)) {
+    return(record("factor", writeBin(as.integer(unclass(x)), raw(), endian = "little"),
+                  levels = as.list(levels(x)), ordered = is.ordered(x)))
+  }
+  if (inherits(x, "Date")) {
+    return(record("Date", doubles(unclass(x))))
+  }
+  if (inherits(x, "POSIXlt")) {
+    x <- as.POSIXct(x)
+  }
+  if (inherits(x, "POSIXct")) {
+    tz <- attr(x, "tzone")
+    return(record("POSIXct", doubles(unclass(x)), tz = if (length(tz) > 0) tz[[1]] else ""))
+  }
+  if (inherits(x, "difftime")) {
+    return(record("difftime", doubles(as.double(x, units = "secs"))))
+  }
+  if (is.list(x)) {
+    signal_s3tools_error(paste0(
+      "Column ", name, " is a list: only atomic columns (numbers, text, logicals, dates, ",
+      "factors) can be written."
+    ), call = NULL)
+  }
+  switch(typeof(x),
+    integer = record("integer", writeBin(as.vector(x), raw(), size = 4L, endian = "little")),
+    double = record("double", doubles(as.vector(x))),
+    logical = record("logical", writeBin(as.vector(x), raw(), size = 4L, endian = "little")),
+    character = strings_to_python(as.vector(x), name),
+    strings_to_python(as.character(x), name)
+  )
+}
+
+strings_to_python <- function(x, name) {
+  list(
+    name = name, kind = "character",
+    data = writeBin(enc2utf8(x), raw()),
+    na = if (anyNA(x)) as.raw(is.na(x)) else NULL
+  )
+}
+
+frame_to_python <- function(df) {
+  columns <- Map(column_to_python, as.list(df), names(df))
+  list(.s3tools = "frame", nrow = nrow(df), columns = unname(columns))
+}

@@ -1,0 +1,138 @@
+#' Read an object into memory
+#'
+#' The object's bytes, or its text when an `encoding` is given. Nothing is
+#' written to disk.
+#'
+#' @inheritParams s3tools-parameters
+#' @param encoding `NULL` for a raw vector, or a text encoding such as
+#'   `"UTF-8"` for a character string.
+#' @return A raw vector, or a character string.
+#' @examples
+#' \dontrun{
+#' bytes <- read_file_from_s3("my-bucket/scans/image-0001.dcm")
+#' }
+#' @export
+read_file_from_s3 <- function(s3_path, encoding = NULL) {
+  bridge_call("read_file_from_s3", list(s3_path = s3_path, encoding = encoding))
+}
+
+#' Read many objects into memory at once
+#'
+#' The objects are fetched concurrently (thousands of small files are fine).
+#'
+#' @param paths_or_prefix A character vector of paths, or one folder
+#'   (`"bucket/folder/"`) whose every object is read.
+#' @param max_concurrency How many requests run at once (default: the
+#'   `S3TOOLS_MAX_CONCURRENCY` environment variable, or 16).
+#' @return A named list of raw vectors, named by `bucket/key`.
+#' @examples
+#' \dontrun{
+#' images <- read_files_from_s3("my-bucket/scans/")
+#' }
+#' @export
+read_files_from_s3 <- function(paths_or_prefix, max_concurrency = NULL) {
+  bridge_call("read_files_from_s3",
+              list(paths_or_prefix = as_sequence(paths_or_prefix), max_concurrency = max_concurrency))
+}
+
+#' Read a data file into a data frame
+#'
+#' The reader is chosen from the extension, case-insensitive, looking
+#' through `.gz`, `.bz2`, `.xz`, `.zst` and `.zip`: csv, tsv/tab, parquet,
+#' feather/arrow, json, jsonl/ndjson, xlsx/xls, sav, dta, sas7bdat. A path
+#' ending in `/` reads every file under it into one data frame.
+#'
+#' @inheritParams s3tools-parameters
+#' @param ... Options for the reader. The pandas names work (`sep`,
+#'   `skiprows`, `nrows`, `usecols`, `sheet_name`, ...) and so do the R ones
+#'   `skip`, `n_max`, `col_names` / `header`, `delim`, `na`, `sheet`.
+#' @return A data.frame (or tibble).
+#' @examples
+#' \dontrun{
+#' df <- s3_path_to_df("my-bucket/data/people.csv")
+#' df <- s3_path_to_df("my-bucket/data/export.txt", file_type = "tsv", skip = 2)
+#' }
+#' @export
+s3_path_to_df <- function(s3_path, file_type = NULL, ...,
+                          tibble = getOption("s3tools.tibble", FALSE)) {
+  bridge_call("s3_path_to_df", list(s3_path = s3_path, file_type = file_type),
+              list(...), tibble = tibble)
+}
+
+#' @rdname s3_path_to_df
+#' @export
+s3_path_to_full_df <- function(s3_path, file_type = NULL, ...,
+                               tibble = getOption("s3tools.tibble", FALSE)) {
+  bridge_call("s3_path_to_full_df", list(s3_path = s3_path, file_type = file_type),
+              list(...), tibble = tibble)
+}
+
+#' Preview the first rows of a data file
+#'
+#' Only the bytes needed are fetched: the start of text files (compressed
+#' ones included), the footer and first pages of Parquet.
+#'
+#' @inheritParams s3_path_to_df
+#' @param n How many rows.
+#' @return A data.frame (or tibble) of at most `n` rows.
+#' @examples
+#' \dontrun{
+#' s3_path_to_preview_df("my-bucket/data/big.csv.gz", n = 10)
+#' }
+#' @export
+s3_path_to_preview_df <- function(s3_path, n = 5, file_type = NULL, ...,
+                                  tibble = getOption("s3tools.tibble", FALSE)) {
+  bridge_call("s3_path_to_preview_df", list(s3_path = s3_path, n = n, file_type = file_type),
+              list(...), tibble = tibble)
+}
+
+#' Read an object with a function of your own
+#'
+#' The object is downloaded to a private temporary file that keeps its
+#' extension, `fun(path, ...)` is called, and the file is deleted, also
+#' when `fun` fails.
+#'
+#' @inheritParams s3tools-parameters
+#' @param fun A function whose first argument is a file path, such as
+#'   `readxl::read_excel` or `haven::read_sav`.
+#' @param ... More arguments for `fun`.
+#' @return What `fun` returns.
+#' @examples
+#' \dontrun{
+#' df <- read_using(readxl::read_excel, "my-bucket/book.xlsx", sheet = 2)
+#' }
+#' @export
+read_using <- function(fun, s3_path, ...) {
+  check_function(fun, "read_using", "first")
+  local_path <- bridge_call("temporary_copy", list(s3_path = s3_path))
+  on.exit(unlink(local_path), add = TRUE)
+  fun(local_path, ...)
+}
+
+#' Download an object to a local file
+#'
+#' The file appears whole or not at all.
+#'
+#' @inheritParams s3tools-parameters
+#' @param local_path The file to write; an existing folder receives the
+#'   object under its own name.
+#' @return The local path written, invisibly.
+#' @examples
+#' \dontrun{
+#' download_file_from_s3("my-bucket/data/people.csv", "people.csv")
+#' }
+#' @export
+download_file_from_s3 <- function(s3_path, local_path, overwrite = FALSE) {
+  invisible(bridge_call("download_file_from_s3",
+                        list(s3_path = s3_path, local_path = local_path, overwrite = overwrite)))
+}
+
+check_function <- function(fun, caller, position) {
+  if (!is.function(fun)) {
+    signal_s3tools_error(
+      paste0(caller, " needs a function as its ", position, " argument, not ",
+             class(fun)[[1]], "."),
+      call = sys.call(-1)
+    )
+  }
+}

@@ -1,0 +1,94 @@
+#' Upload a local file
+#'
+#' @inheritParams s3tools-parameters
+#' @param local_file_path The file to upload.
+#' @param s3_path Where to put it (`"bucket/key"`).
+#' @return The `bucket/key` written, invisibly.
+#' @examples
+#' \dontrun{
+#' write_file_to_s3("results.csv", "my-bucket/output/results.csv")
+#' }
+#' @export
+write_file_to_s3 <- function(local_file_path, s3_path, overwrite = FALSE, multipart = TRUE) {
+  invisible(bridge_call("write_file_to_s3", list(
+    local_file_path = local_file_path, s3_path = s3_path, overwrite = overwrite,
+    multipart = multipart
+  )))
+}
+
+#' Write a data frame as CSV
+#'
+#' A header row and no row names; a `.gz`, `.bz2`, `.xz`, `.zst` or `.zip`
+#' key is compressed to match.
+#'
+#' @inheritParams s3tools-parameters
+#' @param ... Options for the writer: `sep`, `na` / `na_rep`, `col_names`,
+#'   `date_format`, ...; `row.names = FALSE` is accepted (there are never row
+#'   names).
+#' @return The `bucket/key` written, invisibly.
+#' @examples
+#' \dontrun{
+#' write_df_to_csv_in_s3(mtcars, "my-bucket/output/mtcars.csv", row.names = FALSE)
+#' }
+#' @export
+write_df_to_csv_in_s3 <- function(df, s3_path, overwrite = FALSE, multipart = TRUE, ...) {
+  check_frame(df)
+  invisible(bridge_call("write_df_to_csv_in_s3", list(
+    df = df, s3_path = s3_path, overwrite = overwrite, multipart = multipart
+  ), list(...)))
+}
+
+#' Write a data frame in the format the key names
+#'
+#' csv, tsv, parquet, feather, json, jsonl, xlsx, sav or dta, chosen from the
+#' extension (compression suffixes applied) or from `file_type`.
+#'
+#' @inheritParams write_df_to_csv_in_s3
+#' @return The `bucket/key` written, invisibly.
+#' @examples
+#' \dontrun{
+#' write_df_to_table_in_s3(mtcars, "my-bucket/output/mtcars.parquet")
+#' }
+#' @export
+write_df_to_table_in_s3 <- function(df, s3_path, overwrite = FALSE, multipart = TRUE,
+                                    file_type = NULL, ...) {
+  check_frame(df)
+  invisible(bridge_call("write_df_to_table_in_s3", list(
+    df = df, s3_path = s3_path, overwrite = overwrite, multipart = multipart,
+    file_type = file_type
+  ), list(...)))
+}
+
+#' Write an object with a function of your own
+#'
+#' `fun(obj, path, ...)` writes a private temporary file named like the key,
+#' which is uploaded and deleted. An existing key is refused before `fun`
+#' runs, unless `overwrite`.
+#'
+#' @inheritParams s3tools-parameters
+#' @param obj The object to write.
+#' @param fun A function taking the object and a file path, such as
+#'   `saveRDS` or `haven::write_sav`.
+#' @param ... More arguments for `fun`.
+#' @return The `bucket/key` written, invisibly.
+#' @examples
+#' \dontrun{
+#' write_using(model, saveRDS, "my-bucket/models/model.rds")
+#' }
+#' @export
+write_using <- function(obj, fun, s3_path, overwrite = FALSE, ...) {
+  check_function(fun, "write_using", "second")
+  local_path <- bridge_call("temporary_upload_path", list(s3_path = s3_path, overwrite = overwrite))
+  on.exit(unlink(local_path), add = TRUE)
+  fun(obj, local_path, ...)
+  invisible(bridge_call("write_file_to_s3", list(
+    local_file_path = local_path, s3_path = s3_path, overwrite = TRUE, multipart = TRUE
+  )))
+}
+
+check_frame <- function(df) {
+  if (!is.data.frame(df)) {
+    signal_s3tools_error(paste0("df must be a data frame, not ", class(df)[[1]], "."),
+                         call = sys.call(-1))
+  }
+}
