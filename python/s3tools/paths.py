@@ -52,8 +52,11 @@ def parse(s3_path: object) -> S3Path:
     for scheme in _SCHEMES:
         if text.lower().startswith(scheme):
             text = text[len(scheme):]
+            if text.startswith("/"):  # s3:///key: the bucket is empty, not "key"
+                text = ""
             break
-    text = text.lstrip("/")
+    else:
+        text = text.lstrip("/")
     bucket, _, key = text.partition("/")
     if not bucket:
         raise PathError("The path has no bucket: write it as 'bucket/key'.", path=s3_path)

@@ -49,6 +49,7 @@ def environment(endpoint, monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    (tmp_path / "ram").mkdir()
     monkeypatch.setenv("S3TOOLS_RAM_DIR", str(tmp_path / "ram"))
     moto_api(endpoint, "reset")
     s3tools.clients.reset()
@@ -75,3 +76,61 @@ def put(seed, key: str, body: bytes | str, bucket: str = BUCKET) -> str:
 
 def get(seed, key: str, bucket: str = BUCKET) -> bytes:
     return seed.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def keys(seed, bucket: str = BUCKET) -> dict[str, bytes]:
+    """Every object in a bucket with its contents: to show that a refused write changed nothing."""
+    pages = seed.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    names = [item["Key"] for page in pages for item in page.get("Contents", [])]
+    return {name: get(seed, name, bucket) for name in names}
+
+
+def set_auth(endpoint: str, free_requests: float) -> None:
+    """moto's IAM checks: on after ``free_requests`` more requests (``inf``: off)."""
+    # A form content type (urllib's default) would hide the body from moto.
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset-auth",
+                                     data=str(free_requests).encode(), method="POST",
+                                     headers={"Content-Type": "text/plain"})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    opener.open(request).read()
+
+
+READ_ONLY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Effect": "Allow",
+        "Action": ["s3:GetObject", "s3:ListBucket"],
+        "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+    }],
+}
+
+
+@pytest.fixture
+def read_only(endpoint, seed, monkeypatch):
+    """An IAM user that may only read ``test-bucket``; returns ``switch_on()``.
+
+    Seed with ``seed`` first, then call ``switch_on()``: s3tools then uses the
+    user's keys and moto checks every request against IAM (the admin keys of
+    ``seed`` no longer work). Afterwards moto's checks are off and it is reset.
+    """
+    iam = boto3.client(
+        "iam", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+        config=botocore.config.Config(proxies={}),
+    )
+    iam.create_user(UserName="reader")
+    policy = iam.create_policy(PolicyName="read-only-test-bucket",
+                               PolicyDocument=json.dumps(READ_ONLY_POLICY))
+    iam.attach_user_policy(UserName="reader", PolicyArn=policy["Policy"]["Arn"])
+    key = iam.create_access_key(UserName="reader")["AccessKey"]
+
+    def switch_on() -> None:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+        set_auth(endpoint, 0)
+
+    try:
+        yield switch_on
+    finally:
+        set_auth(endpoint, float("inf"))
+        moto_api(endpoint, "reset")

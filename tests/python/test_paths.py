@@ -1,0 +1,152 @@
+"""paths: the three ways users write a path, bucket names, and bad paths caught before any request."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+import s3tools
+import s3tools.clients
+from conftest import BUCKET, get, put
+from s3tools.paths import S3Path, extension_of, parse, parse_file, parse_folder
+
+
+@pytest.mark.parametrize("text", ["bucket/folder/file.csv", "s3://bucket/folder/file.csv",
+                                  "/bucket/folder/file.csv", "S3://bucket/folder/file.csv",
+                                  "s3a://bucket/folder/file.csv", "  s3://bucket/folder/file.csv "])
+def test_every_spelling_gives_the_same_bucket_and_key(text):
+    path = parse(text)
+    assert (path.bucket, path.key) == ("bucket", "folder/file.csv")
+    assert str(path) == "bucket/folder/file.csv"
+    assert path.name == "file.csv"
+    assert not path.is_folder
+
+
+@pytest.mark.parametrize("bucket", ["extraction_5_CT", "Request4_CT", "my.bucket", "a-b"])
+def test_bucket_names_that_s3_compatible_services_accept_are_kept(bucket):
+    assert parse(f"s3://{bucket}/k.csv") == S3Path(bucket, "k.csv")
+    assert parse_file(f"{bucket}/dir/k.csv").bucket == bucket
+
+
+def test_folders_and_buckets():
+    assert parse("bucket").key == ""
+    assert parse("bucket").is_folder
+    assert parse("s3://bucket/folder/").is_folder
+    assert parse_folder("bucket/folder/") == S3Path("bucket", "folder/")
+    assert parse("bucket/folder/").name == "folder"
+    assert parse(S3Path("b", "k")) == S3Path("b", "k")
+    assert S3Path("b", "k").child("other") == S3Path("b", "other")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "s3://", "/", "s3:///", "//", "s3:///key.csv"])
+def test_no_bucket_is_a_path_error(text):
+    with pytest.raises(s3tools.PathError, match="no bucket"):
+        parse(text)
+
+
+def test_a_bucket_with_spaces_is_a_path_error():
+    with pytest.raises(s3tools.PathError, match="spaces") as caught:
+        parse("my bucket/key.csv")
+    assert "my bucket/key.csv" in str(caught.value)
+
+
+@pytest.mark.parametrize("value", [None, 3, b"bucket/key", ["bucket/key"]])
+def test_a_path_that_is_not_text_is_a_path_error(value):
+    with pytest.raises(s3tools.PathError, match="must be a string"):
+        parse(value)
+
+
+@pytest.mark.parametrize("text", ["bucket", "bucket/", "s3://bucket", "/bucket/"])
+def test_a_bucket_without_a_key_cannot_name_a_file(text):
+    with pytest.raises(s3tools.PathError, match="no object") as caught:
+        parse_file(text)
+    assert "bucket/" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["bucket/folder/", "s3://bucket/a/b/"])
+def test_a_folder_cannot_name_a_file(text):
+    with pytest.raises(s3tools.PathError, match="folder") as caught:
+        parse_file(text)
+    assert str(parse(text)) in str(caught.value)
+
+
+@pytest.mark.parametrize(("key", "extension"), [
+    ("a/b.csv", "csv"), ("a/B.CSV", "csv"), ("x.tar.gz", "gz"), ("noext", ""),
+    (".hidden", ""), ("dir.d/file", ""), ("a/.env.Parquet", "parquet"),
+])
+def test_extension_of(key, extension):
+    assert extension_of(key) == extension
+
+
+# Every public function that takes a path, called with a bad one: the error
+# comes before any request reaches the server.
+_DF = pd.DataFrame({"a": [1]})
+_CALLS = {
+    "read_file_from_s3": lambda p, tmp: s3tools.read_file_from_s3(p),
+    "read_files_from_s3": lambda p, tmp: s3tools.read_files_from_s3([p]),
+    "s3_path_to_preview_df": lambda p, tmp: s3tools.s3_path_to_preview_df(p),
+    "read_using": lambda p, tmp: s3tools.read_using(pd.read_csv, p),
+    "download_file_from_s3": lambda p, tmp: s3tools.download_file_from_s3(p, str(tmp)),
+    "write_file_to_s3": lambda p, tmp: s3tools.write_file_to_s3(__file__, p),
+    "write_df_to_csv_in_s3": lambda p, tmp: s3tools.write_df_to_csv_in_s3(_DF, p),
+    "write_df_to_table_in_s3": lambda p, tmp: s3tools.write_df_to_table_in_s3(_DF, p),
+    "write_using": lambda p, tmp: s3tools.write_using(_DF, lambda d, f: d.to_csv(f), p),
+}
+
+
+@pytest.fixture
+def requests_sent():
+    """Count the requests s3tools' client sends."""
+    sent = []
+    events = s3tools.clients.s3_client().meta.events
+    handler = lambda **kwargs: sent.append(kwargs.get("request"))  # noqa: E731
+    events.register("before-send.s3", handler)
+    yield sent
+    events.unregister("before-send.s3", handler)
+
+
+@pytest.mark.parametrize("bad", ["", "s3://", f"{BUCKET}", f"{BUCKET}/", f"{BUCKET}/folder/",
+                                 "s3:///key.csv"])
+@pytest.mark.parametrize("call", sorted(_CALLS))
+def test_bad_paths_fail_before_any_request(call, bad, requests_sent, tmp_path):
+    with pytest.raises(s3tools.PathError):
+        _CALLS[call](bad, tmp_path)
+    assert requests_sent == []
+
+
+def test_bad_paths_for_prefix_functions(requests_sent):
+    for bad in ("", "s3://", "/", "s3:///folder/"):
+        with pytest.raises(s3tools.PathError):
+            s3tools.s3_path_to_df(bad)
+        with pytest.raises(s3tools.PathError):
+            s3tools.s3_file_exists(bad)
+        with pytest.raises(s3tools.PathError):
+            s3tools.list_files_in_buckets(bad)
+        with pytest.raises(s3tools.PathError):
+            s3tools.read_files_from_s3(bad)
+    assert requests_sent == []
+
+
+def test_all_three_spellings_read_the_same_object(seed):
+    put(seed, "dir/data.csv", "a,b\n1,x\n2,y\n")
+    frames = [s3tools.s3_path_to_df(p) for p in
+              (f"{BUCKET}/dir/data.csv", f"s3://{BUCKET}/dir/data.csv", f"/{BUCKET}/dir/data.csv")]
+    expected = pd.read_csv(io.BytesIO(get(seed, "dir/data.csv")))
+    for frame in frames:
+        pd.testing.assert_frame_equal(frame, expected)
+
+
+@pytest.mark.parametrize("bucket", ["extraction_5_CT", "Request4_CT"])
+def test_underscore_and_capital_buckets_work_end_to_end(seed, bucket):
+    # moto, like the Safe Haven's service, accepts these names; botocore's
+    # client-side check must not refuse them either.
+    seed.create_bucket(Bucket=bucket)
+    put(seed, "in/data.csv", "a\n1\n2\n", bucket=bucket)
+    assert s3tools.read_file_from_s3(f"s3://{bucket}/in/data.csv") == b"a\n1\n2\n"
+    assert s3tools.s3_file_exists(f"{bucket}/in/data.csv")
+    assert s3tools.list_files_in_buckets(bucket, path_only=True) == [f"{bucket}/in/data.csv"]
+    s3tools.write_df_to_csv_in_s3(pd.DataFrame({"a": [3]}), f"/{bucket}/out/new.csv")
+    assert get(seed, "out/new.csv", bucket=bucket) == b"a\n3\n"
+    assert bucket in s3tools.accessible_buckets()
