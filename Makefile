@@ -29,3 +29,12 @@ test-python: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/python
 
 test: test-python
+
+# The benchmark against a local SeaweedFS server (bench/run.py): `make bench`, or
+# `make bench QUICK=1` for small sizes in about a minute.
+$(BIN)/.bench-installed: requirements-bench.lock $(BIN)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.lock
+	touch $@
+
+bench: venv $(BIN)/.bench-installed
+	$(BIN)/python bench/run.py $(if $(filter-out 0,$(QUICK)),--quick,)
