@@ -103,13 +103,14 @@ def s3_client() -> Any:
             if client is None:
                 # AWS_PROFILE is read by the session itself: naming the profile
                 # here would make botocore ignore keys set in the environment.
-                session = boto3.session.Session()
-                client = session.client(
-                    "s3",
-                    endpoint_url=resolved.endpoint_url,
-                    region_name=resolved.region,
-                    config=botocore.config.Config(**_botocore_options(resolved)),
-                )
+                with s3_errors(None):  # an unknown AWS_PROFILE shows up here
+                    session = boto3.session.Session()
+                    client = session.client(
+                        "s3",
+                        endpoint_url=resolved.endpoint_url,
+                        region_name=resolved.region,
+                        config=botocore.config.Config(**_botocore_options(resolved)),
+                    )
                 _state["client"] = client
     return client
 

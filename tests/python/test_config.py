@@ -1,0 +1,188 @@
+"""config and clients: where each setting comes from, and a custom endpoint that just works."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import ACCESS_KEY, BUCKET, SECRET_KEY, get, put
+
+import s3tools
+import s3tools.clients
+from s3tools import config
+
+DEAD_PROXY = "http://127.0.0.1:9"
+
+
+def write_profile(tmp_path, monkeypatch, body: str, profile: str = "safe") -> None:
+    path = tmp_path / "aws-config"
+    path.write_text(body)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(path))
+    monkeypatch.setenv("AWS_PROFILE", profile)
+
+
+def test_the_endpoint_comes_from_the_environment(endpoint):
+    settings = s3tools.clients.settings()
+    assert settings.endpoint_url == endpoint
+    assert settings.custom_endpoint
+    assert settings.endpoint_label == endpoint
+    assert settings.region == "us-east-1"
+    assert settings.max_concurrency == config.DEFAULT_CONCURRENCY
+
+
+def test_s3_specific_variables_win():
+    environ = {"AWS_ENDPOINT_URL": "http://general:1", "AWS_ENDPOINT_URL_S3": "http://s3only:2/",
+               "AWS_DEFAULT_REGION": "eu-west-1", "AWS_REGION": "eu-west-2"}
+    settings = config.resolve(environ)
+    assert settings.endpoint_url == "http://s3only:2"
+    assert settings.region == "eu-west-2"
+
+
+def test_defaults_are_aws_in_us_east_1(monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    settings = s3tools.clients.settings()
+    assert settings.endpoint_url is None
+    assert not settings.custom_endpoint
+    assert settings.region == "us-east-1"
+    assert "AWS" in settings.endpoint_label
+
+
+def test_profile_values_from_the_config_file(tmp_path, monkeypatch):
+    write_profile(tmp_path, monkeypatch,
+                  "[profile safe]\nendpoint_url = http://haven:7070\nregion = eu-west-2\n")
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    settings = config.resolve()
+    assert (settings.endpoint_url, settings.region, settings.profile) == (
+        "http://haven:7070", "eu-west-2", "safe")
+
+
+def test_profile_s3_subsection_endpoint(tmp_path, monkeypatch):
+    write_profile(tmp_path, monkeypatch,
+                  "[profile safe]\ns3 =\n  endpoint_url = http://haven:7070\n")
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    assert config.resolve().endpoint_url == "http://haven:7070"
+
+
+def test_environment_wins_over_the_profile(tmp_path, monkeypatch, endpoint):
+    write_profile(tmp_path, monkeypatch,
+                  "[profile safe]\nendpoint_url = http://haven:7070\nregion = eu-west-2\n")
+    settings = config.resolve()
+    assert settings.endpoint_url == endpoint
+    assert settings.region == "us-east-1"
+
+
+def test_endpoint_from_profile_with_keys_from_the_environment(seed, tmp_path, monkeypatch,
+                                                              endpoint):
+    # The Safe Haven set-up: endpoint in ~/.aws/config, keys in .Renviron.
+    write_profile(tmp_path, monkeypatch, f"[profile safe]\nendpoint_url = {endpoint}\n")
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    put(seed, "a.csv", "x\n1\n")
+    assert s3tools.read_file_from_s3(f"{BUCKET}/a.csv") == b"x\n1\n"
+    s3tools.write_df_to_csv_in_s3(pd.DataFrame({"x": [2]}), f"{BUCKET}/b.csv")
+    assert get(seed, "b.csv") == b"x\n2\n"
+
+
+def test_unknown_profile_is_a_config_error(tmp_path, monkeypatch):
+    write_profile(tmp_path, monkeypatch, "[profile other]\nregion = eu-west-2\n")
+    with pytest.raises(s3tools.ConfigError, match="AWS_PROFILE"):
+        s3tools.read_file_from_s3(f"{BUCKET}/a.csv")
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    with pytest.raises(s3tools.ConfigError, match="AWS_PROFILE"):
+        config.resolve()
+
+
+@pytest.mark.parametrize("bad", ["haven:7070", "ftp://haven", "http://"])
+def test_an_endpoint_that_is_not_a_url_is_a_config_error(monkeypatch, bad):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", bad)
+    with pytest.raises(s3tools.ConfigError, match="not a URL"):
+        s3tools.read_file_from_s3(f"{BUCKET}/a.csv")
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "many"])
+def test_concurrency_must_be_a_positive_whole_number(monkeypatch, bad):
+    monkeypatch.setenv("S3TOOLS_MAX_CONCURRENCY", bad)
+    with pytest.raises(s3tools.ConfigError, match="S3TOOLS_MAX_CONCURRENCY"):
+        s3tools.clients.settings()
+
+
+def test_configure_sets_the_standard_variables(monkeypatch, endpoint):
+    import os
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://stale:1")
+    monkeypatch.setenv("AWS_REGION", "eu-west-9")
+    s3tools.configure(endpoint_url=endpoint + "/", region="eu-west-1", max_concurrency=3,
+                      profile=None)
+    assert os.environ["AWS_ENDPOINT_URL"] == endpoint + "/"
+    assert "AWS_ENDPOINT_URL_S3" not in os.environ
+    assert "AWS_REGION" not in os.environ
+    settings = s3tools.clients.settings()
+    assert (settings.endpoint_url, settings.region, settings.max_concurrency) == (
+        endpoint, "eu-west-1", 3)
+    s3tools.configure(max_concurrency="")
+    assert "S3TOOLS_MAX_CONCURRENCY" not in os.environ
+    assert s3tools.clients.settings().max_concurrency == config.DEFAULT_CONCURRENCY
+
+
+def test_configure_rejects_unknown_settings():
+    with pytest.raises(s3tools.ConfigError, match="endpoint"):
+        s3tools.configure(endpoint="http://x:1")
+
+
+def test_a_changed_environment_is_seen_at_the_next_call(seed, monkeypatch):
+    put(seed, "a.csv", "x\n1\n")
+    assert s3tools.s3_file_exists(f"{BUCKET}/a.csv")
+    first = s3tools.clients.s3_client()
+    assert first.meta.region_name == "us-east-1"
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
+    assert s3tools.s3_file_exists(f"{BUCKET}/a.csv")
+    second = s3tools.clients.s3_client()
+    assert second is not first
+    assert second.meta.region_name == "eu-west-2"
+    assert s3tools.clients.s3_client() is second  # cached while nothing changes
+
+
+def test_custom_endpoint_client_options():
+    client = s3tools.clients.s3_client()
+    options = client.meta.config
+    assert options.s3["addressing_style"] == "path"
+    assert options.request_checksum_calculation == "when_required"
+    assert options.response_checksum_validation == "when_required"
+    assert options.proxies == {}
+
+
+def test_settings_repr_has_no_secret_nor_proxy_credentials(monkeypatch):
+    monkeypatch.setenv("S3TOOLS_PROXY", "http://user:proxy-password@127.0.0.1:3128")
+    settings = s3tools.clients.settings()
+    for text in (repr(settings), str(settings)):
+        assert SECRET_KEY not in text
+        assert "proxy-password" not in text
+        assert ACCESS_KEY not in text
+
+
+def test_a_dead_environment_proxy_is_not_used_for_the_custom_endpoint(seed, monkeypatch):
+    put(seed, "in.csv", "a,b\n1,x\n")
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, DEAD_PROXY)
+    assert s3tools.read_file_from_s3(f"{BUCKET}/in.csv") == b"a,b\n1,x\n"
+    assert s3tools.s3_path_to_df(f"{BUCKET}/in.csv").shape == (1, 2)
+    s3tools.write_df_to_csv_in_s3(pd.DataFrame({"a": [1]}), f"{BUCKET}/out.csv")
+    assert get(seed, "out.csv") == b"a\n1\n"
+    assert s3tools.list_files_in_buckets(BUCKET, path_only=True) == [
+        f"{BUCKET}/in.csv", f"{BUCKET}/out.csv"]
+
+
+def test_s3tools_proxy_is_used_when_asked_for(seed, monkeypatch, endpoint):
+    put(seed, "in.csv", "a\n1\n")
+    monkeypatch.setenv("S3TOOLS_PROXY", DEAD_PROXY)
+    with pytest.raises(s3tools.S3ConnectionError) as caught:
+        s3tools.read_file_from_s3(f"{BUCKET}/in.csv")
+    assert isinstance(caught.value, ConnectionError)
+    assert endpoint in str(caught.value)
+    assert f"{BUCKET}/in.csv" in str(caught.value)
+
+
+def test_an_unreachable_endpoint_is_a_connection_error_naming_it(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    with pytest.raises(s3tools.S3ConnectionError, match=r"http://127\.0\.0\.1:9"):
+        s3tools.list_files_in_buckets(BUCKET)
