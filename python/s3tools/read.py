@@ -200,7 +200,9 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, **options: Any) ->
     """
     path = paths.parse(s3_path)
     if not path.is_folder:
-        return _parse(path, fetch(path), file_type, options)
+        # An unsupported type is reported before the object is downloaded.
+        fmt, compression = formats.resolve(path.key, file_type)
+        return _parse(path, fetch(path), file_type, options, fmt, compression)
     files = _data_files(path)
     if not files:
         raise errors.not_found(str(path))

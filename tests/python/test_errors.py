@@ -1,0 +1,183 @@
+"""errors: one family under built-in kinds, the translation table, and no secret anywhere."""
+
+from __future__ import annotations
+
+import logging
+
+import botocore.exceptions
+import pandas as pd
+import pytest
+from conftest import BUCKET, SECRET_KEY, put
+
+import s3tools
+import s3tools.clients
+from s3tools import errors
+
+KINDS = [
+    (s3tools.PathError, ValueError, "path"),
+    (s3tools.NotFoundError, FileNotFoundError, "not_found"),
+    (s3tools.AccessDeniedError, PermissionError, "access_denied"),
+    (s3tools.AlreadyExistsError, FileExistsError, "exists"),
+    (s3tools.FormatError, ValueError, "format"),
+    (s3tools.ConfigError, ValueError, "config"),
+    (s3tools.S3ConnectionError, ConnectionError, "connection"),
+]
+
+
+@pytest.mark.parametrize(("cls", "builtin", "kind"), KINDS)
+def test_each_error_is_an_s3tools_error_and_a_builtin(cls, builtin, kind):
+    error = cls("Something went wrong.", path="b/k.csv")
+    assert isinstance(error, s3tools.S3ToolsError)
+    assert isinstance(error, builtin)
+    assert error.kind == kind
+    assert error.r_class == f"s3tools_{kind}"
+    assert "b/k.csv" in str(error)
+    assert error.path == "b/k.csv"
+    assert cls in errors.ERROR_CLASSES
+
+
+def test_the_path_is_not_repeated_when_the_message_has_it():
+    assert str(s3tools.S3ToolsError("b/k is bad", path="b/k")) == "b/k is bad"
+    assert str(s3tools.S3ToolsError("bad")) == "bad"
+
+
+def test_message_helpers():
+    assert "read-write" in str(errors.access_denied("b/k", writing=True))
+    assert "read-only" in str(errors.access_denied("b/k"))
+    assert "admin" in str(errors.access_denied("b/k"))
+    assert "overwrite" in str(errors.already_exists("b/k"))
+    assert "overwrite" in str(errors.local_exists("/tmp/x"))
+    assert "list_files_in_buckets" in str(errors.not_found("b/k"))
+    message = str(errors.connection_failed("http://host:7070", "b/k", "refused"))
+    assert "http://host:7070" in message and "b/k" in message and "proxy" in message
+
+
+def client_error(code: str, status: int) -> botocore.exceptions.ClientError:
+    return botocore.exceptions.ClientError(
+        {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "GetObject")
+
+
+@pytest.mark.parametrize(("code", "status", "cls"), [
+    ("NoSuchKey", 404, s3tools.NotFoundError),
+    ("NoSuchBucket", 404, s3tools.NotFoundError),
+    ("404", 404, s3tools.NotFoundError),
+    ("AccessDenied", 403, s3tools.AccessDeniedError),
+    ("403", 403, s3tools.AccessDeniedError),
+    ("InvalidAccessKeyId", 403, s3tools.ConfigError),
+    ("SignatureDoesNotMatch", 403, s3tools.ConfigError),
+    ("ExpiredToken", 400, s3tools.ConfigError),
+    ("PreconditionFailed", 412, s3tools.AlreadyExistsError),
+    ("InvalidBucketName", 400, s3tools.PathError),
+    ("", 403, s3tools.AccessDeniedError),
+    ("SlowDown", 503, s3tools.S3ToolsError),
+])
+def test_translation_table(code, status, cls):
+    original = client_error(code, status)
+    translated = errors.translate(original, "b/k.csv", endpoint="http://host:7070")
+    assert type(translated) is cls
+    assert "b/k.csv" in str(translated)
+
+
+@pytest.mark.parametrize("original", [
+    botocore.exceptions.EndpointConnectionError(endpoint_url="http://host:7070"),
+    botocore.exceptions.ProxyConnectionError(proxy_url="http://proxy:3128"),
+    botocore.exceptions.ConnectTimeoutError(endpoint_url="http://host:7070"),
+])
+def test_connection_errors_name_the_endpoint(original):
+    translated = errors.translate(original, "b/k", endpoint="http://host:7070")
+    assert isinstance(translated, s3tools.S3ConnectionError)
+    assert "http://host:7070" in str(translated)
+
+
+def test_other_translations():
+    assert isinstance(errors.translate(botocore.exceptions.NoCredentialsError(), "b/k"),
+                      s3tools.ConfigError)
+    assert isinstance(errors.translate(FileNotFoundError("x"), "b/k"), s3tools.NotFoundError)
+    assert isinstance(errors.translate(PermissionError("x"), "b/k", writing=True),
+                      s3tools.AccessDeniedError)
+    unknown = KeyError("x")
+    assert errors.translate(unknown, "b/k") is unknown
+    ours = s3tools.PathError("p")
+    assert errors.translate(ours, "b/k") is ours
+
+
+def test_redact_masks_registered_secrets_and_signatures():
+    errors.register_secret("abcd-secret-value")
+    text = errors.redact("key abcd-secret-value and X-Amz-Signature=deadbeef&x=1 "
+                         "aws_secret_access_key = hunter22 SessionToken: tok123")
+    for leaked in ("abcd-secret-value", "deadbeef", "hunter22", "tok123"):
+        assert leaked not in text
+    assert "****" in text
+    s3tools.clients.settings()  # every call resolves the settings, which registers the key
+    assert SECRET_KEY not in str(s3tools.S3ToolsError(f"oops {SECRET_KEY}"))
+
+
+def test_not_found_keeps_the_original_as_its_cause(seed):
+    with pytest.raises(s3tools.NotFoundError) as caught:
+        s3tools.read_file_from_s3(f"{BUCKET}/missing.csv")
+    assert isinstance(caught.value.__cause__, botocore.exceptions.ClientError)
+    assert f"{BUCKET}/missing.csv" in str(caught.value)
+    with pytest.raises(s3tools.NotFoundError, match="no-such-bucket/a.csv"):
+        s3tools.read_file_from_s3("no-such-bucket/a.csv")
+
+
+def chain(error: BaseException) -> list[BaseException]:
+    found = []
+    while error is not None and error not in found:
+        found.append(error)
+        error = error.__cause__ or error.__context__
+    return found
+
+
+def test_no_secret_in_any_message_log_or_printout(seed, read_only, capsys, caplog, tmp_path,
+                                                  monkeypatch):
+    caplog.set_level(logging.DEBUG, logger="s3tools")
+    put(seed, "exists.csv", "a\n1\n")
+    put(seed, "bad.parquet", "not parquet")
+    frame = pd.DataFrame({"a": [1]})
+    failing = [
+        lambda: s3tools.read_file_from_s3(f"{BUCKET}/missing.csv"),
+        lambda: s3tools.read_file_from_s3("no-such-bucket/a.csv"),
+        lambda: s3tools.s3_path_to_df(f"{BUCKET}/bad.parquet"),
+        lambda: s3tools.s3_path_to_df(f"{BUCKET}/exists.unknown"),
+        lambda: s3tools.write_df_to_csv_in_s3(frame, f"{BUCKET}/exists.csv"),
+        lambda: s3tools.read_file_from_s3(f"{BUCKET}/"),
+        lambda: s3tools.download_file_from_s3(f"{BUCKET}/missing.csv", str(tmp_path / "x")),
+        lambda: s3tools.configure(secret=SECRET_KEY),
+    ]
+    caught = []
+    for call in failing:
+        with pytest.raises(Exception) as info:
+            call()
+        caught.append(info.value)
+    read_only()  # from here the keys may only read test-bucket
+    reader_secret = __import__("os").environ["AWS_SECRET_ACCESS_KEY"]
+    for call in [
+        lambda: s3tools.write_df_to_csv_in_s3(frame, f"{BUCKET}/new.csv"),
+        lambda: s3tools.write_file_to_s3(__file__, f"{BUCKET}/new.py"),
+        lambda: s3tools.accessible_buckets(),
+        lambda: s3tools.s3_file_exists("other-bucket/a.csv"),
+    ]:
+        with pytest.raises(s3tools.AccessDeniedError) as info:
+            call()
+        caught.append(info.value)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUNKNOWNKEY000000")
+    with pytest.raises(s3tools.ConfigError) as info:
+        s3tools.read_file_from_s3(f"{BUCKET}/exists.csv")
+    caught.append(info.value)
+    print(s3tools.clients.settings())
+    shown = [repr(s3tools.clients.settings()), str(s3tools.clients.settings())]
+    for error in caught:
+        for link in chain(error):
+            shown += [str(link), repr(link), str(getattr(link, "args", ""))]
+    output = capsys.readouterr()
+    shown += [output.out, output.err, caplog.text]
+    shown += [record.getMessage() for record in caplog.records]
+    for text in shown:
+        assert SECRET_KEY not in text
+        assert reader_secret not in text
+    # The s3tools errors themselves are what they should be.
+    assert [type(e) for e in caught[:8]] == [
+        s3tools.NotFoundError, s3tools.NotFoundError, s3tools.FormatError, s3tools.FormatError,
+        s3tools.AlreadyExistsError, s3tools.PathError, s3tools.NotFoundError, s3tools.ConfigError]
