@@ -1,0 +1,103 @@
+"""The shared cases of tests/cases/, run in Python (testthat runs the same table in R)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import s3tools
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cases"))
+import case_support
+
+CASES = case_support.load_cases()
+FRAMES = case_support.load_frames()
+
+FUNCTIONS = {
+    "read_bytes": lambda path: Path(path).read_bytes(),
+    "file_extension": lambda path: os.path.splitext(path)[1],
+    "write_text": lambda obj, path: Path(path).write_text(obj, encoding="utf-8"),
+}
+
+
+def build_column(spec: dict[str, Any]) -> Any:
+    """A column as the R package hands it to Python (the mapping in s3tools.r_bridge)."""
+    values = spec["values"]
+    missing = any(value is None for value in values)
+    kind = spec["type"]
+    if kind == "integer":
+        return pd.array(values, dtype="Int32") if missing else np.array(values, dtype=np.int32)
+    if kind == "double":
+        return np.array([np.nan if value is None else value for value in values], dtype=float)
+    if kind == "logical":
+        return pd.array(values, dtype="boolean") if missing else np.array(values, dtype=bool)
+    if kind == "Date":
+        return pd.Series([None if value is None else datetime.date.fromisoformat(value)
+                          for value in values], dtype=object)
+    return pd.Series(values)
+
+
+def build_frame(name: str) -> pd.DataFrame:
+    return pd.DataFrame({column: build_column(spec) for column, spec in FRAMES[name].items()})
+
+
+def argument(value: Any, local_dir: str) -> Any:
+    if isinstance(value, dict) and "frame" in value:
+        return build_frame(value["frame"])
+    if isinstance(value, dict) and "function" in value:
+        return FUNCTIONS[value["function"]]
+    return case_support.substitute(value, local_dir)
+
+
+def run_case(case: dict[str, Any], endpoint: str, local_dir: str) -> dict[str, Any]:
+    """Seed, call the Python function, and describe the result and what it left."""
+    variables = case_support.prepare(endpoint, case, local_dir)
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        arguments = {name: argument(value, local_dir)
+                     for name, value in case.get("arguments", {}).items()}
+        if case.get("access") == "read_only":
+            case_support.set_auth(endpoint, 0)
+        try:
+            result = case_support.normalise(getattr(s3tools, case["call"])(**arguments))
+        except Exception as error:  # noqa: BLE001 - errors are results here
+            result = case_support.normalise_error(error)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return {"result": result, "after": case_support.collect(endpoint, case, local_dir)}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
+def test_case(case, endpoint, tmp_path):
+    outcome = run_case(case, endpoint, str(tmp_path / "local"))
+    problems = case_support.check(case, outcome["result"], outcome["after"])
+    assert not problems, "\n".join(problems)
+
+
+def test_case_names_are_unique():
+    names = [case["name"] for case in CASES]
+    assert len(names) == len(set(names))
+
+
+def test_every_public_function_has_a_case():
+    called = {case["call"] for case in CASES}
+    public = {name for name in s3tools.__all__
+              if callable(getattr(s3tools, name)) and not isinstance(getattr(s3tools, name), type)}
+    assert public - called <= {"configure"}
+
+
+def test_every_error_kind_has_a_case():
+    kinds = {case["expected"]["error"]["kind"] for case in CASES if "error" in case["expected"]}
+    assert {cls.kind for cls in s3tools.errors.ERROR_CLASSES} <= kinds

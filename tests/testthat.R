@@ -1,0 +1,4 @@
+library(testthat)
+library(s3tools)
+
+test_check("s3tools")
