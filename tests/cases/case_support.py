@@ -219,7 +219,6 @@ def r_type(column: Any) -> str:
 
 def _normalise_frame(frame: Any) -> dict[str, Any]:
     import numpy as np
-    import pandas as pd
 
     columns = {}
     for name in frame.columns:
@@ -251,7 +250,7 @@ def _normalise_frame(frame: Any) -> dict[str, Any]:
             entry["values"] = [None if m else str(v) for v, m in zip(column.to_numpy(dtype=object), missing)]
         columns[str(name)] = entry
     return {"type": "frame", "names": [str(n) for n in frame.columns], "columns": columns,
-            "rows": int(len(frame))}
+            "rows": len(frame)}
 
 
 def normalise_error(error: BaseException) -> dict[str, Any]:
@@ -293,16 +292,16 @@ def check(case: dict[str, Any], result: dict[str, Any], after: dict[str, Any]) -
             problems.append(f"message shows {want['absent']!r}")
     elif kind == "error":
         return [f"unexpected error {result['kind']}: {result['message']}"]
-    if "raw_text" in expected:
-        if kind != "raw" or base64.b64decode(result["base64"]) != expected["raw_text"].encode():
-            problems.append(f"expected raw {expected['raw_text']!r}, got {json.dumps(result)[:300]}")
-    if "character" in expected:
-        if kind != "character" or result["values"] != expected["character"]:
-            problems.append(f"expected character {expected['character']!r}, got "
+    simple = {
+        "raw_text": lambda want: kind == "raw" and base64.b64decode(result["base64"]) ==
+        want.encode(),
+        "character": lambda want: kind == "character" and result["values"] == want,
+        "logical": lambda want: kind == "logical" and result["values"] == want,
+    }
+    for key, holds in simple.items():
+        if key in expected and not holds(expected[key]):
+            problems.append(f"expected {key} {expected[key]!r}, got "
                             f"{json.dumps(result, ensure_ascii=False)[:300]}")
-    if "logical" in expected:
-        if kind != "logical" or result["values"] != expected["logical"]:
-            problems.append(f"expected logical {expected['logical']!r}, got {json.dumps(result)}")
     if "raw_list" in expected:
         want = expected["raw_list"]
         got = dict(zip(result.get("names", []), result.get("base64", [])))
