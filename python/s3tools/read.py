@@ -363,4 +363,6 @@ def read_using(fun: Callable[..., Any], s3_path: str, **options: Any) -> Any:
     suffix = "." + path.name.rsplit(".", 1)[-1] if "." in path.name else ""
     with temporary_path(suffix) as local_path:
         _download_to(path, local_path)
+        # The download replaces the private file with one made under the umask.
+        os.chmod(local_path, 0o600)
         return fun(local_path, **options)

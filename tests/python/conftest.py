@@ -134,3 +134,115 @@ def read_only(endpoint, seed, monkeypatch):
     finally:
         set_auth(endpoint, float("inf"))
         moto_api(endpoint, "reset")
+
+
+def assert_same_frame(got, expected) -> None:
+    """``assert_frame_equal``, with None and NaN both standing for "missing" in object columns.
+
+    pandas' own CSV parser gives NaN for a gap in a column of objects, the
+    pyarrow parser None; both are missing, at the same places, and every other
+    value must be equal.
+    """
+    import pandas as pd
+
+    def normal(frame):
+        frame = frame.copy()
+        for name in frame.columns:
+            if frame[name].dtype == object:
+                frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+        return frame
+
+    pd.testing.assert_frame_equal(normal(got), normal(expected))
+
+
+class Forwarder:
+    """A TCP relay in front of the S3 server that counts the bytes sent back to clients.
+
+    It sees every client's traffic (boto3, s3fs, obstore, pyarrow), so what a
+    call really fetched can be measured. With ``cut_after`` set, it closes
+    connections once that many bytes have gone back: a network that fails
+    mid-transfer.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        import socket
+        import threading
+        from urllib.parse import urlparse
+
+        parsed = urlparse(upstream)
+        self.upstream = (parsed.hostname, parsed.port)
+        self.received = 0
+        self.cut_after: int | None = None
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)  # so that stop() is seen soon
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._open: list = []
+        self._stopped = False
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while not self._stopped:
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            client.settimeout(None)
+            server = socket.create_connection(self.upstream)
+            self._open += [client, server]
+            threading.Thread(target=self._pump, args=(client, server, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, True), daemon=True).start()
+
+    def _pump(self, source, target, counted: bool) -> None:
+        import socket
+
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if counted:
+                    with self._lock:
+                        if self.cut_after is not None and self.received >= self.cut_after:
+                            break
+                        self.received += len(data)
+                target.sendall(data)
+        except OSError:
+            pass
+        for end in (source, target):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            end.close()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.received = 0
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._listener.close()
+        for end in self._open:
+            try:
+                end.close()
+            except OSError:
+                pass
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def forwarder(endpoint, monkeypatch):
+    """s3tools (and pandas) talk to the server through a byte-counting :class:`Forwarder`."""
+    relay = Forwarder(endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", relay.url)
+    try:
+        yield relay
+    finally:
+        relay.stop()

@@ -6,10 +6,10 @@ import io
 
 import pandas as pd
 import pytest
+from conftest import BUCKET, get, put
 
 import s3tools
 import s3tools.clients
-from conftest import BUCKET, get, put
 from s3tools.paths import S3Path, extension_of, parse, parse_file, parse_folder
 
 
@@ -101,7 +101,7 @@ def requests_sent():
     """Count the requests s3tools' client sends."""
     sent = []
     events = s3tools.clients.s3_client().meta.events
-    handler = lambda **kwargs: sent.append(kwargs.get("request"))  # noqa: E731
+    handler = lambda **kwargs: sent.append(kwargs.get("request"))
     events.register("before-send.s3", handler)
     yield sent
     events.unregister("before-send.s3", handler)

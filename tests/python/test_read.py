@@ -1,0 +1,397 @@
+"""read: objects into memory, files into data frames (every format), read_using, downloads."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import stat
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import zstandard
+from conftest import BUCKET, assert_same_frame, put
+
+import s3tools
+import s3tools.clients
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def sample_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "id": [1, 2, 3, 4],
+        "value": [1.5, None, -2.25, 1e10],
+        "label": ["a", None, "Zoë", "d,e"],
+        "flag": [True, False, True, None],
+    })
+
+
+# Bytes of each format, made with pandas (not with s3tools), and how pandas
+# reads them back locally: the expected frame.
+def encode(extension: str, frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    if extension == "csv":
+        frame.to_csv(buffer, index=False)
+    elif extension in ("tsv", "tab"):
+        frame.to_csv(buffer, index=False, sep="\t")
+    elif extension in ("parquet",):
+        frame.to_parquet(buffer, index=False)
+    elif extension in ("feather", "arrow"):
+        frame.to_feather(buffer)
+    elif extension == "json":
+        frame.to_json(buffer, orient="records")
+    elif extension in ("jsonl", "ndjson"):
+        frame.to_json(buffer, orient="records", lines=True)
+    elif extension == "xlsx":
+        frame.to_excel(buffer, index=False)
+    elif extension == "dta":
+        frame.to_stata(buffer, write_index=False)
+    else:
+        raise AssertionError(extension)
+    return buffer.getvalue()
+
+
+def decode(extension: str, data: bytes) -> pd.DataFrame:
+    source = io.BytesIO(data)
+    return {
+        "csv": lambda: pd.read_csv(source),
+        "tsv": lambda: pd.read_csv(source, sep="\t"),
+        "tab": lambda: pd.read_csv(source, sep="\t"),
+        "parquet": lambda: pd.read_parquet(source),
+        "feather": lambda: pd.read_feather(source),
+        "arrow": lambda: pd.read_feather(source),
+        "json": lambda: pd.read_json(source),
+        "jsonl": lambda: pd.read_json(source, lines=True),
+        "ndjson": lambda: pd.read_json(source, lines=True),
+        "xlsx": lambda: pd.read_excel(source),
+        "dta": lambda: pd.read_stata(source),
+    }[extension]()
+
+
+def stata_frame() -> pd.DataFrame:
+    frame = sample_frame().drop(columns="flag")
+    frame["label"] = frame["label"].fillna("")
+    return frame
+
+
+PANDAS_FORMATS = ["csv", "tsv", "tab", "parquet", "feather", "arrow", "json", "jsonl", "ndjson",
+                  "xlsx", "dta"]
+
+
+@pytest.mark.parametrize("extension", PANDAS_FORMATS)
+def test_each_format_reads_exactly(seed, extension):
+    frame = stata_frame() if extension == "dta" else sample_frame()
+    data = encode(extension, frame)
+    put(seed, f"in/data.{extension}", data)
+    got = s3tools.s3_path_to_df(f"{BUCKET}/in/data.{extension}")
+    assert_same_frame(got, decode(extension, data))
+    assert got["value"].isna().tolist() == [False, True, False, False]
+    pd.testing.assert_frame_equal(s3tools.s3_path_to_full_df(f"{BUCKET}/in/data.{extension}"), got)
+
+
+def test_spss_reads_exactly(seed, tmp_path):
+    import pyreadstat
+
+    frame = stata_frame()
+    local = tmp_path / "survey.sav"
+    pyreadstat.write_sav(frame, str(local))
+    put(seed, "survey.sav", local.read_bytes())
+    got = s3tools.s3_path_to_df(f"{BUCKET}/survey.sav")
+    pd.testing.assert_frame_equal(got, pd.read_spss(str(local)))
+    assert got["value"].isna().tolist() == [False, True, False, False]
+
+
+def test_xls_fixture_reads_exactly(seed):
+    data = (DATA / "sample.xls").read_bytes()
+    put(seed, "old/Book.XLS", data)
+    got = s3tools.s3_path_to_df(f"{BUCKET}/old/Book.XLS")
+    pd.testing.assert_frame_equal(got, pd.read_excel(io.BytesIO(data), engine="xlrd"))
+    assert got.isna().sum().sum() == 2
+
+
+def test_sas7bdat_fixture_reads_exactly_with_text_decoded(seed):
+    data = (DATA / "sample.sas7bdat").read_bytes()
+    put(seed, "sas/extract.sas7bdat", data)
+    got = s3tools.s3_path_to_df(f"{BUCKET}/sas/extract.sas7bdat")
+    expected = pd.read_sas(io.BytesIO(data), format="sas7bdat", encoding="infer")
+    pd.testing.assert_frame_equal(got, expected)
+    texts = [value for value in got["text_row"] if value is not None]
+    assert texts and all(isinstance(value, str) for value in texts)
+
+
+COMPRESSORS = {
+    "gz": gzip.compress,
+    "bz2": bz2.compress,
+    "xz": lzma.compress,
+    "zst": lambda data: zstandard.ZstdCompressor().compress(data),
+}
+
+
+def zip_one(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("compression", ["gz", "bz2", "xz", "zst", "zip", "GZ"])
+@pytest.mark.parametrize("extension", ["csv", "jsonl", "parquet"])
+def test_compressed_files_are_looked_through(seed, extension, compression):
+    data = encode(extension, sample_frame())
+    packed = (zip_one(f"data.{extension}", data) if compression == "zip"
+              else COMPRESSORS[compression.lower()](data))
+    key = f"packed/data.{extension}.{compression}"
+    put(seed, key, packed)
+    assert_same_frame(s3tools.s3_path_to_df(f"{BUCKET}/{key}"), decode(extension, data))
+
+
+@pytest.mark.parametrize("key", ["Data.CSV", "DATA.Csv.Gz", "x.PARQUET", "x.TSV"])
+def test_extensions_are_case_insensitive(seed, key):
+    inner = key.lower().removesuffix(".gz").rsplit(".", 1)[-1]
+    data = encode(inner, sample_frame())
+    put(seed, key, gzip.compress(data) if key.lower().endswith(".gz") else data)
+    assert_same_frame(s3tools.s3_path_to_df(f"{BUCKET}/{key}"), decode(inner, data))
+
+
+@pytest.mark.parametrize(("file_type", "extension"), [("csv", "csv"), ("tsv", "tsv"),
+                                                      ("parquet", "parquet"), (".JSONL", "jsonl")])
+def test_file_type_overrides_the_extension(seed, file_type, extension):
+    data = encode(extension, sample_frame())
+    put(seed, "export.txt", data)
+    got = s3tools.s3_path_to_df(f"{BUCKET}/export.txt", file_type=file_type)
+    assert_same_frame(got, decode(extension, data))
+
+
+def test_file_type_with_compression(seed):
+    data = encode("csv", sample_frame())
+    put(seed, "export.dat", gzip.compress(data))
+    got = s3tools.s3_path_to_df(f"{BUCKET}/export.dat", file_type="csv.gz")
+    assert_same_frame(got, decode("csv", data))
+
+
+def test_reader_options_are_passed_on(seed):
+    put(seed, "semi.csv", "a;b;c\n1;x;2.5\n3;y;\n")
+    got = s3tools.s3_path_to_df(f"{BUCKET}/semi.csv", sep=";", usecols=["a", "c"])
+    pd.testing.assert_frame_equal(got, pd.read_csv(io.StringIO("a;b;c\n1;x;2.5\n3;y;\n"), sep=";",
+                                                   usecols=["a", "c"]))
+    got = s3tools.s3_path_to_df(f"{BUCKET}/semi.csv", sep=";", skiprows=1, header=None)
+    assert got.shape == (2, 3)
+
+
+def test_an_unknown_type_is_a_format_error_before_any_download(seed):
+    put(seed, "notes.txt", "hello")
+    sent = []
+    events = s3tools.clients.s3_client().meta.events
+    events.register("before-send.s3", lambda **kwargs: sent.append(1))
+    with pytest.raises(s3tools.FormatError) as caught:
+        s3tools.s3_path_to_df(f"{BUCKET}/notes.txt")
+    assert "read_using" in str(caught.value) and "csv" in str(caught.value)
+    assert sent == []
+
+
+def test_a_corrupt_file_is_a_format_error_naming_the_path(seed):
+    put(seed, "broken.parquet", b"this is not parquet")
+    with pytest.raises(s3tools.FormatError, match=f"{BUCKET}/broken.parquet"):
+        s3tools.s3_path_to_df(f"{BUCKET}/broken.parquet")
+
+
+def test_not_found(seed):
+    with pytest.raises(s3tools.NotFoundError, match=f"{BUCKET}/nothing.csv"):
+        s3tools.s3_path_to_df(f"{BUCKET}/nothing.csv")
+    with pytest.raises(FileNotFoundError):
+        s3tools.read_file_from_s3("missing-bucket/x.csv")
+
+
+# --- a folder read into one frame ---
+
+def test_a_folder_of_one_format_is_one_frame(seed):
+    parts = [sample_frame().iloc[i:i + 2].reset_index(drop=True) for i in (0, 2)]
+    for number, part in enumerate(parts):
+        put(seed, f"parts/part-{number}.parquet", encode("parquet", part))
+    put(seed, "parts/_SUCCESS", b"")
+    put(seed, "parts/.hidden.txt", b"x")
+    got = s3tools.s3_path_to_df(f"s3://{BUCKET}/parts/")
+    expected = pd.concat([decode("parquet", encode("parquet", p)) for p in parts],
+                         ignore_index=True)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_a_folder_of_mixed_formats_is_a_format_error(seed):
+    put(seed, "mixed/a.csv", encode("csv", sample_frame()))
+    put(seed, "mixed/b.parquet", encode("parquet", sample_frame()))
+    with pytest.raises(s3tools.FormatError, match="several formats") as caught:
+        s3tools.s3_path_to_df(f"{BUCKET}/mixed/")
+    assert f"{BUCKET}/mixed/" in str(caught.value)
+
+
+def test_an_empty_folder_is_not_found(seed):
+    with pytest.raises(s3tools.NotFoundError, match=f"{BUCKET}/empty/"):
+        s3tools.s3_path_to_df(f"{BUCKET}/empty/")
+
+
+# --- bytes in memory ---
+
+def test_read_file_from_s3_bytes_and_text(seed):
+    put(seed, "t/latin.txt", "café, naïve\n".encode("latin-1"))
+    assert s3tools.read_file_from_s3(f"{BUCKET}/t/latin.txt") == "café, naïve\n".encode("latin-1")
+    assert s3tools.read_file_from_s3(f"{BUCKET}/t/latin.txt", encoding="latin-1") == \
+        "café, naïve\n"
+    put(seed, "t/utf8.txt", "Zoë ✓")
+    assert s3tools.read_file_from_s3(f"/{BUCKET}/t/utf8.txt", "utf-8") == "Zoë ✓"
+
+
+def test_read_file_from_s3_empty_and_large_objects(seed):
+    put(seed, "empty.bin", b"")
+    assert s3tools.read_file_from_s3(f"{BUCKET}/empty.bin") == b""
+    large = os.urandom(3 * 1024 * 1024) * 7 + b"tail"  # larger than two 8 MiB parts
+    put(seed, "large.bin", large)
+    assert s3tools.read_file_from_s3(f"{BUCKET}/large.bin") == large
+
+
+def test_read_files_from_s3_list_keeps_the_order_given(seed):
+    contents = {f"dicom/img-{i:03d}.dcm": os.urandom(100 + i) for i in range(40)}
+    for key, data in contents.items():
+        put(seed, key, data)
+    wanted = [f"{BUCKET}/{key}" for key in reversed(list(contents))]
+    got = s3tools.read_files_from_s3(wanted)
+    assert list(got) == wanted
+    assert got == {f"{BUCKET}/{key}": data for key, data in contents.items()}
+
+
+def test_read_files_from_s3_prefix_reads_every_object(seed):
+    contents = {f"scans/{i:04d}.dcm": os.urandom(64) + bytes([i % 256]) for i in range(120)}
+    for key, data in contents.items():
+        put(seed, key, data)
+    put(seed, "other/0.dcm", b"not under the prefix")
+    got = s3tools.read_files_from_s3(f"s3://{BUCKET}/scans/", max_concurrency=4)
+    assert list(got) == [f"{BUCKET}/{key}" for key in sorted(contents)]
+    assert got == {f"{BUCKET}/{key}": data for key, data in contents.items()}
+
+
+def test_read_files_from_s3_edges(seed):
+    put(seed, "one.bin", b"1")
+    assert s3tools.read_files_from_s3([]) == {}
+    assert s3tools.read_files_from_s3(f"{BUCKET}/one.bin") == {f"{BUCKET}/one.bin": b"1"}
+    assert s3tools.read_files_from_s3(f"{BUCKET}/nothing-here/") == {}
+    with pytest.raises(s3tools.ConfigError):
+        s3tools.read_files_from_s3([f"{BUCKET}/one.bin"], max_concurrency=-1)
+    with pytest.raises(s3tools.NotFoundError, match=f"{BUCKET}/two.bin"):
+        s3tools.read_files_from_s3([f"{BUCKET}/one.bin", f"{BUCKET}/two.bin"])
+
+
+# --- read_using ---
+
+def test_read_using_gives_a_private_temporary_copy_that_keeps_its_extension(seed, tmp_path):
+    data = encode("xlsx", sample_frame())
+    put(seed, "books/Report.v2.xlsx", data)
+    seen = {}
+
+    def reader(path, **options):
+        seen["path"] = path
+        seen["mode"] = stat.S_IMODE(os.stat(path).st_mode)
+        seen["folder_mode"] = stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode)
+        seen["options"] = options
+        return pd.read_excel(path, **options)
+
+    got = s3tools.read_using(reader, f"{BUCKET}/books/Report.v2.xlsx", sheet_name=0)
+    pd.testing.assert_frame_equal(got, pd.read_excel(io.BytesIO(data)))
+    assert seen["path"].endswith(".xlsx")
+    assert seen["path"].startswith(os.environ["S3TOOLS_RAM_DIR"] + os.sep)
+    assert seen["mode"] == 0o600
+    assert seen["folder_mode"] == 0o700
+    assert seen["options"] == {"sheet_name": 0}
+    assert not os.path.exists(seen["path"])
+
+
+def test_read_using_deletes_the_copy_when_fun_fails(seed):
+    put(seed, "a.sav", b"not spss")
+    seen = []
+
+    def failing(path):
+        seen.append(path)
+        assert os.path.getsize(path) == len(b"not spss")
+        raise RuntimeError("reader failed")
+
+    with pytest.raises(RuntimeError, match="reader failed"):
+        s3tools.read_using(failing, f"{BUCKET}/a.sav")
+    assert seen[0].endswith(".sav")
+    assert not os.path.exists(seen[0])
+
+
+def test_read_using_errors(seed):
+    with pytest.raises(TypeError):
+        s3tools.read_using("pd.read_csv", f"{BUCKET}/a.csv")
+    with pytest.raises(s3tools.NotFoundError):
+        s3tools.read_using(pd.read_csv, f"{BUCKET}/missing.csv")
+    leftovers = [name for _, _, names in os.walk(os.environ["S3TOOLS_RAM_DIR"]) for name in names]
+    assert leftovers == []
+
+
+# --- download_file_from_s3 ---
+
+def test_download_writes_the_whole_file(seed, tmp_path):
+    data = os.urandom(200_000)
+    put(seed, "d/blob.bin", data)
+    target = tmp_path / "new" / "folder" / "blob.bin"
+    assert s3tools.download_file_from_s3(f"{BUCKET}/d/blob.bin", str(target)) == str(target)
+    assert target.read_bytes() == data
+    assert sorted(os.listdir(target.parent)) == ["blob.bin"]
+
+
+def test_download_refuses_an_existing_file_unless_overwrite(seed, tmp_path):
+    put(seed, "d/a.csv", "new\n")
+    target = tmp_path / "a.csv"
+    target.write_text("old\n")
+    with pytest.raises(s3tools.AlreadyExistsError, match="overwrite") as caught:
+        s3tools.download_file_from_s3(f"{BUCKET}/d/a.csv", str(target))
+    assert isinstance(caught.value, FileExistsError)
+    assert str(target) in str(caught.value)
+    assert target.read_text() == "old\n"
+    s3tools.download_file_from_s3(f"{BUCKET}/d/a.csv", str(target), overwrite=True)
+    assert target.read_text() == "new\n"
+
+
+def test_download_into_a_folder_uses_the_object_name(seed, tmp_path):
+    put(seed, "d/scan.dcm", b"DICM")
+    written = s3tools.download_file_from_s3(f"{BUCKET}/d/scan.dcm", str(tmp_path))
+    assert written == str(tmp_path / "scan.dcm")
+    assert (tmp_path / "scan.dcm").read_bytes() == b"DICM"
+    with pytest.raises(s3tools.AlreadyExistsError):
+        s3tools.download_file_from_s3(f"{BUCKET}/d/scan.dcm", str(tmp_path))
+
+
+def test_a_failed_download_leaves_nothing(seed, tmp_path):
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    with pytest.raises(s3tools.NotFoundError):
+        s3tools.download_file_from_s3(f"{BUCKET}/d/missing.csv", str(tmp_path / "missing.csv"))
+    assert os.listdir(tmp_path) == []
+    (tmp_path / "kept.csv").write_text("old\n")
+    with pytest.raises(s3tools.NotFoundError):
+        s3tools.download_file_from_s3(f"{BUCKET}/d/missing.csv", str(tmp_path / "kept.csv"),
+                                      overwrite=True)
+    assert os.listdir(tmp_path) == ["kept.csv"]
+    assert (tmp_path / "kept.csv").read_text() == "old\n"
+
+
+def test_a_download_interrupted_midway_leaves_no_partial_file(seed, tmp_path, forwarder):
+    # The network fails after 12 MiB have come back, on every retry as well.
+    data = os.urandom(20 * 1024 * 1024)
+    put(seed, "d/big.bin", data)
+    out = tmp_path / "out"
+    out.mkdir()
+    forwarder.cut_after = 12 * 1024 * 1024
+    with pytest.raises(s3tools.S3ConnectionError) as caught:
+        s3tools.download_file_from_s3(f"{BUCKET}/d/big.bin", str(out / "big.bin"))
+    assert forwarder.url in str(caught.value)
+    assert forwarder.received >= forwarder.cut_after
+    assert os.listdir(out) == []
+    forwarder.cut_after = None
+    s3tools.download_file_from_s3(f"{BUCKET}/d/big.bin", str(out / "big.bin"))
+    assert (out / "big.bin").read_bytes() == data
+    assert os.listdir(out) == ["big.bin"]
