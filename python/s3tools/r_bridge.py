@@ -564,15 +564,18 @@ def column_from_r(column: Mapping[str, Any], nrow: int | None = None) -> pd.Seri
                 return pd.Series(pd.arrays.BooleanArray(values == 1, missing))
             return pd.Series(values == 1)
         if missing.any():
+            # Under the mask pandas itself keeps 1 (and NaN for floats): the same
+            # bytes reach Parquet as for a frame built in Python.
+            values[missing] = 1
             return pd.Series(pd.arrays.IntegerArray(values, missing))
         return pd.Series(values)
     values = np.frombuffer(data, dtype="<f8").astype(np.float64)
     missing = _r_missing(values)
     if kind == "double":
         not_a_number = np.isnan(values) & ~missing
+        values[missing] = np.nan
         if missing.any() and not_a_number.any():
             return pd.Series(pd.arrays.FloatingArray(values, missing))
-        values[missing] = np.nan
         return pd.Series(values)
     if kind == "Date":
         return _dates_from_days(values, np.isnan(values))

@@ -238,7 +238,8 @@ def _preview_text(path: S3Path, n: int, fmt: formats.Format, compression: str | 
         if finished or text.count(b"\n") > n + 1:
             whole_lines = bytes(text) if finished else bytes(text[: text.rfind(b"\n") + 1])
             try:
-                frame = fmt.read(whole_lines, **options)
+                # Only the first n rows: types must not depend on how much was fetched.
+                frame = fmt.read(whole_lines, **{"nrows": n, **options})
             except Exception:
                 if finished:
                     raise

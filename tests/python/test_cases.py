@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import sys
 from pathlib import Path
@@ -76,6 +77,8 @@ def run_case(case: dict[str, Any], endpoint: str, local_dir: str) -> dict[str, A
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+    # The local folder differs between runs (and languages): show it as $LOCAL.
+    result = json.loads(json.dumps(result).replace(json.dumps(local_dir)[1:-1], "$LOCAL"))
     return {"result": result, "after": case_support.collect(endpoint, case, local_dir)}
 
 

@@ -112,6 +112,9 @@ run_case <- function(case, endpoint, local_dir) {
   function_to_call <- get(case$call, envir = asNamespace("s3tools"))
   if (identical(case$access, "read_only")) support$set_auth(endpoint, 0)
   value <- tryCatch(do.call(function_to_call, arguments), error = function(error) error)
-  list(result = as_json(normalise_result(value)),
+  result <- as_json(normalise_result(value))
+  # The local folder differs between runs (and languages): show it as $LOCAL.
+  result <- gsub(local_dir, "$LOCAL", result, fixed = TRUE)
+  list(result = result,
        after = support$collect_json(endpoint, case$name, local_dir))
 }
