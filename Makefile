@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 R_PACKAGES := r-base-core r-cran-reticulate r-cran-testthat r-cran-jsonlite r-cran-readxl \
-	r-cran-haven r-cran-knitr r-cran-rmarkdown r-cran-withr r-cran-tibble r-cran-roxygen2
+	r-cran-haven r-cran-knitr r-cran-rmarkdown r-cran-withr r-cran-tibble r-cran-roxygen2 \
+	r-cran-pkgload
 export TZ := UTC
 
 .PHONY: demo test test-python test-r test-parity venv r-deps bench lint check clean
@@ -17,7 +18,7 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 
 # R and its packages come from Debian (apt), installed once.
 r-deps:
-	@if ! Rscript -e 'for (p in c("reticulate","testthat","jsonlite","readxl","haven","knitr","rmarkdown","withr","tibble","roxygen2")) if (!requireNamespace(p, quietly=TRUE)) quit(status=1)' >/dev/null 2>&1; then \
+	@if ! Rscript -e 'for (p in c("reticulate","testthat","jsonlite","readxl","haven","knitr","rmarkdown","withr","tibble","roxygen2","pkgload")) if (!requireNamespace(p, quietly=TRUE)) quit(status=1)' >/dev/null 2>&1; then \
 		echo "Installing R from Debian..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(R_PACKAGES) >/dev/null; \
 	fi
@@ -28,7 +29,32 @@ demo: venv
 test-python: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/python
 
-test: test-python
+# R first, pytest (python, shared cases, R/Python parity) last, so that pytest's
+# closing line is the last line; the exit status is non-zero if either failed.
+test: venv r-deps
+	@status=0; \
+	$(MAKE) --no-print-directory test-r || status=$$?; \
+	$(MAKE) --no-print-directory test-python || status=$$?; \
+	exit $$status
+
+# The testthat suite against a private moto server; its last line reads
+# "R: N passed, N failed, N skipped".
+test-r: venv r-deps
+	@S3TOOLS_PYTHON="$(CURDIR)/$(BIN)/python" Rscript tests/run_r_tests.R
+
+test-parity: venv r-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/python/test_parity.py
+
+# roxygen2, then R CMD build and R CMD check --no-manual in a temporary folder;
+# fails on any ERROR or WARNING. The tests run against the project's venv.
+check: venv r-deps
+	@Rscript -e 'roxygen2::roxygenise()' >/dev/null
+	@folder=$$(mktemp -d); trap 'rm -rf "$$folder"' EXIT; \
+	cd "$$folder" && R CMD build "$(CURDIR)" && \
+	S3TOOLS_PYTHON="$(CURDIR)/$(BIN)/python" _R_CHECK_FORCE_SUGGESTS_=false \
+		R CMD check --no-manual s3tools_*.tar.gz; status=$$?; \
+	if [ $$status -ne 0 ] || grep -Eq '^Status:.*(ERROR|WARNING)' s3tools.Rcheck/00check.log; then \
+		cat s3tools.Rcheck/00check.log | grep -B2 -A20 -E '(ERROR|WARNING)$$' ; exit 1; fi
 
 # The benchmark against a local SeaweedFS server (bench/run.py): `make bench`, or
 # `make bench QUICK=1` for small sizes in about a minute.
