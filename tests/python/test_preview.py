@@ -1,0 +1,217 @@
+"""s3_path_to_preview_df: the first n rows, fetching only what they need."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+from conftest import BUCKET, assert_same_frame, put
+
+import s3tools
+
+CSV_PREVIEW_LIMIT = 256 * 1024
+
+
+def random_lines(size: int, seed: int) -> bytes:
+    """About ``size`` bytes of ``<hex>,<hex>`` lines that do not compress well."""
+    rows = size // 64
+    text = np.frombuffer(np.random.default_rng(seed).bytes(rows * 32).hex().encode(), "S1")
+    table = text.reshape(rows, 64).copy()
+    table[:, 31] = b","
+    table[:, 63] = b"\n"
+    return table.tobytes()
+
+
+def big_csv(size: int, seed: int) -> bytes:
+    head = "id,name,amount,note\n" + "".join(
+        f'{i},"name {i}",{i * 1.25},"quoted, with comma"\n' if i % 7 else f"{i},,{i * 1.25},\n"
+        for i in range(1, 2001))
+    # The bulk: lines of another shape, as in a file whose later rows differ.
+    return head.encode() + random_lines(size, seed)
+
+
+@pytest.fixture(scope="module")
+def big_csv_bytes() -> bytes:
+    return big_csv(120 * 1024 * 1024, seed=1)
+
+
+def test_preview_of_a_big_csv_fetches_only_its_start(seed, forwarder, big_csv_bytes):
+    put(seed, "big/data.csv", big_csv_bytes)
+    forwarder.reset()
+    got = s3tools.s3_path_to_preview_df(f"{BUCKET}/big/data.csv", n=10)
+    fetched = forwarder.received
+    assert_same_frame(got, pd.read_csv(io.BytesIO(big_csv_bytes), nrows=10))
+    assert got["name"].isna().tolist() == [False] * 6 + [True] + [False] * 3
+    assert fetched < CSV_PREVIEW_LIMIT, fetched
+    forwarder.reset()
+    more = s3tools.s3_path_to_preview_df(f"{BUCKET}/big/data.csv", n=1500)
+    assert_same_frame(more, pd.read_csv(io.BytesIO(big_csv_bytes), nrows=1500))
+    assert forwarder.received < 2 * 1024 * 1024, forwarder.received
+
+
+def test_preview_of_a_big_gzipped_csv_fetches_only_its_start(seed, forwarder):
+    plain = big_csv(40 * 1024 * 1024, seed=2)
+    packed = gzip.compress(plain, compresslevel=1)
+    assert len(packed) > 10 * 1024 * 1024
+    put(seed, "big/data.csv.gz", packed)
+    forwarder.reset()
+    got = s3tools.s3_path_to_preview_df(f"{BUCKET}/big/data.csv.gz", n=5)
+    assert_same_frame(got, pd.read_csv(io.BytesIO(plain), nrows=5))
+    assert forwarder.received < CSV_PREVIEW_LIMIT, forwarder.received
+
+
+def test_preview_of_a_big_parquet_reads_the_footer_and_first_row_group_only(seed, forwarder,
+                                                                            tmp_path):
+    rows = 2_000_000
+    generator = np.random.default_rng(3)
+    table = pa.table({
+        "id": np.arange(rows, dtype="int64"),
+        "x": generator.random(rows),
+        "code": pa.array(generator.integers(0, 2**62, rows).astype(str)),
+    })
+    local = tmp_path / "big.parquet"
+    pq.write_table(table, local, row_group_size=200_000)
+    metadata = pq.ParquetFile(local).metadata
+    assert metadata.num_row_groups == 10
+    first_group = metadata.row_group(0).total_byte_size
+    size = local.stat().st_size
+    put(seed, "big/data.parquet", local.read_bytes())
+    forwarder.reset()
+    got = s3tools.s3_path_to_preview_df(f"{BUCKET}/big/data.parquet", n=7)
+    expected = pq.ParquetFile(local).read_row_group(0).slice(0, 7).to_pandas()
+    pd.testing.assert_frame_equal(got, expected)
+    assert forwarder.received < min(first_group + 512 * 1024, size // 4), (
+        forwarder.received, first_group, size)
+
+
+# --- small files: every format and edge ---
+
+def sample() -> pd.DataFrame:
+    return pd.DataFrame({"id": range(1, 21), "name": [f"n{i}" if i % 3 else None
+                                                      for i in range(1, 21)],
+                         "x": [i / 4 for i in range(20)]})
+
+
+def csv_bytes(frame: pd.DataFrame, sep: str = ",") -> bytes:
+    return frame.to_csv(index=False, sep=sep).encode()
+
+
+# What pandas gives for the first n rows: text formats read with nrows (their
+# types come from those rows alone), the others read whole and cut.
+@pytest.mark.parametrize(("key", "make", "read"), [
+    ("s.csv", csv_bytes, lambda b, n: pd.read_csv(io.BytesIO(b), nrows=n)),
+    ("s.TSV", lambda f: csv_bytes(f, "\t"),
+     lambda b, n: pd.read_csv(io.BytesIO(b), sep="\t", nrows=n)),
+    ("s.tab", lambda f: csv_bytes(f, "\t"),
+     lambda b, n: pd.read_csv(io.BytesIO(b), sep="\t", nrows=n)),
+    ("s.jsonl", lambda f: f.to_json(orient="records", lines=True).encode(),
+     lambda b, n: pd.read_json(io.BytesIO(b), lines=True, nrows=n)),
+    ("s.ndjson", lambda f: f.to_json(orient="records", lines=True).encode(),
+     lambda b, n: pd.read_json(io.BytesIO(b), lines=True, nrows=n)),
+    ("s.json", lambda f: f.to_json(orient="records").encode(),
+     lambda b, n: pd.read_json(io.BytesIO(b)).head(n)),
+    ("s.parquet", lambda f: f.to_parquet(index=False),
+     lambda b, n: pd.read_parquet(io.BytesIO(b)).head(n)),
+    ("s.feather", lambda f: _feather(f), lambda b, n: pd.read_feather(io.BytesIO(b)).head(n)),
+    ("s.xlsx", lambda f: _excel(f), lambda b, n: pd.read_excel(io.BytesIO(b)).head(n)),
+])
+@pytest.mark.parametrize("n", [0, 1, 5, 20, 100])
+def test_preview_gives_the_first_n_rows_of_each_format(seed, key, make, read, n):
+    data = make(sample())
+    put(seed, key, data)
+    got = s3tools.s3_path_to_preview_df(f"{BUCKET}/{key}", n=n)
+    assert_same_frame(got, read(data, n))
+
+
+def test_preview_types_come_from_the_rows_shown_not_from_how_much_was_fetched(seed):
+    # The first fetch holds many more lines than asked for; later lines are text.
+    data = ("id,v\n" + "".join(f"{i},{i}\n" for i in range(5)) +
+            "".join(f"x{i},y\n" for i in range(20000))).encode()
+    put(seed, "shifting.csv", data)
+    got = s3tools.s3_path_to_preview_df(f"{BUCKET}/shifting.csv", n=5)
+    assert got["id"].dtype == "int64"
+    assert_same_frame(got, pd.read_csv(io.BytesIO(data), nrows=5))
+
+
+def _feather(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_feather(buffer)
+    return buffer.getvalue()
+
+
+def _excel(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, index=False)
+    return buffer.getvalue()
+
+
+def _zip(data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("inner.csv", data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("suffix", "pack"), [
+    ("gz", gzip.compress), ("bz2", bz2.compress), ("xz", lzma.compress),
+    ("zst", lambda d: zstandard.ZstdCompressor().compress(d)), ("zip", _zip),
+])
+def test_preview_of_compressed_csv(seed, suffix, pack):
+    data = csv_bytes(sample())
+    put(seed, f"s.csv.{suffix}", pack(data))
+    got = s3tools.s3_path_to_preview_df(f"{BUCKET}/s.csv.{suffix}", n=4)
+    assert_same_frame(got, pd.read_csv(io.BytesIO(data)).head(4))
+
+
+def test_a_quoted_field_across_the_first_fetch(seed):
+    # A quoted value with newlines that straddles the first 64 KiB.
+    filler = "".join(f"{i},short\n" for i in range(6000))
+    long_value = '"' + "line\n" * 20000 + 'end"'
+    data = ("id,text\n" + filler + f"6000,{long_value}\n6001,after\n").encode()
+    put(seed, "quoted.csv", data)
+    got = s3tools.s3_path_to_preview_df(f"{BUCKET}/quoted.csv", n=6002)
+    assert_same_frame(got, pd.read_csv(io.BytesIO(data)))
+
+
+def test_preview_options_and_file_type(seed):
+    data = csv_bytes(sample(), sep="|")
+    put(seed, "piped.txt", data)
+    got = s3tools.s3_path_to_preview_df(f"{BUCKET}/piped.txt", n=3, file_type="csv", sep="|",
+                                        usecols=["id", "x"])
+    assert_same_frame(got, pd.read_csv(io.BytesIO(data), sep="|", usecols=["id", "x"]).head(3))
+
+
+def test_preview_of_an_empty_csv_with_a_header(seed):
+    put(seed, "header-only.csv", "a,b\n")
+    got = s3tools.s3_path_to_preview_df(f"{BUCKET}/header-only.csv")
+    assert list(got.columns) == ["a", "b"]
+    assert len(got) == 0
+
+
+@pytest.mark.parametrize("n", [-1, 2.5, "5", None])
+def test_n_must_be_a_whole_number(seed, n):
+    put(seed, "s.csv", csv_bytes(sample()))
+    with pytest.raises(ValueError, match="n must be"):
+        s3tools.s3_path_to_preview_df(f"{BUCKET}/s.csv", n=n)
+
+
+def test_preview_errors(seed):
+    with pytest.raises(s3tools.NotFoundError, match=f"{BUCKET}/none.csv"):
+        s3tools.s3_path_to_preview_df(f"{BUCKET}/none.csv")
+    with pytest.raises(s3tools.PathError):
+        s3tools.s3_path_to_preview_df(f"{BUCKET}/folder/")
+    with pytest.raises(s3tools.FormatError, match="read_using"):
+        s3tools.s3_path_to_preview_df(f"{BUCKET}/image.dcm")
+    put(seed, "bad.parquet", os.urandom(1000))
+    with pytest.raises(s3tools.FormatError, match=f"{BUCKET}/bad.parquet"):
+        s3tools.s3_path_to_preview_df(f"{BUCKET}/bad.parquet")
