@@ -119,6 +119,18 @@ def run_scenario(scenario: cases.Scenario, workers: Workers, srv: server.Server,
     return results
 
 
+def serve(env: dict, layout: data.Layout) -> int:
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                 "AWS_DEFAULT_REGION"):
+        print(f"export {name}={env[name]}")
+    print(f"# bucket {data.BUCKET}: {json.dumps(layout.to_dict())[:300]}...", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, about a minute")
@@ -126,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="scenario ids (1 2 3a ...)")
     parser.add_argument("--output", default=os.path.join(HERE, "results", "latest.md"))
     parser.add_argument("--no-r", action="store_true", help="skip the R scenarios")
+    parser.add_argument("--serve", action="store_true",
+                        help="start the server with the data, print its settings, wait for "
+                             "Ctrl-C (for profiling by hand)")
     options = parser.parse_args(argv)
     quick = options.quick or os.environ.get("QUICK") not in (None, "", "0")
     runs = options.runs or (3 if quick else 5)
@@ -148,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
                 "AWS_SHARED_CREDENTIALS_FILE": os.path.join(work_dir, "no-aws-credentials"),
                 "PYTHONPATH": os.pathsep.join([HERE, os.path.join(ROOT, "python")]),
             })
+            if options.serve:
+                return serve(env, layout)
             context = {"endpoint": srv.endpoint, "access_key": server.ACCESS_KEY,
                        "secret_key": server.SECRET_KEY, "region": server.REGION,
                        "bucket": data.BUCKET, "listing_bucket": data.LISTING_BUCKET,

@@ -111,8 +111,110 @@ def s3_client() -> Any:
                         region_name=resolved.region,
                         config=botocore.config.Config(**_botocore_options(resolved)),
                     )
+                _state["session"] = session
                 _state["client"] = client
     return client
+
+
+class _SessionCredentials:
+    """Hands obstore the boto3 session's credentials, refreshed as botocore refreshes them."""
+
+    # Temporary credentials are asked for again this often; botocore renews them
+    # before they expire.
+    _RECHECK = 300
+
+    def __init__(self, credentials: Any) -> None:
+        self.credentials = credentials
+
+    def __call__(self) -> dict[str, Any]:
+        import datetime
+
+        frozen = self.credentials.get_frozen_credentials()
+        refreshable = hasattr(self.credentials, "refresh_needed")
+        return {
+            "access_key_id": frozen.access_key,
+            "secret_access_key": frozen.secret_key,
+            "token": frozen.token,
+            "expires_at": datetime.datetime.now(datetime.timezone.utc)
+            + datetime.timedelta(seconds=self._RECHECK) if refreshable else None,
+        }
+
+
+def _proxy_options(resolved: config.Settings, endpoint: str) -> dict[str, str]:
+    """obstore's proxy settings: exactly the proxy botocore would use, and no other.
+
+    Left alone, obstore's HTTP client takes http_proxy/https_proxy/ALL_PROXY
+    from the environment for every host, custom endpoints included. An
+    explicit proxy switches that off; when no proxy is wanted, the explicit
+    one is the endpoint itself, listed as excluded, so it is never used.
+    """
+    from urllib.parse import urlparse
+
+    import botocore.utils
+
+    if resolved.proxy:
+        proxy = resolved.proxy
+    elif resolved.custom_endpoint:
+        proxy = None
+    else:
+        found = botocore.utils.get_environ_proxies(endpoint)
+        proxy = found.get(urlparse(endpoint).scheme)
+    if proxy:
+        return {"proxy_url": proxy}
+    return {"proxy_url": endpoint, "proxy_excludes": urlparse(endpoint).hostname or ""}
+
+
+def object_store(bucket: str) -> Any:
+    """An obstore S3 store for ``bucket`` with the current settings, or None.
+
+    None when obstore is not installed or no credentials are found (the boto3
+    path then reports the problem in its own words). The store gets the same
+    endpoint, region, path-style addressing, proxy rule and credentials
+    (session token included) as the boto3 client.
+    """
+    if _state.get("obstore_missing"):
+        return None
+    s3_client()
+    stores = _state.setdefault("stores", {})
+    store = stores.get(bucket)
+    if store is not None:
+        return store
+    try:
+        from obstore.store import S3Store
+    except ImportError:
+        _state["obstore_missing"] = True
+        return None
+    import datetime
+
+    import botocore.utils
+
+    resolved = settings()
+    credentials = _state["session"].get_credentials()
+    if credentials is None:
+        return None
+    endpoint = resolved.endpoint_url
+    virtual_hosted = endpoint is None and botocore.utils.check_dns_name(bucket) \
+        and "." not in bucket
+    if endpoint is None:
+        endpoint = (f"https://{bucket}.s3.{resolved.region}.amazonaws.com" if virtual_hosted
+                    else f"https://s3.{resolved.region}.amazonaws.com")
+    store = S3Store(
+        bucket,
+        endpoint=endpoint,
+        region=resolved.region,
+        virtual_hosted_style_request=virtual_hosted,
+        credential_provider=_SessionCredentials(credentials),
+        client_options={
+            "allow_http": endpoint.startswith("http://"),
+            "connect_timeout": datetime.timedelta(seconds=10),
+            "timeout": datetime.timedelta(seconds=600),
+            "pool_max_idle_per_host": str(max(10, resolved.max_concurrency)),
+            **_proxy_options(resolved, endpoint),
+        },
+        retry_config={"max_retries": 3, "retry_timeout": datetime.timedelta(seconds=120)},
+    )
+    stores[bucket] = store
+    return store
 
 
 def filesystem() -> Any:

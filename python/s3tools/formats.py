@@ -33,6 +33,9 @@ class Format:
     read: Callable[..., pd.DataFrame]
     write: Callable[..., bytes] | None
     text: bool  # rows are lines: a preview can stop after the first few
+    # The reader also takes a file-like stream, so parsing can start while the
+    # rest of the object is still arriving.
+    streams: bool = False
 
 
 def _csv_reader(separator: str) -> Callable[..., pd.DataFrame]:
@@ -42,16 +45,23 @@ def _csv_reader(separator: str) -> Callable[..., pd.DataFrame]:
                        "keep_default_na", "encoding", "true_values", "false_values",
                        "quotechar", "parse_dates", "index_col", "dtype_backend"}
 
-    def read(data: bytes, **options: Any) -> pd.DataFrame:
+    def read(data: Any, **options: Any) -> pd.DataFrame:
+        """``data``: bytes, or a stream with ``reopen()`` (see ``read.ObjectStream``)."""
         options.setdefault("sep", separator)
         if set(options) <= pyarrow_options and not _has_row_options(options):
             try:
-                return pd.read_csv(io.BytesIO(data), engine="pyarrow", **options)
+                return pd.read_csv(_readable(data), engine="pyarrow", **options)
             except Exception as error:  # noqa: BLE001 - pandas' own parser gives the clearer error
                 logger.debug("pyarrow CSV parser failed (%s); using pandas' parser", error)
-        return pd.read_csv(io.BytesIO(data), **options)
+                if hasattr(data, "reopen"):
+                    data = data.reopen()
+        return pd.read_csv(_readable(data), **options)
 
     return read
+
+
+def _readable(data: Any) -> Any:
+    return io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
 
 
 def _has_row_options(options: dict) -> bool:
@@ -154,8 +164,8 @@ def _write_excel(frame: pd.DataFrame, **options: Any) -> bytes:
 
 
 FORMATS = (
-    Format("csv", ("csv",), _csv_reader(","), _csv_writer(","), True),
-    Format("tsv", ("tsv", "tab"), _csv_reader("\t"), _csv_writer("\t"), True),
+    Format("csv", ("csv",), _csv_reader(","), _csv_writer(","), True, streams=True),
+    Format("tsv", ("tsv", "tab"), _csv_reader("\t"), _csv_writer("\t"), True, streams=True),
     Format("parquet", ("parquet", "pq"), _read_parquet,
            _buffer_writer("to_parquet", index=False), False),
     Format("feather", ("feather", "arrow", "ipc"), _read_feather,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import io
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -16,8 +17,27 @@ from .tempfiles import temporary_path
 
 # Objects larger than one part are fetched as parallel ranged GETs.
 PART_SIZE = 8 * 1024 * 1024
+_PARALLEL_PARTS = 8
 _PREVIEW_FIRST_FETCH = 64 * 1024
 _PARQUET_TAIL = 64 * 1024
+
+
+def _get_fast(path: S3Path, byte_range: tuple[int, int] | dict) -> tuple[Any, int] | None:
+    """The bytes of a range and the object's size through obstore, or None to use boto3.
+
+    Any failure returns None: the boto3 path then repeats the request and
+    raises the error in s3tools' words (or succeeds, say for an empty object).
+    """
+    store = clients.object_store(path.bucket)
+    if store is None:
+        return None
+    import obstore
+
+    try:
+        result = obstore.get(store, path.key, options={"range": byte_range})
+        return result.bytes(), result.meta["size"]
+    except Exception:  # noqa: BLE001 - see the docstring
+        return None
 
 
 def _get(path: S3Path, byte_range: str) -> tuple[bytes, int]:
@@ -37,24 +57,106 @@ def _get(path: S3Path, byte_range: str) -> tuple[bytes, int]:
     return body, size
 
 
-def _get_range(path: S3Path, start: int, length: int) -> tuple[bytes, int]:
+def _get_part(path: S3Path, start: int, length: int) -> tuple[Any, int]:
+    """A range as a bytes-like object (obstore's buffer when it can; no copy)."""
+    fast = _get_fast(path, (start, start + length))
+    if fast is not None:
+        return fast
     return _get(path, f"bytes={start}-{start + length - 1}")
 
 
+def _get_range(path: S3Path, start: int, length: int) -> tuple[bytes, int]:
+    data, size = _get_part(path, start, length)
+    return bytes(data), size
+
+
 def _get_tail(path: S3Path, length: int) -> tuple[bytes, int]:
+    fast = _get_fast(path, {"suffix": length})
+    if fast is not None:
+        return bytes(fast[0]), fast[1]
     return _get(path, f"bytes=-{length}")
+
+
+def _workers(parts: int) -> int:
+    return max(1, min(clients.settings().max_concurrency, _PARALLEL_PARTS, parts))
 
 
 def fetch(path: S3Path) -> bytes:
     """A whole object in memory: one GET if small, parallel ranged GETs if large."""
-    first, size = _get_range(path, 0, PART_SIZE)
+    first, size = _get_part(path, 0, PART_SIZE)
     if size <= len(first):
-        return first
+        return bytes(first)
     starts = range(len(first), size, PART_SIZE)
-    workers = min(clients.settings().max_concurrency, 8, len(starts))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(lambda start: _get_range(path, start, PART_SIZE)[0], starts))
+    with ThreadPoolExecutor(max_workers=_workers(len(starts))) as pool:
+        parts = list(pool.map(lambda start: _get_part(path, start, PART_SIZE)[0], starts))
     return b"".join([first, *parts])
+
+
+class ObjectStream(io.RawIOBase):
+    """The object's bytes in order, read while later parts are still being fetched.
+
+    Parts are fetched in parallel a bounded window ahead of the reader and
+    dropped once read, so a parser can start on the first megabytes while the
+    rest is on its way, and the whole object never sits in memory at once.
+    """
+
+    def __init__(self, path: S3Path) -> None:
+        super().__init__()
+        self.path = path
+        first, self.size = _get_part(path, 0, PART_SIZE)  # errors (not found...) show here
+        self._current = memoryview(first).cast("B")
+        self._offset = 0
+        self._starts = iter(range(len(first), self.size, PART_SIZE))
+        self._window = _workers((self.size + PART_SIZE - 1) // PART_SIZE)
+        self._pool = ThreadPoolExecutor(max_workers=self._window)
+        self._pending: collections.deque = collections.deque()
+        self._fill()
+
+    def _fill(self) -> None:
+        while len(self._pending) < self._window + 1:
+            start = next(self._starts, None)
+            if start is None:
+                return
+            self._pending.append(self._pool.submit(_get_part, self.path, start, PART_SIZE))
+
+    def reopen(self) -> ObjectStream:
+        """A new stream from the start of the object (for a second parser)."""
+        self.close()
+        return ObjectStream(self.path)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        written = 0
+        while written < len(view):
+            if self._offset >= len(self._current):
+                if not self._pending:
+                    break
+                part = self._pending.popleft().result()[0]
+                self._current, self._offset = memoryview(part).cast("B"), 0
+                self._fill()
+                continue
+            count = min(len(view) - written, len(self._current) - self._offset)
+            view[written:written + count] = self._current[self._offset:self._offset + count]
+            written += count
+            self._offset += count
+        return written
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return self.readall()
+        buffer = bytearray(size)
+        return bytes(memoryview(buffer)[:self.readinto(buffer)])
+
+    def close(self) -> None:
+        if not self.closed:
+            for future in self._pending:
+                future.cancel()
+            self._pending.clear()
+            self._pool.shutdown(wait=False)
+        super().close()
 
 
 class RangedFile(io.RawIOBase):
@@ -202,7 +304,10 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, **options: Any) ->
     if not path.is_folder:
         # An unsupported type is reported before the object is downloaded.
         fmt, compression = formats.resolve(path.key, file_type)
-        return _parse(path, fetch(path), file_type, options, fmt, compression)
+        if not (fmt.streams and compression is None):
+            return _parse(path, fetch(path), file_type, options, fmt, compression)
+        with ObjectStream(path) as stream:
+            return _parse(path, stream, file_type, options, fmt, compression)
     files = _data_files(path)
     if not files:
         raise errors.not_found(str(path))
