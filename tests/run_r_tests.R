@@ -3,7 +3,7 @@
 # when a test fails or errors.
 
 results <- testthat::ListReporter$new()
-progress <- testthat::ProgressReporter$new(show_praise = FALSE)
+progress <- testthat::SummaryReporter$new(show_praise = FALSE)
 outcome <- tryCatch(
   testthat::test_local(".", reporter = testthat::MultiReporter$new(list(progress, results)),
                        stop_on_failure = TRUE),

@@ -1,0 +1,126 @@
+# Reading (R/read.R). Every format and error kind is also covered by the shared
+# cases (test-cases.R); these tests cover what is particular to R.
+
+fixture <- function(name) file.path(test_cases_folder(), "data", name)
+
+put_fixture <- function(client, name, key = name) {
+  put_object(client, key, readBin(fixture(name), "raw", file.size(fixture(name))))
+}
+
+test_that("read_file_from_s3 gives raw bytes or text", {
+  client <- local_s3()
+  put_object(client, "notes/a.txt", "héllo\n")
+  bytes <- read_file_from_s3("test-bucket/notes/a.txt")
+  expect_type(bytes, "raw")
+  expect_identical(bytes, charToRaw(enc2utf8("héllo\n")))
+  text <- read_file_from_s3("s3://test-bucket/notes/a.txt", encoding = "UTF-8")
+  expect_identical(text, enc2utf8("héllo\n"))
+})
+
+test_that("read_files_from_s3 gives a named list of raw vectors", {
+  client <- local_s3()
+  put_object(client, "dcm/1.dcm", "one")
+  put_object(client, "dcm/2.dcm", "two")
+  all <- read_files_from_s3("test-bucket/dcm/", max_concurrency = 2)
+  expect_named(all, c("test-bucket/dcm/1.dcm", "test-bucket/dcm/2.dcm"))
+  expect_identical(all[["test-bucket/dcm/2.dcm"]], charToRaw("two"))
+  some <- read_files_from_s3(c("test-bucket/dcm/2.dcm", "test-bucket/dcm/1.dcm"))
+  expect_named(some, c("test-bucket/dcm/2.dcm", "test-bucket/dcm/1.dcm"))
+  expect_length(read_files_from_s3("test-bucket/nothing-here/"), 0)
+})
+
+test_that("R's reader argument names reach the Python reader", {
+  client <- local_s3()
+  put_object(client, "a.csv", "# note\nx;y\n1;a\n2;b\n3;NA\n4;missing\n")
+  df <- s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 1)
+  expect_identical(df$x, 1:4)
+  expect_identical(s3_path_to_df("test-bucket/a.csv", delim = ";", skip = 1, n_max = 2)$x, 1:2)
+  expect_identical(s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 1, nrows = 2)$x, 1:2)
+  expect_identical(s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 1, na = "missing")$y,
+                   c("a", "b", NA, NA))
+  no_header <- s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 2, col_names = FALSE)
+  expect_equal(names(no_header), c("0", "1"))
+  expect_identical(s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 2, header = FALSE)[[1]], 1:4)
+  named <- s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 2, col_names = c("id", "code"))
+  expect_equal(names(named), c("id", "code"))
+  expect_identical(s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 1, header = TRUE)$x, 1:4)
+})
+
+test_that("a wrong reader argument is an s3tools_error naming it", {
+  client <- local_s3()
+  put_object(client, "a.csv", "x\n1\n")
+  expect_error(s3_path_to_df("test-bucket/a.csv", no_such_option = 1), class = "s3tools_error",
+               regexp = "no_such_option")
+})
+
+test_that("every format reads into the R types", {
+  client <- local_s3()
+  for (name in c("people.parquet", "people.feather", "people.xlsx", "people.dta",
+                 "people.csv.gz")) {
+    put_fixture(client, name)
+    df <- s3_path_to_df(paste0("test-bucket/", name))
+    expect_identical(df$name, c("Ann", "Bob", "Zoë"), label = name)
+    expect_identical(df$age, c(31L, 45L, 27L), label = name)
+    expect_identical(df$score, c(1.5, NA, 3.25), label = name)
+  }
+  put_fixture(client, "people.sav")
+  expect_identical(s3_path_to_df("test-bucket/people.sav")$age, c(31, 45, 27))
+})
+
+test_that("previews take n as an R number", {
+  client <- local_s3()
+  put_fixture(client, "people.parquet")
+  put_fixture(client, "people.csv.gz")
+  expect_equal(nrow(s3_path_to_preview_df("test-bucket/people.parquet", n = 2)), 2)
+  expect_equal(nrow(s3_path_to_preview_df("test-bucket/people.csv.gz", 1)), 1)
+  expect_equal(nrow(s3_path_to_preview_df("test-bucket/people.csv.gz")), 3)
+  expect_error(s3_path_to_preview_df("test-bucket/people.csv.gz", n = 1.5), class = "s3tools_error")
+})
+
+test_that("read_using works with readxl and haven, and deletes its copy", {
+  skip_if_not_installed("readxl")
+  skip_if_not_installed("haven")
+  client <- local_s3()
+  put_fixture(client, "people.xlsx", "book.xlsx")
+  put_fixture(client, "people.sav", "survey.sav")
+  excel <- read_using(readxl::read_excel, "test-bucket/book.xlsx", sheet = 1)
+  expect_identical(excel$name, c("Ann", "Bob", "Zoë"))
+  spss <- read_using(haven::read_sav, "test-bucket/survey.sav")
+  expect_equal(as.numeric(spss$age), c(31, 45, 27))
+  seen <- NULL
+  read_using(function(path) seen <<- path, "test-bucket/book.xlsx")
+  expect_match(seen, "\\.xlsx$")
+  expect_false(file.exists(seen))
+  expect_error(read_using(function(path) {
+    seen <<- path
+    stop("reader failed")
+  }, "test-bucket/book.xlsx"), "reader failed")
+  expect_false(file.exists(seen))
+})
+
+test_that("read_using refuses a non-function and a missing object", {
+  local_s3()
+  expect_error(read_using("read.csv", "test-bucket/a.csv"), class = "s3tools_error",
+               regexp = "needs a function as its first argument")
+  error <- tryCatch(read_using(readLines, "test-bucket/missing.csv"), error = identity)
+  expect_s3_class(error, "s3tools_not_found")
+  expect_equal(conditionCall(error)[[1]], quote(read_using))
+})
+
+test_that("download_file_from_s3 writes the file and returns its path invisibly", {
+  client <- local_s3()
+  put_object(client, "a.txt", "abc")
+  folder <- withr::local_tempdir()
+  target <- file.path(folder, "copy.txt")
+  expect_invisible(download_file_from_s3("test-bucket/a.txt", target))
+  expect_identical(readLines(target, warn = FALSE), "abc")
+  expect_error(download_file_from_s3("test-bucket/a.txt", target), class = "s3tools_exists")
+  expect_equal(download_file_from_s3("test-bucket/a.txt", folder, overwrite = TRUE),
+               file.path(folder, "a.txt"))
+})
+
+test_that("s3_path_to_full_df is s3_path_to_df", {
+  client <- local_s3()
+  put_object(client, "a.csv", "a\n1\n2\n")
+  expect_identical(s3_path_to_full_df("test-bucket/a.csv"), s3_path_to_df("test-bucket/a.csv"))
+})

@@ -1,0 +1,115 @@
+# Writing (R/write.R).
+
+all_types <- function() {
+  data.frame(
+    i = c(1L, NA, 3L), d = c(1.5, NA, -2), s = c("a", NA, "Zoë"), l = c(TRUE, NA, FALSE),
+    day = as.Date(c("2024-01-31", NA, "1969-12-31")),
+    at = as.POSIXct(c(1.7e9, NA, 0), origin = "1970-01-01", tz = "UTC"),
+    f = factor(c("x", "y", NA)),
+    stringsAsFactors = FALSE
+  )
+}
+
+test_that("a data frame survives Parquet and Feather both ways", {
+  local_s3()
+  df <- all_types()
+  for (key in c("test-bucket/all.parquet", "test-bucket/all.feather")) {
+    expect_equal(write_df_to_table_in_s3(df, key), sub("^s3://", "", key))
+    expect_identical(s3_path_to_df(key), df, label = key)
+  }
+})
+
+test_that("CSV is written with a header and no row names; row.names = FALSE is accepted", {
+  client <- local_s3()
+  df <- data.frame(a = 1:2, b = c("x", NA), stringsAsFactors = FALSE)
+  expect_invisible(write_df_to_csv_in_s3(df, "test-bucket/a.csv", row.names = FALSE))
+  expect_identical(rawToChar(get_object(client, "a.csv")), "a,b\n1,x\n2,\n")
+  write_df_to_csv_in_s3(df, "test-bucket/b.csv", sep = ";", na = "NA", col_names = FALSE)
+  expect_identical(rawToChar(get_object(client, "b.csv")), "1;x\n2;NA\n")
+})
+
+test_that("doubles are written as Python writes float64 (1.0), integers as 1", {
+  client <- local_s3()
+  write_df_to_csv_in_s3(data.frame(d = c(1, 2.5), i = 1:2), "test-bucket/n.csv")
+  expect_identical(rawToChar(get_object(client, "n.csv")), "d,i\n1.0,1\n2.5,2\n")
+})
+
+test_that("tibbles are written like data frames", {
+  skip_if_not_installed("tibble")
+  client <- local_s3()
+  write_df_to_csv_in_s3(tibble::tibble(a = 1:2), "test-bucket/t.csv")
+  expect_identical(rawToChar(get_object(client, "t.csv")), "a\n1\n2\n")
+})
+
+test_that("an existing key is refused and left unchanged unless overwrite", {
+  client <- local_s3()
+  put_object(client, "a.csv", "old")
+  error <- tryCatch(write_df_to_csv_in_s3(data.frame(a = 1), "test-bucket/a.csv"),
+                    error = identity)
+  expect_s3_class(error, "s3tools_exists")
+  expect_match(conditionMessage(error), "overwrite=TRUE")
+  expect_equal(conditionCall(error)[[1]], quote(write_df_to_csv_in_s3))
+  expect_identical(rawToChar(get_object(client, "a.csv")), "old")
+  write_df_to_csv_in_s3(data.frame(a = 1L), "test-bucket/a.csv", overwrite = TRUE)
+  expect_identical(rawToChar(get_object(client, "a.csv")), "a\n1\n")
+})
+
+test_that("write_df_* refuse what is not a data frame, and list columns", {
+  local_s3()
+  expect_error(write_df_to_csv_in_s3(1:3, "test-bucket/a.csv"), class = "s3tools_error",
+               regexp = "df must be a data frame, not integer")
+  df <- data.frame(a = 1:2)
+  df$l <- list(1, 2)
+  expect_error(write_df_to_table_in_s3(df, "test-bucket/a.parquet"), class = "s3tools_error",
+               regexp = "Column l is a list")
+})
+
+test_that("write_file_to_s3 uploads a local file", {
+  client <- local_s3()
+  local <- withr::local_tempfile(fileext = ".txt")
+  writeLines("content", local)
+  expect_equal(write_file_to_s3(local, "test-bucket/up/file.txt", multipart = FALSE),
+               "test-bucket/up/file.txt")
+  expect_identical(rawToChar(get_object(client, "up/file.txt")), "content\n")
+  expect_error(write_file_to_s3(file.path(tempdir(), "no-such-file"), "test-bucket/x.txt"),
+               class = "s3tools_not_found")
+})
+
+test_that("write_using writes with an R function, then deletes its file", {
+  client <- local_s3()
+  seen <- NULL
+  writer <- function(obj, path, ...) {
+    seen <<- path
+    saveRDS(obj, path, ...)
+  }
+  expect_equal(write_using(mtcars, writer, "test-bucket/cars.rds", compress = FALSE),
+               "test-bucket/cars.rds")
+  expect_match(seen, "\\.rds$")
+  expect_false(file.exists(seen))
+  expect_identical(read_using(readRDS, "test-bucket/cars.rds"), mtcars)
+  write_using(mtcars[1:2, 1:2], utils::write.csv, "test-bucket/cars.csv", row.names = FALSE)
+  expect_identical(rawToChar(get_object(client, "cars.csv")),
+                   "\"mpg\",\"cyl\"\n21,6\n21,6\n")
+})
+
+test_that("write_using refuses an existing key before calling the function", {
+  client <- local_s3()
+  put_object(client, "x.rds", "old")
+  called <- FALSE
+  expect_error(write_using(1, function(obj, path) called <<- TRUE, "test-bucket/x.rds"),
+               class = "s3tools_exists")
+  expect_false(called)
+  expect_error(write_using(1, "saveRDS", "test-bucket/y.rds"), class = "s3tools_error",
+               regexp = "needs a function as its second argument")
+})
+
+test_that("a failing writer uploads nothing and leaves no file", {
+  client <- local_s3()
+  seen <- NULL
+  expect_error(write_using(1, function(obj, path) {
+    seen <<- path
+    stop("writer failed")
+  }, "test-bucket/z.rds"), "writer failed")
+  expect_false(file.exists(seen))
+  expect_false(s3_file_exists("test-bucket/z.rds"))
+})
