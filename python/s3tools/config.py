@@ -166,3 +166,11 @@ def configure(**settings: object) -> None:
                 os.environ.pop("AWS_ENDPOINT_URL_S3", None)
             if variable == "AWS_DEFAULT_REGION":
                 os.environ.pop("AWS_REGION", None)
+    # pandas' s3:// paths read fsspec's defaults, which only change when the
+    # settings are resolved again: do it now rather than at the next s3tools call.
+    from . import clients
+
+    try:
+        clients.settings()
+    except ConfigError:
+        pass  # reported with a clear message at the next call, as at import
