@@ -36,6 +36,9 @@ class Format:
     # The reader also takes a file-like stream, so parsing can start while the
     # rest of the object is still arriving.
     streams: bool = False
+    # Writes the frame into a binary sink piece by piece (the same bytes as
+    # ``write``), so an upload can start before the whole text exists.
+    write_stream: Callable[..., None] | None = None
 
 
 def _csv_reader(separator: str) -> Callable[..., pd.DataFrame]:
@@ -77,6 +80,36 @@ def _csv_writer(separator: str) -> Callable[..., bytes]:
         return frame.to_csv(**options).encode(options.pop("encoding", "utf-8"))
 
     return write
+
+
+# to_csv options that mean the same whether pandas returns the text or writes it
+# into an open text stream; with any other option the text is made whole first.
+_STREAMABLE_CSV_OPTIONS = {"sep", "na_rep", "float_format", "columns", "header", "index",
+                           "index_label", "quoting", "quotechar", "lineterminator",
+                           "date_format", "doublequote", "escapechar", "decimal", "encoding"}
+
+
+def _csv_stream_writer(separator: str) -> Callable[..., None]:
+    whole = _csv_writer(separator)
+
+    def write_stream(frame: pd.DataFrame, sink: Any, **options: Any) -> None:
+        if not set(options) <= _STREAMABLE_CSV_OPTIONS:
+            sink.write(whole(frame, **options))
+            return
+        options.setdefault("index", False)
+        options.setdefault("sep", separator)
+        options.setdefault("lineterminator", "\n")
+        encoding = options.pop("encoding", "utf-8")
+        # pandas formats and writes the rows chunk by chunk, exactly as it does
+        # when it returns them as one string.
+        text = io.TextIOWrapper(io.BufferedWriter(sink, buffer_size=1024 * 1024),
+                                encoding=encoding, newline="", write_through=False)
+        frame.to_csv(text, **options)
+        buffered = text.detach()  # flushes the text layer; the sink stays open
+        buffered.flush()
+        buffered.detach()
+
+    return write_stream
 
 
 def _buffer_writer(method: str, **defaults: Any) -> Callable[..., bytes]:
@@ -164,8 +197,10 @@ def _write_excel(frame: pd.DataFrame, **options: Any) -> bytes:
 
 
 FORMATS = (
-    Format("csv", ("csv",), _csv_reader(","), _csv_writer(","), True, streams=True),
-    Format("tsv", ("tsv", "tab"), _csv_reader("\t"), _csv_writer("\t"), True, streams=True),
+    Format("csv", ("csv",), _csv_reader(","), _csv_writer(","), True, streams=True,
+           write_stream=_csv_stream_writer(",")),
+    Format("tsv", ("tsv", "tab"), _csv_reader("\t"), _csv_writer("\t"), True, streams=True,
+           write_stream=_csv_stream_writer("\t")),
     Format("parquet", ("parquet", "pq"), _read_parquet,
            _buffer_writer("to_parquet", index=False), False),
     Format("feather", ("feather", "arrow", "ipc"), _read_feather,
