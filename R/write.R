@@ -44,6 +44,7 @@ write_df_to_csv_in_s3 <- function(df, s3_path, overwrite = FALSE, multipart = TR
 #' extension (compression suffixes applied) or from `file_type`.
 #'
 #' @inheritParams write_df_to_csv_in_s3
+#' @inheritParams s3tools-parameters
 #' @return The `bucket/key` written, invisibly.
 #' @examples
 #' \dontrun{
