@@ -410,6 +410,14 @@ def limit_listing(ctx: dict) -> Any:
     return limit_result(transfer, time.perf_counter() - started, frame)
 
 
+# ----------------------------------------------------------------------------- 7. R
+def in_r(ctx: dict) -> Any:
+    raise RuntimeError("R cases run in bench/r/worker.R, not in a Python worker.")
+
+
+R_SCENARIOS = ("7a", "7b")
+
+
 # ----------------------------------------------------------------------------- the table
 def scenarios(quick: bool) -> list[Scenario]:
     full_read_runs = 1 if quick else 2
@@ -466,4 +474,15 @@ def scenarios(quick: bool) -> list[Scenario]:
             Case("s3fs find", "pandas", s3fs_listing, prepare=prepare_s3fs_listing,
                  expect=count_of("listing_keys")),
         ], limit=Case("limit", "limit", limit_listing)),
+        # The R rows: "s3tools" is the R call (the data ends up in an R
+        # data.frame), measured against the same call from Python.
+        Scenario("7a", "R: CSV into an R data.frame", [
+            Case("s3tools", "r", in_r),
+            Case("s3tools (Python)", "s3tools", s3tools_csv, expect=rows("csv_rows")),
+        ]),
+        Scenario("7b", "R: listing into an R data.frame", [
+            Case("s3tools", "r", in_r),
+            Case("s3tools (Python)", "s3tools", s3tools_listing,
+                 expect=count_of("listing_keys")),
+        ]),
     ]

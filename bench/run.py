@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -29,6 +30,7 @@ sys.path.insert(0, HERE)
 
 import cases
 import data
+import r_side
 import report
 import server
 
@@ -49,15 +51,22 @@ class Workers:
         self.context = context
         self.env = env
         self.processes: dict[str, subprocess.Popen] = {}
+        self.r_env: dict | None = None
+
+    def _start(self, group: str) -> subprocess.Popen:
+        if group == "r":
+            command, env = r_side.command(), self.r_env
+        else:
+            command, env = [sys.executable, os.path.join(HERE, "worker.py")], self.env
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True, bufsize=1)
+        process.stdin.write(json.dumps(self.context) + "\n")
+        return process
 
     def ask(self, group: str, scenario: str, peer: str, run: int) -> dict:
         process = self.processes.get(group)
         if process is None:
-            process = subprocess.Popen(
-                [sys.executable, os.path.join(HERE, "worker.py")], env=self.env, cwd=ROOT,
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-            process.stdin.write(json.dumps(self.context) + "\n")
-            self.processes[group] = process
+            process = self.processes[group] = self._start(group)
         process.stdin.write(json.dumps({"scenario": scenario, "peer": peer, "run": run}) + "\n")
         line = process.stdout.readline()
         if not line:
@@ -142,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="start the server with the data, print its settings, wait for "
                              "Ctrl-C (for profiling by hand)")
     options = parser.parse_args(argv)
+    # A plain `kill` of the harness still stops the server and removes its data.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     quick = options.quick or os.environ.get("QUICK") not in (None, "", "0")
     runs = options.runs or (3 if quick else 5)
     sizes = data.QUICK if quick else data.FULL
@@ -170,17 +181,16 @@ def main(argv: list[str] | None = None) -> int:
                        "bucket": data.BUCKET, "listing_bucket": data.LISTING_BUCKET,
                        "layout": layout.to_dict(), "quick": quick}
             workers = Workers(context, env)
+            wanted = [scenario for scenario in cases.scenarios(quick)
+                      if not options.only or scenario.id in options.only]
+            if any(s.id in cases.R_SCENARIOS for s in wanted):
+                workers.r_env = None if options.no_r else r_side.prepare(work_dir, env, log)
+                if workers.r_env is None:
+                    wanted = [s for s in wanted if s.id not in cases.R_SCENARIOS]
             results: list[dict] = []
-            for scenario in cases.scenarios(quick):
-                if options.only and scenario.id not in options.only:
-                    continue
+            for scenario in wanted:
                 log(f"Scenario {scenario.id}: {scenario.title}")
                 results.extend(run_scenario(scenario, workers, srv, runs))
-            if not options.no_r and (not options.only or any(o.startswith("7")
-                                                              for o in options.only)):
-                import r_side
-
-                results.extend(r_side.run(context, env, runs, log))
     finally:
         if workers is not None:
             workers.stop()
