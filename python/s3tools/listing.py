@@ -100,13 +100,43 @@ def _listing_frame(rows: list[dict]) -> pd.DataFrame:
         "path": [f"{row['bucket']}/{row['Key']}" for row in rows],
         "size_readable": [readable_size(size) for size in sizes],
         "key": keys,
-        "lastmodified": pd.to_datetime([row["LastModified"] for row in rows], utc=True),
+        "lastmodified": _utc_times([row["LastModified"] for row in rows]),
         "etag": [row.get("ETag", "").strip('"') for row in rows],
         "size": pd.array(sizes, dtype="int64"),
         "storageclass": [row.get("StorageClass", "STANDARD") for row in rows],
         "bucket": [row["bucket"] for row in rows],
     })
     return frame[LISTING_COLUMNS]
+
+
+def _utc_times(values: list) -> pd.DatetimeIndex:
+    """Time-zone-aware datetimes as a UTC index, the same as ``pd.to_datetime(..., utc=True)``.
+
+    botocore's timestamps are in UTC (or in the local zone, when that is UTC);
+    those skip pandas' per-value time-zone arithmetic, which would otherwise
+    take most of the time of building a large listing.
+    """
+    import datetime
+    import time
+
+    import numpy as np
+    from dateutil import tz
+
+    def is_utc(zone: object) -> bool:
+        if isinstance(zone, tz.tzlocal):
+            return time.timezone == 0 and not time.daylight
+        return isinstance(zone, (tz.tzutc, datetime.timezone)) and \
+            zone.utcoffset(None) == datetime.timedelta(0)
+
+    zones = {type(value.tzinfo): value.tzinfo for value in values if isinstance(
+        value, datetime.datetime)}
+    if not values or len(zones) != 1 or not all(isinstance(v, datetime.datetime)
+                                                 for v in values) \
+            or not is_utc(next(iter(zones.values()))):
+        return pd.to_datetime(values, utc=True)
+    naive = np.array([value.replace(tzinfo=None) for value in values], dtype="datetime64[us]")
+    unit = pd.to_datetime(values[:1], utc=True).unit  # the resolution pandas would pick
+    return pd.DatetimeIndex(naive).tz_localize("UTC").as_unit(unit)
 
 
 def s3_file_exists(s3_path: str) -> bool:
