@@ -557,7 +557,7 @@ def column_from_r(column: Mapping[str, Any], nrow: int | None = None) -> pd.Seri
             levels = [str(level) for level in _listed(column.get("levels"))]
             codes = np.where(missing, -1, values - 1)
             return pd.Series(pd.Categorical.from_codes(
-                codes, categories=pd.Index(levels, dtype=object),
+                codes, categories=pd.Index(levels),
                 ordered=bool(column.get("ordered"))))
         if kind == "logical":
             if missing.any():

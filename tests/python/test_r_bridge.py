@@ -1,0 +1,186 @@
+"""The R-facing boundary (s3tools.r_bridge), tested from Python."""
+
+from __future__ import annotations
+
+import datetime
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import BUCKET, put
+
+from s3tools import r_bridge
+
+INT_MIN = -2147483648
+
+
+def ints(record: dict) -> list[int]:
+    return np.frombuffer(record["data"], dtype="<i4").tolist()
+
+
+def doubles(record: dict) -> np.ndarray:
+    return np.frombuffer(record["data"], dtype="<f8")
+
+
+def r_na_at(record: dict) -> list[bool]:
+    bits = doubles(record).view(np.uint64)
+    return ((bits & np.uint64(0xFFFFFFFF)) == np.uint64(1954)).tolist()
+
+
+def test_call_returns_a_value_record(seed):
+    put(seed, "a.txt", "abc")
+    result = r_bridge.call("read_file_from_s3", {"s3_path": f"{BUCKET}/a.txt"}, [], None)
+    assert result == {"ok": True, "value": {"type": "raw", "data": bytearray(b"abc")}}
+
+
+def test_call_turns_s3tools_errors_into_records(seed):
+    result = r_bridge.call("read_file_from_s3", {"s3_path": f"{BUCKET}/missing"}, [], None)
+    assert result["ok"] is False
+    assert result["kind"] == "not_found"
+    assert result["r_class"] == "s3tools_not_found"
+    assert "No such object or bucket" in result["message"]
+
+
+def test_call_turns_value_and_type_errors_into_plain_s3tools_errors(seed):
+    put(seed, "a.csv", "a\n1\n")
+    result = r_bridge.call("s3_path_to_preview_df", {"s3_path": f"{BUCKET}/a.csv", "n": -1}, [])
+    assert (result["ok"], result["r_class"], result["kind"]) == (False, "s3tools_error", "error")
+    assert "n must be a whole number" in result["message"]
+    unknown = r_bridge.call("no_such_function", {}, {})
+    assert unknown["r_class"] == "s3tools_error"
+
+
+def test_call_rebuilds_frames_and_rejects_duplicate_arguments(seed):
+    frame = {".s3tools": "frame", "nrow": 2, "columns": [
+        {"name": "a", "kind": "integer", "data": bytearray(np.array([1, 2], "<i4").tobytes())}]}
+    result = r_bridge.call("write_df_to_csv_in_s3", {"df": frame, "s3_path": f"{BUCKET}/o.csv"},
+                           {"row.names": False})
+    assert result == {"ok": True, "value": {"type": "value", "value": f"{BUCKET}/o.csv"}}
+    assert seed.get_object(Bucket=BUCKET, Key="o.csv")["Body"].read() == b"a\n1\n2\n"
+    twice = r_bridge.call("s3_path_to_df", {"s3_path": f"{BUCKET}/o.csv"}, {"s3_path": "x"})
+    assert "twice" in twice["message"]
+
+
+def test_secrets_never_reach_a_record(seed, monkeypatch):
+    secret = os.environ["AWS_SECRET_ACCESS_KEY"]
+    result = r_bridge.call("read_file_from_s3", {"s3_path": f"{BUCKET}/{secret}"}, [])
+    assert secret not in result["message"]
+
+
+def test_sync_environment_sets_and_unsets_only_watched_names(monkeypatch):
+    monkeypatch.setenv("AWS_PROFILE", "old")
+    monkeypatch.setenv("UNRELATED_VARIABLE", "kept")
+    wanted = {name: os.environ[name] for name in os.environ
+              if r_bridge._ENVIRONMENT_RE.search(name) and name != "AWS_PROFILE"}
+    wanted["S3TOOLS_MAX_CONCURRENCY"] = "3"
+    r_bridge.sync_environment(wanted)
+    assert "AWS_PROFILE" not in os.environ
+    assert os.environ["S3TOOLS_MAX_CONCURRENCY"] == "3"
+    assert os.environ["UNRELATED_VARIABLE"] == "kept"
+    r_bridge.sync_environment(None)  # unchanged since the last call
+    assert os.environ["S3TOOLS_MAX_CONCURRENCY"] == "3"
+    monkeypatch.delenv("S3TOOLS_MAX_CONCURRENCY")
+
+
+@pytest.mark.parametrize(("r_options", "writing", "python_options"), [
+    ({"row.names": False, "sep": ";"}, True, {"sep": ";"}),
+    ({"skip": 2, "n_max": 5}, False, {"skiprows": 2, "nrows": 5}),
+    ({"col_names": False}, False, {"header": None}),
+    ({"header": True}, False, {"header": 0}),
+    ({"col_names": ["a", "b"]}, False, {"names": ["a", "b"], "header": None}),
+    ({"col_names": False}, True, {"header": False}),
+    ({"sheet": 2}, False, {"sheet_name": 1}),
+    ({"sheet": "Totals"}, False, {"sheet_name": "Totals"}),
+    ({"na": "-"}, False, {"na_values": ["-"]}),
+    ({"na": "NA"}, True, {"na_rep": "NA"}),
+    ({"usecols": ["a"]}, False, {"usecols": ["a"]}),
+])
+def test_translate_options(r_options, writing, python_options):
+    assert r_bridge.translate_options(r_options, writing=writing) == python_options
+
+
+def test_integers_fit_or_become_doubles():
+    small = r_bridge.column_to_r("x", pd.Series([1, 2, 3], dtype="int64"))
+    assert (small["kind"], ints(small)) == ("integer", [1, 2, 3])
+    edge = r_bridge.column_to_r("x", pd.Series([INT_MIN, 0], dtype="int64"))
+    assert edge["kind"] == "double"
+    big = r_bridge.column_to_r("x", pd.Series([2**53 + 1, 1], dtype="uint64"))
+    assert big["kind"] == "double" and doubles(big).tolist() == [2.0**53, 1.0]
+    nullable = r_bridge.column_to_r("x", pd.array([5, None], dtype="Int64"))
+    assert ints(nullable) == [5, INT_MIN]
+
+
+def test_doubles_carry_r_na_and_keep_nan_where_pandas_distinguishes():
+    plain = r_bridge.column_to_r("x", pd.Series([1.0, np.nan]))
+    assert r_na_at(plain) == [False, True]
+    masked = pd.Series(pd.arrays.FloatingArray(np.array([np.nan, 0.0]), np.array([False, True])))
+    record = r_bridge.column_to_r("x", masked)
+    assert r_na_at(record) == [False, True]
+    assert np.isnan(doubles(record)[0])
+
+
+def test_strings_are_nul_terminated_with_a_mask():
+    record = r_bridge.column_to_r("s", pd.Series(["a", None, "é"], dtype=object))
+    assert bytes(record["data"]) == "a\0\0é\0".encode()
+    assert bytes(record["na"]) == b"\x00\x01\x00"
+    assert record["ascii"] is False
+    plain = r_bridge.column_to_r("s", pd.Series(["x", "y"]))
+    assert plain["na"] is None and plain["ascii"] is True
+    nul = r_bridge.column_to_r("s", pd.Series(["a\0b"]))
+    assert bytes(nul["data"]) == b"ab\0"
+
+
+def test_round_trip_through_r_records_keeps_types_and_missing_values():
+    frame = pd.DataFrame({
+        "i": pd.array([1, None], dtype="Int32"),
+        "d": [0.5, np.nan],
+        "b": pd.array([True, None], dtype="boolean"),
+        "s": pd.Series(["x", None]),
+        "day": pd.Series([datetime.date(2024, 2, 29), None], dtype=object),
+        "t": pd.to_datetime(["2024-01-01 00:00:00.5", None]).astype("datetime64[us]"),
+        "tz": pd.to_datetime(["2024-06-01 12:00", None]).tz_localize("Europe/London")
+        .astype("datetime64[us, Europe/London]"),
+        "c": pd.Categorical(["lo", None], categories=["lo", "hi"], ordered=True),
+        "td": pd.to_timedelta([1.5, None], unit="s").astype("timedelta64[us]"),
+    })
+    back = r_bridge.frame_from_r(r_bridge.frame_to_r(frame), len(frame))
+    pd.testing.assert_frame_equal(back, frame)
+
+
+def test_strings_from_r_apply_the_mask():
+    values = r_bridge.strings_from_r(bytearray("a\0NA\0é\0".encode()), bytearray(b"\0\1\0"), 3)
+    assert values.tolist() == ["a", None, "é"]
+    with pytest.raises(ValueError):
+        r_bridge.strings_from_r(bytearray(b"a\0"), None, 2)
+
+
+def test_results_for_r():
+    assert r_bridge.value_to_r(["a", "b"])["type"] == "character"
+    assert r_bridge.value_to_r([])["n"] == 0
+    listed = r_bridge.value_to_r({"b/k": b"1"})
+    assert listed["type"] == "raw_list" and listed["values"] == [bytearray(b"1")]
+    assert r_bridge.value_to_r(True) == {"type": "value", "value": True}
+
+
+def test_temporary_helpers(seed, tmp_path):
+    put(seed, "book.xlsx", b"PK")
+    local = r_bridge.temporary_copy(f"{BUCKET}/book.xlsx")
+    try:
+        assert local.endswith(".xlsx")
+        with open(local, "rb") as handle:
+            assert handle.read() == b"PK"
+    finally:
+        os.remove(local)
+    target = r_bridge.temporary_upload_path(f"{BUCKET}/new.rds")
+    assert target.endswith(".rds") and os.path.exists(target)
+    os.remove(target)
+    with pytest.raises(FileExistsError):
+        r_bridge.temporary_upload_path(f"{BUCKET}/book.xlsx")
+
+
+def test_public_signatures_name_every_function():
+    signatures = r_bridge.public_signatures()
+    assert signatures["s3_path_to_preview_df"][:2] == [["s3_path", None, True, False],
+                                                        ["n", 5, False, False]]
+    assert "configure" not in signatures and "temporary_copy" not in signatures
