@@ -140,6 +140,12 @@ def _write_jsonl(frame: pd.DataFrame, **options: Any) -> bytes:
 
 
 def _read_parquet(data: bytes, **options: Any) -> pd.DataFrame:
+    if options.get("engine", "auto") in ("auto", "pyarrow"):
+        import pyarrow as pa
+
+        # Read in place: through a Python file object every column chunk would
+        # be copied once more, which makes the parse about twice as slow.
+        return pd.read_parquet(pa.BufferReader(data), **options)
     return pd.read_parquet(io.BytesIO(data), **options)
 
 
