@@ -20,6 +20,7 @@ PART_SIZE = 8 * 1024 * 1024
 _PARALLEL_PARTS = 8
 _PREVIEW_FIRST_FETCH = 64 * 1024
 _PARQUET_TAIL = 64 * 1024
+_PREVIEW_COLUMN_BYTES = 1024 * 1024 + 64 * 1024
 
 
 def _get_fast(path: S3Path, byte_range: tuple[int, int] | dict) -> tuple[Any, int] | None:
@@ -172,6 +173,17 @@ class RangedFile(io.RawIOBase):
         self._tail, self.size = _get_tail(path, tail_length)
         self._tail_start = self.size - len(self._tail)
         self._position = 0
+        self._segments: list[tuple[int, Any]] = []
+
+    def prefetch(self, ranges: list[tuple[int, int]]) -> None:
+        """Fetch ``(start, length)`` ranges in parallel now; reads inside them need no request."""
+        ranges = [(start, length) for start, length in ranges
+                  if length > 0 and start < self._tail_start]
+        if not ranges:
+            return
+        with ThreadPoolExecutor(max_workers=_workers(len(ranges))) as pool:
+            parts = list(pool.map(lambda r: _get_part(self.path, r[0], r[1])[0], ranges))
+        self._segments.extend((start, part) for (start, _), part in zip(ranges, parts))
 
     def readable(self) -> bool:
         return True
@@ -197,7 +209,11 @@ class RangedFile(io.RawIOBase):
             offset = start - self._tail_start
             data = self._tail[offset:offset + length]
         else:
-            data, _ = _get_range(self.path, start, length)
+            data = next((memoryview(part)[start - first:start - first + length]
+                         for first, part in self._segments
+                         if first <= start and start + length <= first + len(part)), None)
+            if data is None:
+                data, _ = _get_range(self.path, start, length)
         view[:len(data)] = data
         self._position += len(data)
         return len(data)
@@ -354,6 +370,27 @@ def _preview_text(path: S3Path, n: int, fmt: formats.Format, compression: str | 
         length *= 2
 
 
+def _first_pages(metadata: Any, columns: list[str] | None) -> list[tuple[int, int]]:
+    """Where the first pages of the first row group's columns are likely to be.
+
+    A range per column, from its first page, capped at about one default page:
+    fetched together they replace a series of small reads one after another.
+    """
+    if metadata.num_row_groups == 0:
+        return []
+    group = metadata.row_group(0)
+    ranges = []
+    for index in range(group.num_columns):
+        column = group.column(index)
+        if columns is not None and column.path_in_schema.split(".")[0] not in columns:
+            continue
+        start = column.data_page_offset
+        if column.has_dictionary_page and column.dictionary_page_offset:
+            start = min(start, column.dictionary_page_offset)
+        ranges.append((start, min(column.total_compressed_size, _PREVIEW_COLUMN_BYTES)))
+    return ranges
+
+
 def _preview_columnar(path: S3Path, n: int, fmt: formats.Format,
                       options: Mapping[str, Any]) -> pd.DataFrame:
     import pyarrow as pa
@@ -365,6 +402,7 @@ def _preview_columnar(path: S3Path, n: int, fmt: formats.Format,
         # Unbuffered column reads fetch only the first pages, not whole row groups.
         parquet = pyarrow.parquet.ParquetFile(source, buffer_size=256 * 1024, pre_buffer=False)
         columns = options.get("columns")
+        source.prefetch(_first_pages(parquet.metadata, columns))
         batches = parquet.iter_batches(batch_size=max(n, 1), columns=columns)
         first = next(batches, None)
         table = pa.Table.from_batches([first]) if first is not None else \

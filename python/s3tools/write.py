@@ -40,7 +40,9 @@ def _transfer_config(multipart: bool) -> TransferConfig:
     settings = clients.settings()
     return TransferConfig(
         multipart_threshold=MULTIPART_THRESHOLD if multipart else _SINGLE_PUT_LIMIT,
-        multipart_chunksize=MULTIPART_THRESHOLD,
+        # boto3's own part size: more parts in flight than 16 MiB ones on files of
+        # a few hundred MB.
+        multipart_chunksize=_STREAM_PART,
         max_concurrency=min(settings.max_concurrency, 10),
     )
 
