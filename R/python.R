@@ -4,10 +4,10 @@
 
 the <- new.env(parent = emptyenv())
 
-# R CMD INSTALL sets R_PACKAGE_SOURCE while the package code is evaluated, so
-# an install from a source checkout remembers where the checkout (and its
-# .venv made by `make venv`) lives.
-install_source <- Sys.getenv("R_PACKAGE_SOURCE")
+# R CMD INSTALL evaluates the package code with the source folder as working
+# directory, so an install from a checkout remembers where the checkout (and
+# the .venv that `make venv` made there) lives.
+install_source <- getwd()
 
 python_help <- paste(
   "s3tools needs its Python core (the s3tools Python package).",
@@ -46,7 +46,10 @@ s3tools_python <- function() {
   if (length(named) > 0) {
     return(path.expand(named[[1]]))
   }
-  venvs <- file.path(source_folders(), ".venv", "bin", "python")
+  # Only a checkout of s3tools counts (not any folder with a .venv).
+  folders <- source_folders()
+  folders <- folders[file.exists(file.path(folders, "python", "s3tools", "__init__.py"))]
+  venvs <- file.path(folders, ".venv", "bin", "python")
   found <- venvs[file.exists(venvs)]
   if (length(found) > 0) found[[1]] else NULL
 }

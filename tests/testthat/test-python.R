@@ -17,6 +17,10 @@ test_that("the .venv of the source folder is found", {
   dir.create(file.path(folder, ".venv", "bin"), recursive = TRUE)
   file.create(file.path(folder, ".venv", "bin", "python"))
   withr::local_options(s3tools.source = folder)
+  # A folder with a .venv but without the s3tools sources is not a checkout.
+  expect_false(identical(s3tools_python(), file.path(folder, ".venv", "bin", "python")))
+  dir.create(file.path(folder, "python", "s3tools"), recursive = TRUE)
+  file.create(file.path(folder, "python", "s3tools", "__init__.py"))
   expect_equal(s3tools_python(), file.path(folder, ".venv", "bin", "python"))
 })
 
