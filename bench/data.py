@@ -41,8 +41,8 @@ class Sizes:
 
 FULL = Sizes(csv_mb=200, parquet_mb=200, preview_mb=1000, small_count=1000, small_kb=100,
              upload_file_mb=500, frame_csv_mb=200, listing_keys=20_000)
-QUICK = Sizes(csv_mb=20, parquet_mb=20, preview_mb=100, small_count=200, small_kb=100,
-              upload_file_mb=50, frame_csv_mb=20, listing_keys=2_000)
+QUICK = Sizes(csv_mb=10, parquet_mb=10, preview_mb=40, small_count=100, small_kb=100,
+              upload_file_mb=20, frame_csv_mb=5, listing_keys=1_000)
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     # A plain `kill` of the harness still stops the server and removes its data.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     quick = options.quick or os.environ.get("QUICK") not in (None, "", "0")
-    runs = options.runs or (3 if quick else 5)
+    runs = options.runs or (2 if quick else 5)
     sizes = data.QUICK if quick else data.FULL
     started = time.perf_counter()
 
