@@ -78,7 +78,11 @@ restore_reticulate_python <- function() {
   if (is.null(previous)) {
     return(invisible(NULL))
   }
-  if (is.na(previous)) Sys.unsetenv("RETICULATE_PYTHON") else Sys.setenv(RETICULATE_PYTHON = previous)
+  if (is.na(previous)) {
+    Sys.unsetenv("RETICULATE_PYTHON")
+  } else {
+    Sys.setenv(RETICULATE_PYTHON = previous)
+  }
   invisible(NULL)
 }
 
@@ -166,8 +170,9 @@ argument_to_python <- function(value) {
   if (length(value) == 1 && is.atomic(value) && is.na(value)) {
     return(NULL)
   }
-  if (is.double(value) && length(value) > 0 && !is.object(value) &&
-      all(is.finite(value)) && all(value == trunc(value)) && all(abs(value) <= .Machine$integer.max)) {
+  whole <- is.double(value) && length(value) > 0 && !is.object(value) &&
+    all(is.finite(value)) && all(value == trunc(value))
+  if (whole && all(abs(value) <= .Machine$integer.max)) {
     return(as.integer(value))
   }
   value

@@ -31,8 +31,9 @@ read_file_from_s3 <- function(s3_path, encoding = NULL) {
 #' }
 #' @export
 read_files_from_s3 <- function(paths_or_prefix, max_concurrency = NULL) {
-  bridge_call("read_files_from_s3",
-              list(paths_or_prefix = as_sequence(paths_or_prefix), max_concurrency = max_concurrency))
+  bridge_call("read_files_from_s3", list(
+    paths_or_prefix = as_sequence(paths_or_prefix), max_concurrency = max_concurrency
+  ))
 }
 
 #' Read a data file into a data frame

@@ -10,7 +10,8 @@
 arguments <- commandArgs(trailingOnly = TRUE)
 endpoint <- arguments[[1]]
 output <- arguments[[2]]
-root <- normalizePath(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(), value = TRUE))), "..", ".."))
+script <- sub("^--file=", "", grep("^--file=", commandArgs(), value = TRUE))
+root <- normalizePath(file.path(dirname(script), "..", ".."))
 
 pkgload::load_all(root, quiet = TRUE, export_all = FALSE, helpers = FALSE)
 helpers <- file.path(root, "tests", "testthat", c("helper-s3server.R", "helper-cases.R"))

@@ -65,7 +65,8 @@ s3_server_available <- function() {
 }
 
 skip_if_no_server <- function() {
-  testthat::skip_if_not(s3_server_available(), "no Python with s3tools and moto for a test S3 server")
+  testthat::skip_if_not(s3_server_available(),
+                        "no Python with s3tools and moto for a test S3 server")
 }
 
 # The Python helpers shared with pytest (plain boto3 seeding, judging results).

@@ -131,7 +131,8 @@ test_that("pandas types arrive as the R types documented in r_bridge", {
     "'nullable': pd.array([1, None, 3], dtype='Int64'),",
     "'f': [1.5, np.nan, 3.0],",
     "'f32': np.array([1.5, np.nan, 2.0], dtype='float32'),",
-    "'masked': pd.arrays.FloatingArray(np.array([1.0, np.nan, 0.0]), np.array([False, False, True])),",
+    "'masked': pd.arrays.FloatingArray(np.array([1.0, np.nan, 0.0]),",
+    "                                  np.array([False, False, True])),",
     "'b': pd.array([True, None, False], dtype='boolean'),",
     "'s': pd.array(['x', None, 'é'], dtype='string'),",
     "'obj': pd.Series(['x', None, 'y'], dtype=object),",
@@ -169,7 +170,9 @@ test_that("pandas types arrive as the R types documented in r_bridge", {
 })
 
 test_that("empty frames, odd names and NUL characters cross safely", {
-  empty <- python_frame("pd.DataFrame({'a': pd.Series([], dtype='int64'), 'b': pd.Series([], dtype=object)})")
+  empty <- python_frame(
+    "pd.DataFrame({'a': pd.Series([], dtype='int64'), 'b': pd.Series([], dtype=object)})"
+  )
   expect_equal(dim(empty), c(0L, 2L))
   expect_identical(empty$a, integer())
   numbered <- python_frame("pd.DataFrame([[1, 2]])")
@@ -198,7 +201,8 @@ test_that("a million rows by five columns cross in well under a second each way"
   rb <- raw_bridge()
   n <- 1e6
   df <- data.frame(i = seq_len(n), d = as.double(seq_len(n)) / 3, s = paste0("name", seq_len(n)),
-                   l = rep(c(TRUE, FALSE), n / 2), t = as.POSIXct(seq_len(n), origin = "1970-01-01"),
+                   l = rep(c(TRUE, FALSE), n / 2),
+                   t = as.POSIXct(seq_len(n), origin = "1970-01-01"),
                    stringsAsFactors = FALSE)
   to_python <- system.time({
     record <- s3tools:::frame_to_python(df)

@@ -23,7 +23,8 @@ test_that("library(s3tools) starts no Python; a missing one is a clear error at 
   writeLines(code, script)
   output <- system2(file.path(R.home("bin"), "Rscript"), script, stdout = TRUE, stderr = TRUE)
   expect_true(any(output == "python FALSE "), info = paste(output, collapse = "\n"))
-  expect_true(any(output == "class s3tools_config s3tools_error "), info = paste(output, collapse = "\n"))
+  expect_true(any(output == "class s3tools_config s3tools_error "),
+              info = paste(output, collapse = "\n"))
   expect_true(any(output == "help TRUE "), info = paste(output, collapse = "\n"))
 })
 
