@@ -311,10 +311,15 @@ column_to_python <- function(x, name) {
 }
 
 strings_to_python <- function(x, name) {
+  missing <- if (anyNA(x)) is.na(x) else NULL
+  if (!is.null(missing)) {
+    # An NA is sent as "" plus the mask, as pandas stores a missing string.
+    x[missing] <- ""
+  }
   list(
     name = name, kind = "character",
     data = writeBin(enc2utf8(x), raw()),
-    na = if (anyNA(x)) as.raw(is.na(x)) else NULL
+    na = if (is.null(missing)) NULL else as.raw(missing)
   )
 }
 

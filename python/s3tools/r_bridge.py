@@ -525,23 +525,43 @@ def _r_missing(values: np.ndarray) -> np.ndarray:
     return np.isnan(values) & ((values.view(np.uint64) & _LOW_WORD) == _R_NA_LOW_WORD)
 
 
+def _strings_array(data: Any, na: Any = None, count: int | None = None) -> Any:
+    """R's ``writeBin(enc2utf8(x), raw())`` output as a pyarrow string array (nulls for NA).
+
+    The NUL terminators become Arrow offsets, so no Python string is made.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    buffer = np.frombuffer(_buffer(data), dtype=np.uint8)
+    ends = np.flatnonzero(buffer == 0)
+    if count is not None and len(ends) != count:
+        raise ValueError(f"Expected {count} strings from R, got {len(ends)}.")
+    offsets = np.empty(len(ends) + 1, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:] = ends - np.arange(len(ends))
+    array = pa.LargeStringArray.from_buffers(
+        len(ends), pa.py_buffer(offsets), pa.py_buffer(np.delete(buffer, ends)))
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid:  # not UTF-8 (R strings marked as bytes): replace what is not
+        texts = bytes(_buffer(data)).decode("utf-8", errors="replace").split("\0")[:-1]
+        array = pa.array(texts, type=pa.large_string())
+    if na is not None and len(_buffer(na)):
+        missing = np.frombuffer(_buffer(na), dtype=np.uint8).astype(bool)
+        array = pc.if_else(pa.array(missing), pa.scalar(None, pa.large_string()), array)
+    return array
+
+
 def strings_from_r(data: Any, na: Any = None, count: int | None = None) -> np.ndarray:
     """R's ``writeBin(enc2utf8(x), raw())`` output as an object array (None for NA)."""
-    raw = bytes(_buffer(data))
-    parts = raw.decode("utf-8", errors="replace").split("\0")[:-1] if raw else []
-    values = np.array(parts, dtype=object)
-    if count is not None and len(values) != count:
-        raise ValueError(f"Expected {count} strings from R, got {len(values)}.")
-    if na is not None and len(_buffer(na)):
-        values[np.frombuffer(_buffer(na), dtype=np.uint8).astype(bool)] = None
-    return values
+    return _strings_array(data, na, count).to_numpy(zero_copy_only=False)
 
 
-def _string_series(values: np.ndarray) -> pd.Series:
-    # pandas picks its default string type (str on pandas 3, object on pandas 2).
-    if len(values) == 0:
-        return pd.Series(values, dtype=object).astype(pd.Series(["x"]).dtype)
-    return pd.Series(values)
+def _string_series(values: Any) -> pd.Series:
+    # pyarrow hands pandas its default string type (str on pandas 3, object on
+    # pandas 2), as for a column read from a file.
+    return pd.Series(values.to_pandas())
 
 
 def column_from_r(column: Mapping[str, Any], nrow: int | None = None) -> pd.Series:
@@ -549,7 +569,7 @@ def column_from_r(column: Mapping[str, Any], nrow: int | None = None) -> pd.Seri
     kind = column["kind"]
     data = _buffer(column.get("data"))
     if kind == "character":
-        return _string_series(strings_from_r(data, column.get("na"), nrow))
+        return _string_series(_strings_array(data, column.get("na"), nrow))
     if kind in ("integer", "logical", "factor"):
         values = np.frombuffer(data, dtype="<i4").astype(np.int32)
         missing = values == INT_MIN
