@@ -92,6 +92,13 @@ def admin_client(endpoint: str, service: str = "s3") -> Any:
     )
 
 
+def missing_fixtures(name: str) -> list[str]:
+    """Optional fixture files a case needs that are not here (tests/data is not in the R build)."""
+    case = case_by_name(name)
+    return [spec["file"] for spec in case.get("seed", {}).values()
+            if "file" in spec and spec.get("optional") and not (HERE / "data" / spec["file"]).exists()]
+
+
 def _body(spec: dict[str, Any]) -> bytes:
     if "text" in spec:
         return spec["text"].encode("utf-8")

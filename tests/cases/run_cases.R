@@ -21,7 +21,13 @@ setwd(root)
 for (helper in helpers) sys.source(helper, envir = globalenv())
 
 results <- list()
+support <- case_support()
 for (case in load_cases()) {
+  missing <- unlist(support$missing_fixtures(case$name))
+  if (length(missing) > 0) {
+    results[[case$name]] <- list(skipped = paste("fixtures not present:", missing))
+    next
+  }
   local_dir <- tempfile("case-")
   outcome <- run_case(case, endpoint, local_dir)
   results[[case$name]] <- list(result = jsonlite::fromJSON(outcome$result, simplifyVector = FALSE),

@@ -84,6 +84,9 @@ def run_case(case: dict[str, Any], endpoint: str, local_dir: str) -> dict[str, A
 
 @pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
 def test_case(case, endpoint, tmp_path):
+    missing = case_support.missing_fixtures(case["name"])
+    if missing:
+        pytest.skip(f"fixtures not present: {missing}")
     outcome = run_case(case, endpoint, str(tmp_path / "local"))
     problems = case_support.check(case, outcome["result"], outcome["after"])
     assert not problems, "\n".join(problems)

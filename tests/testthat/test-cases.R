@@ -3,6 +3,8 @@
 for (case in load_cases()) {
   test_that(paste("case", case$name), {
     local_s3()
+    missing <- unlist(case_support()$missing_fixtures(case$name))
+    skip_if(length(missing) > 0, paste("fixtures not present:", paste(missing, collapse = ", ")))
     local_dir <- withr::local_tempdir()
     outcome <- run_case(case, getOption("s3tools.test_endpoint"), local_dir)
     problems <- unlist(case_support()$check_json(case$name, outcome$result, outcome$after))
