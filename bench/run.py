@@ -7,7 +7,7 @@ them run after run, and prints the medians. The table also goes to
 ``bench/results/latest.md`` (and the raw numbers to ``latest.json``). The
 server and its data folder are removed at the end, also on failure.
 
-    python bench/run.py            # full sizes, about 10 minutes
+    python bench/run.py            # full sizes, about 12 minutes
     python bench/run.py --quick    # small sizes, about a minute
     python bench/run.py --only 1 4 --runs 3
 """
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     # A plain `kill` of the harness still stops the server and removes its data.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     quick = options.quick or os.environ.get("QUICK") not in (None, "", "0")
-    runs = options.runs or (2 if quick else 5)
+    runs = options.runs or (2 if quick else 3)
     sizes = data.QUICK if quick else data.FULL
     started = time.perf_counter()
 
