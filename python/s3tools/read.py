@@ -84,14 +84,40 @@ def _workers(parts: int) -> int:
     return max(1, min(clients.settings().max_concurrency, _PARALLEL_PARTS, parts))
 
 
+def _open_first_part(path: S3Path) -> tuple[int, Callable[[], Any]]:
+    """The object's size, known once the first part's headers arrive, and a function
+    that reads that part's body: the other parts are requested while it streams in."""
+    store = clients.object_store(path.bucket)
+    if store is not None:
+        import obstore
+
+        try:
+            result = obstore.get(store, path.key, options={"range": (0, PART_SIZE)})
+            size = result.meta["size"]
+        except Exception:  # noqa: BLE001 - the boto3 path below reports it in s3tools' words
+            result = None
+        if result is not None:
+            def body() -> Any:
+                try:
+                    return result.bytes()
+                except Exception:  # noqa: BLE001 - cut short: boto3 retries or explains
+                    return _get(path, f"bytes=0-{PART_SIZE - 1}")[0]
+
+            return size, body
+    data, size = _get(path, f"bytes=0-{PART_SIZE - 1}")
+    return size, lambda: data
+
+
 def fetch(path: S3Path) -> bytes:
     """A whole object in memory: one GET if small, parallel ranged GETs if large."""
-    first, size = _get_part(path, 0, PART_SIZE)
-    if size <= len(first):
-        return bytes(first)
-    starts = range(len(first), size, PART_SIZE)
+    size, first_body = _open_first_part(path)
+    if size <= PART_SIZE:
+        return bytes(first_body())
+    starts = range(PART_SIZE, size, PART_SIZE)
     with ThreadPoolExecutor(max_workers=_workers(len(starts))) as pool:
-        parts = list(pool.map(lambda start: _get_part(path, start, PART_SIZE)[0], starts))
+        pending = [pool.submit(_get_part, path, start, PART_SIZE) for start in starts]
+        first = first_body()
+        parts = [future.result()[0] for future in pending]
     return b"".join([first, *parts])
 
 
@@ -106,10 +132,11 @@ class ObjectStream(io.RawIOBase):
     def __init__(self, path: S3Path) -> None:
         super().__init__()
         self.path = path
-        first, self.size = _get_part(path, 0, PART_SIZE)  # errors (not found...) show here
-        self._current = memoryview(first).cast("B")
+        # Errors (not found, denied...) show here, before any parser sees the stream.
+        self.size, self._first_body = _open_first_part(path)
+        self._current = memoryview(b"")
         self._offset = 0
-        self._starts = iter(range(len(first), self.size, PART_SIZE))
+        self._starts = iter(range(PART_SIZE, self.size, PART_SIZE))
         self._window = _workers((self.size + PART_SIZE - 1) // PART_SIZE)
         self._pool = ThreadPoolExecutor(max_workers=self._window)
         self._pending: collections.deque = collections.deque()
@@ -135,9 +162,12 @@ class ObjectStream(io.RawIOBase):
         written = 0
         while written < len(view):
             if self._offset >= len(self._current):
-                if not self._pending:
+                if self._first_body is not None:
+                    part, self._first_body = self._first_body(), None
+                elif self._pending:
+                    part = self._pending.popleft().result()[0]
+                else:
                     break
-                part = self._pending.popleft().result()[0]
                 self._current, self._offset = memoryview(part).cast("B"), 0
                 self._fill()
                 continue
