@@ -125,15 +125,20 @@ def prepare(endpoint: str, case: dict[str, Any], local_dir: str) -> dict[str, st
         Path(local_dir, name).write_text(text, encoding="utf-8")
     environment = dict(case.get("environment", {}))
     if case.get("access") == "read_only":
-        iam = admin_client(endpoint, "iam")
-        iam.create_user(UserName="reader")
-        policy = iam.create_policy(PolicyName="read-only-test-bucket",
-                                   PolicyDocument=json.dumps(READ_ONLY_POLICY))
-        iam.attach_user_policy(UserName="reader", PolicyArn=policy["Policy"]["Arn"])
-        key = iam.create_access_key(UserName="reader")["AccessKey"]
+        key = create_read_only_user(endpoint)
         environment.update(AWS_ACCESS_KEY_ID=key["AccessKeyId"],
                            AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
     return environment
+
+
+def create_read_only_user(endpoint: str) -> dict[str, str]:
+    """An IAM user allowed only to read ``test-bucket``; returns its access key record."""
+    iam = admin_client(endpoint, "iam")
+    iam.create_user(UserName="reader")
+    policy = iam.create_policy(PolicyName="read-only-test-bucket",
+                               PolicyDocument=json.dumps(READ_ONLY_POLICY))
+    iam.attach_user_policy(UserName="reader", PolicyArn=policy["Policy"]["Arn"])
+    return iam.create_access_key(UserName="reader")["AccessKey"]
 
 
 def substitute(value: Any, local_dir: str) -> Any:

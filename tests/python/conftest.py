@@ -7,7 +7,9 @@ bucket is seeded with a plain boto3 client, never with the code under test.
 from __future__ import annotations
 
 import json
+import sys
 import urllib.request
+from pathlib import Path
 
 import boto3
 import botocore.config
@@ -16,9 +18,11 @@ from moto.server import ThreadedMotoServer
 
 import s3tools.clients
 
-ACCESS_KEY = "AKIATESTKEY000000001"
-SECRET_KEY = "s3tools-test-secret-do-not-print-8d1f"
-BUCKET = "test-bucket"
+# The shared cases' helpers: one definition of the keys, IAM switch and read-only user.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cases"))
+from case_support import ADMIN_KEY as ACCESS_KEY
+from case_support import ADMIN_SECRET as SECRET_KEY
+from case_support import BUCKET, create_read_only_user, set_auth
 
 
 @pytest.fixture(scope="session")
@@ -85,26 +89,6 @@ def keys(seed, bucket: str = BUCKET) -> dict[str, bytes]:
     return {name: get(seed, name, bucket) for name in names}
 
 
-def set_auth(endpoint: str, free_requests: float) -> None:
-    """moto's IAM checks: on after ``free_requests`` more requests (``inf``: off)."""
-    # A form content type (urllib's default) would hide the body from moto.
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset-auth",
-                                     data=str(free_requests).encode(), method="POST",
-                                     headers={"Content-Type": "text/plain"})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    opener.open(request).read()
-
-
-READ_ONLY_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [{
-        "Effect": "Allow",
-        "Action": ["s3:GetObject", "s3:ListBucket"],
-        "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
-    }],
-}
-
-
 @pytest.fixture
 def read_only(endpoint, seed, monkeypatch):
     """An IAM user that may only read ``test-bucket``; returns ``switch_on()``.
@@ -113,16 +97,7 @@ def read_only(endpoint, seed, monkeypatch):
     user's keys and moto checks every request against IAM (the admin keys of
     ``seed`` no longer work). Afterwards moto's checks are off and it is reset.
     """
-    iam = boto3.client(
-        "iam", endpoint_url=endpoint, region_name="us-east-1",
-        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
-        config=botocore.config.Config(proxies={}),
-    )
-    iam.create_user(UserName="reader")
-    policy = iam.create_policy(PolicyName="read-only-test-bucket",
-                               PolicyDocument=json.dumps(READ_ONLY_POLICY))
-    iam.attach_user_policy(UserName="reader", PolicyArn=policy["Policy"]["Arn"])
-    key = iam.create_access_key(UserName="reader")["AccessKey"]
+    key = create_read_only_user(endpoint)
 
     def switch_on() -> None:
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
