@@ -241,7 +241,13 @@ column_from_python <- function(column, n) {
     integer = readBin(data, "integer", n, size = 4L, endian = "little"),
     logical = readBin(data, "logical", n, size = 4L, endian = "little"),
     double = readBin(data, "double", n, size = 8L, endian = "little"),
-    character = strings_from_python(data, column$na, n, column$ascii),
+    character = if (is.null(column$codes)) {
+      strings_from_python(data, column$na, n, column$ascii)
+    } else {
+      # Few distinct values: each string is made once, then indexed (NA code -> NA).
+      levels <- strings_from_python(data, NULL, column$nlevels, column$ascii)
+      levels[readBin(as_raw(column$codes), "integer", n, size = 4L, endian = "little")]
+    },
     factor = structure(
       readBin(data, "integer", n, size = 4L, endian = "little"),
       levels = as.character(unlist(column$levels)),

@@ -354,6 +354,11 @@ def _strings_to_r(values: Any, missing: np.ndarray | None = None
     return joined, mask, joined.isascii()
 
 
+# A string column with at most this share of distinct values crosses as codes
+# into its distinct values: R then makes each string once (``levels[codes]``).
+_REPEATED_SHARE = 0.5
+
+
 def _characters(name: str, column: pd.Series, as_text: bool = False) -> dict[str, Any]:
     missing = _mask(column)
     if as_text or column.dtype == object:
@@ -362,10 +367,46 @@ def _characters(name: str, column: pd.Series, as_text: bool = False) -> dict[str
             values = [value if isinstance(value, str) else
                       value.decode("utf-8", errors="replace") if isinstance(value, bytes)
                       else str(value) for value in values]
-        data, na, ascii_only = _strings_to_r(values, missing)
     else:
-        data, na, ascii_only = _strings_to_r(column.array, missing)
+        values = column.array
+    repeated = _repeated_strings(values, missing)
+    if repeated is not None:
+        codes, levels = repeated
+        data, _, ascii_only = _strings_to_r(levels)
+        return _record(name, "character", data, ascii=ascii_only, codes=codes,
+                       nlevels=len(levels))
+    data, na, ascii_only = _strings_to_r(values, missing)
     return _record(name, "character", data, na=na, ascii=ascii_only)
+
+
+def _repeated_strings(values: Any, missing: np.ndarray) -> tuple[bytearray, Any] | None:
+    """1-based int32 codes (``INT_MIN`` for missing) and the distinct values, when few.
+
+    ``None`` when most values are distinct: then the codes would only add work.
+    """
+    import pyarrow as pa
+
+    if len(values) < 2:
+        return None
+    array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else \
+        pa.array(values, type=pa.large_string(), from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.type != pa.large_string():
+        array = array.cast(pa.large_string())
+    # A sample first: encoding a column of mostly distinct values costs more than it saves.
+    sample = array.slice(0, 20_000)
+    if len(sample.unique()) > _REPEATED_SHARE * len(sample):
+        return None
+    encoded = array.dictionary_encode()
+    levels = encoded.dictionary
+    if len(levels) > _REPEATED_SHARE * len(array):
+        return None
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype("<i4") + 1
+    absent = missing | (codes == 0)
+    if absent.any():
+        codes[absent] = INT_MIN
+    return bytearray(codes.tobytes()), levels
 
 
 def _dates(name: str, column: pd.Series) -> dict[str, Any]:

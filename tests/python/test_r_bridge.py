@@ -131,6 +131,19 @@ def test_strings_are_nul_terminated_with_a_mask():
     assert bytes(nul["data"]) == b"ab\0"
 
 
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_repeated_strings_cross_as_codes_into_distinct_values(dtype):
+    values = ["a", None, "é", "a", "b\0"] * 40
+    record = r_bridge.column_to_r("s", pd.Series(values, dtype=dtype))
+    levels = bytes(record["data"]).decode().split("\0")[:-1]
+    assert record["nlevels"] == len(levels) <= 4 and record["ascii"] is False
+    codes = np.frombuffer(bytes(record["codes"]), dtype="<i4")
+    decoded = [None if code == r_bridge.INT_MIN else levels[code - 1] for code in codes]
+    assert decoded == [None if value is None else value.replace("\0", "") for value in values]
+    distinct = r_bridge.column_to_r("s", pd.Series([f"P{i}" for i in range(1000)], dtype=dtype))
+    assert "codes" not in distinct
+
+
 def test_round_trip_through_r_records_keeps_types_and_missing_values():
     frame = pd.DataFrame({
         "i": pd.array([1, None], dtype="Int32"),
