@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -215,6 +216,80 @@ def object_store(bucket: str) -> Any:
     )
     stores[bucket] = store
     return store
+
+
+def _arrow_proxy(resolved: config.Settings, endpoint: str) -> str | None:
+    """The proxy botocore would use for ``endpoint``: S3TOOLS_PROXY, or for AWS the
+    environment's (honouring no_proxy); never the environment's for a custom endpoint."""
+    from urllib.parse import urlparse
+
+    import botocore.utils
+
+    if resolved.proxy:
+        return resolved.proxy
+    if resolved.custom_endpoint:
+        return None
+    return botocore.utils.get_environ_proxies(endpoint).get(urlparse(endpoint).scheme)
+
+
+def arrow_filesystem() -> Any:
+    """A ``pyarrow.fs.S3FileSystem`` with the current settings, or None.
+
+    It gets the same endpoint, region, path-style addressing, proxy rule and
+    credentials (session token included) as the boto3 client; a new one is
+    built when the settings or the session's credentials change (botocore
+    renews temporary ones). None when pyarrow's S3 support is missing, no
+    credentials are found or the endpoint has a path pyarrow cannot address:
+    the caller then uses the boto3/obstore path (also inside R, see below).
+    """
+    from urllib.parse import urlparse
+
+    if _state.get("arrow_missing") or "rpytools" in sys.modules:
+        # Embedded in R by reticulate, Python's exit handlers never run, so
+        # pyarrow's finalize_s3() would not either: Arrow then aborts the R
+        # process at exit. R keeps to the boto3/obstore path.
+        return None
+    s3_client()
+    resolved = settings()
+    credentials = _state["session"].get_credentials()
+    if credentials is None:
+        return None
+    frozen = credentials.get_frozen_credentials()
+    key = (frozen.access_key, frozen.secret_key, frozen.token)
+    cached = _state.get("arrow")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    try:
+        import pyarrow.fs
+    except ImportError:
+        _state["arrow_missing"] = True
+        return None
+    options: dict[str, Any] = {
+        "access_key": frozen.access_key,
+        "secret_key": frozen.secret_key,
+        "session_token": frozen.token,
+        "region": resolved.region,
+        "connect_timeout": 10,
+        "request_timeout": 120,
+    }
+    if resolved.endpoint_url:
+        parsed = urlparse(resolved.endpoint_url)
+        if parsed.path not in ("", "/") or parsed.query:
+            return None
+        options.update(endpoint_override=parsed.netloc, scheme=parsed.scheme,
+                       force_virtual_addressing=False)
+        endpoint = resolved.endpoint_url
+    else:
+        endpoint = f"https://s3.{resolved.region}.amazonaws.com"
+    proxy = _arrow_proxy(resolved, endpoint)
+    if proxy:
+        options["proxy_options"] = proxy
+    try:
+        filesystem = pyarrow.fs.S3FileSystem(**options)
+    except Exception:  # noqa: BLE001 - the boto3 path is used instead
+        return None
+    _state["arrow"] = (key, filesystem)
+    return filesystem
 
 
 def filesystem() -> Any:

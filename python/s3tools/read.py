@@ -332,6 +332,30 @@ def _data_files(prefix: S3Path) -> list[S3Path]:
     return found
 
 
+def _read_parquet_direct(path: S3Path, options: Mapping[str, Any]) -> pd.DataFrame | None:
+    """A Parquet object read by pyarrow's own S3 reader, or None to use the usual path.
+
+    pyarrow fetches the column chunks in parallel and decodes them as they
+    arrive, instead of after the whole object is in memory. The frame is the
+    one ``pd.read_parquet`` gives for the object's bytes. Any failure returns
+    None: the usual path then repeats the read and reports the error in
+    s3tools' words (not found, denied, not Parquet...).
+    """
+    if options.get("engine", "auto") not in ("auto", "pyarrow") or "filesystem" in options \
+            or "storage_options" in options:
+        return None
+    key = path.key
+    if not key or key.startswith("/") or "//" in key:
+        return None  # keys pyarrow's path rules would change
+    filesystem = clients.arrow_filesystem()
+    if filesystem is None:
+        return None
+    try:
+        return pd.read_parquet(f"{path.bucket}/{key}", filesystem=filesystem, **options)
+    except Exception:  # noqa: BLE001 - see the docstring
+        return None
+
+
 def s3_path_to_df(s3_path: str, file_type: str | None = None, **options: Any) -> pd.DataFrame:
     """Read a data file (or every file of one format under a folder) into a data frame.
 
@@ -352,6 +376,10 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, **options: Any) ->
     if not path.is_folder:
         # An unsupported type is reported before the object is downloaded.
         fmt, compression = formats.resolve(path.key, file_type)
+        if fmt.name == "parquet" and compression is None:
+            frame = _read_parquet_direct(path, options)
+            if frame is not None:
+                return frame
         if not (fmt.streams and compression is None):
             return _parse(path, fetch(path), file_type, options, fmt, compression)
         with ObjectStream(path) as stream:

@@ -18,6 +18,7 @@ from conftest import BUCKET, assert_same_frame, put
 
 import s3tools
 import s3tools.clients
+import s3tools.read
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -205,6 +206,83 @@ def test_not_found(seed):
         s3tools.s3_path_to_df(f"{BUCKET}/nothing.csv")
     with pytest.raises(FileNotFoundError):
         s3tools.read_file_from_s3("missing-bucket/x.csv")
+
+
+# --- Parquet through pyarrow's own S3 reader ---
+
+def typed_frames() -> dict[str, tuple[pd.DataFrame, bool]]:
+    """Frames of many types, and whether each is written with its index."""
+    frame = pd.DataFrame({
+        "text": pd.array(["a", None, "Zoë", "d,e"], dtype="str"),
+        "category": pd.Categorical(["x", "y", None, "x"]),
+        "stamp": pd.date_range("2024-03-01 12:00", periods=4, freq="h", tz="Europe/London"),
+        "naive": pd.to_datetime(["2024-01-01", None, "2024-01-03", "2024-01-04"]),
+        "day": [pd.Timestamp("2024-01-01").date(), None, pd.Timestamp("2024-02-29").date(),
+                pd.Timestamp("1970-01-01").date()],
+        "count": pd.array([1, None, 3, 4], dtype="Int64"),
+        "value": [1.5, None, -2.25, 1e10],
+        "flag": [True, False, True, None],
+    })
+    indexed = frame.set_index(pd.Index(["w", "x", "y", "z"], name="row"))
+    return {"plain": (frame, False), "index": (indexed, True),
+            "range-index": (frame, True), "empty": (frame.iloc[:0], False)}
+
+
+@pytest.fixture
+def direct_only(monkeypatch):
+    """The boto3/obstore path fails the test: the read must go through pyarrow."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("read through the boto3/obstore path")
+
+    monkeypatch.setattr(s3tools.read, "fetch", refuse)
+    monkeypatch.setattr(s3tools.read, "ObjectStream", refuse)
+
+
+@pytest.mark.parametrize("name", list(typed_frames()))
+def test_parquet_reads_through_pyarrow_with_the_types_of_a_local_read(seed, direct_only, name):
+    frame, index = typed_frames()[name]
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=index)
+    # A hive-style folder name must not add a column.
+    put(seed, f"typed/year=2024/{name}.parquet", buffer.getvalue())
+    got = s3tools.s3_path_to_df(f"{BUCKET}/typed/year=2024/{name}.parquet")
+    pd.testing.assert_frame_equal(got, pd.read_parquet(io.BytesIO(buffer.getvalue())))
+
+
+def test_parquet_reader_options_apply_through_pyarrow(seed, direct_only):
+    frame, _ = typed_frames()["plain"]
+    put(seed, "opts.parquet", encode("parquet", frame))
+    got = s3tools.s3_path_to_df(f"{BUCKET}/opts.parquet", columns=["text", "count"],
+                                filters=[("value", ">", 0)])
+    expected = pd.read_parquet(io.BytesIO(encode("parquet", frame)), columns=["text", "count"],
+                               filters=[("value", ">", 0)])
+    pd.testing.assert_frame_equal(got, expected)
+    assert len(got) == 2
+
+
+def test_parquet_ignores_a_dead_environment_proxy_for_a_custom_endpoint(seed, direct_only,
+                                                                        monkeypatch):
+    data = encode("parquet", sample_frame())
+    put(seed, "proxied.parquet", data)
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    got = s3tools.s3_path_to_df(f"{BUCKET}/proxied.parquet")
+    pd.testing.assert_frame_equal(got, decode("parquet", data))
+
+
+def test_a_missing_parquet_key_is_not_found_naming_the_path(seed, monkeypatch):
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    with pytest.raises(s3tools.NotFoundError, match=f"{BUCKET}/gone/nothing.parquet"):
+        s3tools.s3_path_to_df(f"{BUCKET}/gone/nothing.parquet")
+
+
+def test_parquet_credentials_changes_build_a_new_reader(seed, monkeypatch):
+    put(seed, "creds.parquet", encode("parquet", sample_frame()))
+    s3tools.s3_path_to_df(f"{BUCKET}/creds.parquet")
+    first = s3tools.clients.arrow_filesystem()
+    assert first is not None and s3tools.clients.arrow_filesystem() is first
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret")
+    assert s3tools.clients.arrow_filesystem() is not first
 
 
 # --- a folder read into one frame ---
