@@ -141,6 +141,20 @@ class _SessionCredentials:
         }
 
 
+def _proxy_for(resolved: config.Settings, endpoint: str) -> str | None:
+    """The proxy botocore would use for ``endpoint``: S3TOOLS_PROXY, or for AWS the
+    environment's (honouring no_proxy); never the environment's for a custom endpoint."""
+    from urllib.parse import urlparse
+
+    import botocore.utils
+
+    if resolved.proxy:
+        return resolved.proxy
+    if resolved.custom_endpoint:
+        return None
+    return botocore.utils.get_environ_proxies(endpoint).get(urlparse(endpoint).scheme)
+
+
 def _proxy_options(resolved: config.Settings, endpoint: str) -> dict[str, str]:
     """obstore's proxy settings: exactly the proxy botocore would use, and no other.
 
@@ -151,15 +165,7 @@ def _proxy_options(resolved: config.Settings, endpoint: str) -> dict[str, str]:
     """
     from urllib.parse import urlparse
 
-    import botocore.utils
-
-    if resolved.proxy:
-        proxy = resolved.proxy
-    elif resolved.custom_endpoint:
-        proxy = None
-    else:
-        found = botocore.utils.get_environ_proxies(endpoint)
-        proxy = found.get(urlparse(endpoint).scheme)
+    proxy = _proxy_for(resolved, endpoint)
     if proxy:
         return {"proxy_url": proxy}
     return {"proxy_url": endpoint, "proxy_excludes": urlparse(endpoint).hostname or ""}
@@ -218,20 +224,6 @@ def object_store(bucket: str) -> Any:
     return store
 
 
-def _arrow_proxy(resolved: config.Settings, endpoint: str) -> str | None:
-    """The proxy botocore would use for ``endpoint``: S3TOOLS_PROXY, or for AWS the
-    environment's (honouring no_proxy); never the environment's for a custom endpoint."""
-    from urllib.parse import urlparse
-
-    import botocore.utils
-
-    if resolved.proxy:
-        return resolved.proxy
-    if resolved.custom_endpoint:
-        return None
-    return botocore.utils.get_environ_proxies(endpoint).get(urlparse(endpoint).scheme)
-
-
 def arrow_filesystem() -> Any:
     """A ``pyarrow.fs.S3FileSystem`` with the current settings, or None.
 
@@ -281,7 +273,7 @@ def arrow_filesystem() -> Any:
         endpoint = resolved.endpoint_url
     else:
         endpoint = f"https://s3.{resolved.region}.amazonaws.com"
-    proxy = _arrow_proxy(resolved, endpoint)
+    proxy = _proxy_for(resolved, endpoint)
     if proxy:
         options["proxy_options"] = proxy
     try:
