@@ -315,6 +315,19 @@ def _logicals(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict
     return _record(name, "logical", bytearray(result.tobytes()))
 
 
+def _large_strings(values: Any) -> Any:
+    """One contiguous Arrow ``large_string`` array of ``values``."""
+    import pyarrow as pa
+
+    array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else \
+        pa.array(values, type=pa.large_string(), from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.type != pa.large_string():
+        array = array.cast(pa.large_string())
+    return array
+
+
 def _strings_to_r(values: Any, missing: np.ndarray | None = None
                   ) -> tuple[bytearray, bytearray | None, bool]:
     """UTF-8 values each ended by a NUL (R reads them with ``readBin``), a NA mask, and
@@ -326,12 +339,7 @@ def _strings_to_r(values: Any, missing: np.ndarray | None = None
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else \
-        pa.array(values, type=pa.large_string(), from_pandas=True)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if array.type != pa.large_string():
-        array = array.cast(pa.large_string())
+    array = _large_strings(values)
     if missing is None:
         missing = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
     elif missing.any():
@@ -384,16 +392,10 @@ def _repeated_strings(values: Any, missing: np.ndarray) -> tuple[bytearray, Any]
 
     ``None`` when most values are distinct: then the codes would only add work.
     """
-    import pyarrow as pa
 
     if len(values) < 2:
         return None
-    array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else \
-        pa.array(values, type=pa.large_string(), from_pandas=True)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if array.type != pa.large_string():
-        array = array.cast(pa.large_string())
+    array = _large_strings(values)
     # A sample first: encoding a column of mostly distinct values costs more than it saves.
     sample = array.slice(0, 20_000)
     if len(sample.unique()) > _REPEATED_SHARE * len(sample):
