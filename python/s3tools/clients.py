@@ -284,14 +284,6 @@ def arrow_filesystem() -> Any:
     return filesystem
 
 
-def filesystem() -> Any:
-    """An s3fs filesystem with the current settings (for pandas-style access)."""
-    import s3fs
-
-    settings()
-    return s3fs.S3FileSystem(**fsspec.config.conf["s3"])
-
-
 def reset() -> None:
     """Forget cached clients (settings are resolved again at the next call)."""
     with _lock:

@@ -12,7 +12,6 @@ import gzip
 import io
 import logging
 import lzma
-import os
 import zipfile
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -20,6 +19,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from .errors import FormatError
+from .paths import extension_of
 
 logger = logging.getLogger(__name__)
 
@@ -246,8 +246,7 @@ def resolve(key: str, file_type: str | None = None, *, writing: bool = False) ->
         found = _BY_NAME.get(inner) or _BY_EXTENSION.get(inner)
         wanted = file_type
     else:
-        name = os.path.basename(stem)
-        extension = name.rsplit(".", 1)[-1].lower() if "." in name.lstrip(".") else ""
+        extension = extension_of(stem)
         found = _BY_EXTENSION.get(extension)
         wanted = f".{extension}" if extension else "(no extension)"
     if found is None or (writing and found.write is None):

@@ -82,11 +82,6 @@ def parse_file(s3_path: object) -> S3Path:
     return path
 
 
-def parse_folder(s3_path: object) -> S3Path:
-    """A path used as a prefix: a bucket with an optional key prefix."""
-    return parse(s3_path)
-
-
 def extension_of(key: str) -> str:
     """The last extension of a key, lower case, without the dot ('' if none)."""
     name = key.rsplit("/", 1)[-1]

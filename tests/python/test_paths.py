@@ -10,7 +10,7 @@ from conftest import BUCKET, get, put
 
 import s3tools
 import s3tools.clients
-from s3tools.paths import S3Path, extension_of, parse, parse_file, parse_folder
+from s3tools.paths import S3Path, extension_of, parse, parse_file
 
 
 @pytest.mark.parametrize("text", ["bucket/folder/file.csv", "s3://bucket/folder/file.csv",
@@ -34,7 +34,7 @@ def test_folders_and_buckets():
     assert parse("bucket").key == ""
     assert parse("bucket").is_folder
     assert parse("s3://bucket/folder/").is_folder
-    assert parse_folder("bucket/folder/") == S3Path("bucket", "folder/")
+    assert parse("bucket/folder/") == S3Path("bucket", "folder/")
     assert parse("bucket/folder/").name == "folder"
     assert parse(S3Path("b", "k")) == S3Path("b", "k")
     assert S3Path("b", "k").child("other") == S3Path("b", "other")
