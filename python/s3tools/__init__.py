@@ -6,19 +6,21 @@ endpoint, region and keys that s3tools resolves (see :mod:`s3tools.config`).
 
 import logging
 
-from .clients import settings as _settings
-from .config import configure
+from . import config as _config
+from . import transport as _transport
 from .errors import (
     AccessDeniedError,
     AlreadyExistsError,
     ConfigError,
     FormatError,
     NotFoundError,
+    ObjectChangedError,
     PathError,
     S3ConnectionError,
     S3ToolsError,
 )
 from .listing import accessible_buckets, list_files_in_buckets, s3_file_exists
+from .logs import install_redaction as _install_redaction
 from .read import (
     download_file_from_s3,
     read_file_from_s3,
@@ -28,11 +30,13 @@ from .read import (
     s3_path_to_full_df,
     s3_path_to_preview_df,
 )
+from .session import configure, refresh_credentials
 from .write import write_df_to_csv_in_s3, write_df_to_table_in_s3, write_file_to_s3, write_using
 
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+_install_redaction()
 
 __all__ = [
     "AccessDeniedError",
@@ -40,6 +44,7 @@ __all__ = [
     "ConfigError",
     "FormatError",
     "NotFoundError",
+    "ObjectChangedError",
     "PathError",
     "S3ConnectionError",
     "S3ToolsError",
@@ -50,6 +55,7 @@ __all__ = [
     "read_file_from_s3",
     "read_files_from_s3",
     "read_using",
+    "refresh_credentials",
     "s3_file_exists",
     "s3_path_to_df",
     "s3_path_to_full_df",
@@ -61,6 +67,7 @@ __all__ = [
 ]
 
 try:
-    _settings()  # hands the settings to fsspec, so pandas' s3:// paths follow them
+    # pandas' s3:// paths follow s3tools' settings from the start.
+    _transport.clients.publish_to_pandas(_config.settings())
 except ConfigError:
     pass  # reported with a clear message at the first call instead of at import

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import clients
+from . import transport
 from .errors import S3ToolsError
 
 
@@ -61,7 +61,7 @@ def _run(arguments: argparse.Namespace) -> int:
     elif verb == "exists":
         return 0 if s3tools.s3_file_exists(arguments.path) else 1
     elif verb == "config":
-        print(clients.settings())
+        print(transport.settings())
     elif verb == "demo":
         from .demo import main as demo
 

@@ -8,7 +8,9 @@ Precedence, highest first:
 2. Environment variables: ``AWS_ENDPOINT_URL_S3``, then ``AWS_ENDPOINT_URL``;
    ``AWS_REGION``, then ``AWS_DEFAULT_REGION``; ``AWS_ACCESS_KEY_ID``,
    ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``; ``AWS_PROFILE``;
-   ``S3TOOLS_PROXY`` (a proxy for a custom endpoint); ``S3TOOLS_MAX_CONCURRENCY``.
+   ``S3TOOLS_PROXY`` (a proxy for a custom endpoint); ``S3TOOLS_MAX_CONCURRENCY``;
+   ``S3TOOLS_MAX_ATTEMPTS`` (tries per request, transient failures only) and
+   ``S3TOOLS_READ_TIMEOUT`` (seconds a connection may stay silent).
 3. The profile in ``~/.aws/config`` / ``~/.aws/credentials`` (``endpoint_url``,
    ``region``, keys), read by botocore.
 4. Defaults: AWS itself, region ``us-east-1``.
@@ -33,6 +35,10 @@ from .errors import ConfigError, register_secret
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_CONCURRENCY = 16
+DEFAULT_ATTEMPTS = 4
+# A part (32 MiB) arrives in well under a second on a working network; a
+# connection silent for this long has stalled.
+DEFAULT_READ_TIMEOUT = 30.0
 
 # Variables whose values decide the settings; a change to any of them is seen
 # at the next call.
@@ -40,7 +46,8 @@ WATCHED_VARIABLES = (
     "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION",
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
     "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "S3TOOLS_PROXY",
-    "S3TOOLS_MAX_CONCURRENCY", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
+    "S3TOOLS_MAX_CONCURRENCY", "S3TOOLS_MAX_ATTEMPTS", "S3TOOLS_READ_TIMEOUT",
+    "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY", "no_proxy",
 )
 
 _CONFIGURE_TO_VARIABLE = {
@@ -52,6 +59,8 @@ _CONFIGURE_TO_VARIABLE = {
     "profile": "AWS_PROFILE",
     "proxy": "S3TOOLS_PROXY",
     "max_concurrency": "S3TOOLS_MAX_CONCURRENCY",
+    "max_attempts": "S3TOOLS_MAX_ATTEMPTS",
+    "read_timeout": "S3TOOLS_READ_TIMEOUT",
 }
 
 
@@ -64,6 +73,8 @@ class Settings:
     profile: str | None
     proxy: str | None
     max_concurrency: int
+    max_attempts: int = DEFAULT_ATTEMPTS
+    read_timeout: float = DEFAULT_READ_TIMEOUT
 
     @property
     def custom_endpoint(self) -> bool:
@@ -76,7 +87,8 @@ class Settings:
     def __repr__(self) -> str:  # no credentials live here, but keep the repr short
         return (f"Settings(endpoint_url={self.endpoint_url!r}, region={self.region!r}, "
                 f"profile={self.profile!r}, proxy={'set' if self.proxy else None}, "
-                f"max_concurrency={self.max_concurrency})")
+                f"max_concurrency={self.max_concurrency}, max_attempts={self.max_attempts}, "
+                f"read_timeout={self.read_timeout})")
 
 
 def _profile_value(profile: str | None, name: str) -> str | None:
@@ -109,15 +121,9 @@ def resolve(environ: os._Environ | dict | None = None) -> Settings:
                 or _profile_value(profile, "endpoint_url"))
     region = (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
               or _profile_value(profile, "region") or DEFAULT_REGION)
-    concurrency_text = env.get("S3TOOLS_MAX_CONCURRENCY") or str(DEFAULT_CONCURRENCY)
-    try:
-        concurrency = int(float(concurrency_text))
-    except ValueError:
-        concurrency = 0
-    if concurrency < 1:
-        raise ConfigError(
-            f"S3TOOLS_MAX_CONCURRENCY must be a whole number of 1 or more, not {concurrency_text!r}."
-        )
+    concurrency = _number(env, "S3TOOLS_MAX_CONCURRENCY", DEFAULT_CONCURRENCY, whole=True)
+    attempts = _number(env, "S3TOOLS_MAX_ATTEMPTS", DEFAULT_ATTEMPTS, whole=True)
+    read_timeout = _number(env, "S3TOOLS_READ_TIMEOUT", DEFAULT_READ_TIMEOUT, whole=False)
     register_secret(env.get("AWS_SECRET_ACCESS_KEY"))
     register_secret(env.get("AWS_SESSION_TOKEN"))
     return Settings(
@@ -125,8 +131,44 @@ def resolve(environ: os._Environ | dict | None = None) -> Settings:
         region=region,
         profile=profile,
         proxy=env.get("S3TOOLS_PROXY") or None,
-        max_concurrency=concurrency,
+        max_concurrency=int(concurrency),
+        max_attempts=int(attempts),
+        read_timeout=float(read_timeout),
     )
+
+
+def _number(env: os._Environ | dict, name: str, default: float, whole: bool) -> float:
+    text = env.get(name) or str(default)
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if value <= 0 or (whole and value != int(value)):
+        kind = "a whole number of 1 or more" if whole else "a number of seconds above 0"
+        raise ConfigError(f"{name} must be {kind}, not {text!r}.")
+    return value
+
+
+_cache: dict[str, object] = {}
+
+
+def settings() -> Settings:
+    """The settings in force now: resolved again whenever a watched variable changed.
+
+    A plain getter: it neither builds clients nor touches pandas (see
+    :mod:`s3tools.transport.clients` for both).
+    """
+    current = fingerprint()
+    cached = _cache.get("settings")
+    if cached is None or _cache.get("fingerprint") != current:
+        cached = resolve()
+        _cache.update(fingerprint=current, settings=cached)
+    return cached  # type: ignore[return-value]
+
+
+def forget() -> None:
+    """Resolve the settings again at the next :func:`settings` call."""
+    _cache.clear()
 
 
 def fingerprint() -> tuple:
@@ -134,7 +176,7 @@ def fingerprint() -> tuple:
     return tuple(os.environ.get(name) for name in WATCHED_VARIABLES)
 
 
-def configure(**settings: object) -> None:
+def set_variables(**settings: object) -> None:
     """Set s3tools' settings for this process, as if the variables had been exported.
 
     Args:
@@ -166,11 +208,3 @@ def configure(**settings: object) -> None:
                 os.environ.pop("AWS_ENDPOINT_URL_S3", None)
             if variable == "AWS_DEFAULT_REGION":
                 os.environ.pop("AWS_REGION", None)
-    # pandas' s3:// paths read fsspec's defaults, which only change when the
-    # settings are resolved again: do it now rather than at the next s3tools call.
-    from . import clients
-
-    try:
-        clients.settings()
-    except ConfigError:
-        pass  # reported with a clear message at the next call, as at import

@@ -15,8 +15,9 @@ import botocore.exceptions
 # a credential pair or a session token is cut out before an error is built.
 _SECRET_PATTERNS = [
     re.compile(r"(Signature=|X-Amz-Signature=|X-Amz-Security-Token=|X-Amz-Credential=)[^&\s'\"]+"),
-    re.compile(r"(aws_secret_access_key|aws_session_token|SecretAccessKey|SessionToken)"
-               r"(['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+", re.IGNORECASE),
+    re.compile(r"(aws_secret_access_key|aws_session_token|SecretAccessKey|SessionToken"
+               r"|x-amz-security-token|secret_key|session_token|token)"
+               r"(['\"]?\s*[:=]\s*b?['\"]?)[^\s'\",}]+", re.IGNORECASE),
 ]
 _known_secrets: set[str] = set()
 
@@ -79,8 +80,14 @@ class S3ConnectionError(S3ToolsError, ConnectionError):
     kind = "connection"
 
 
+class ObjectChangedError(S3ToolsError):
+    """The object was replaced while it was being read, more often than a read can restart."""
+
+    kind = "changed"
+
+
 ERROR_CLASSES = (PathError, NotFoundError, AccessDeniedError, AlreadyExistsError, FormatError,
-                 ConfigError, S3ConnectionError)
+                 ConfigError, S3ConnectionError, ObjectChangedError)
 
 
 # One message per kind; the wording is shared with R through these functions.
@@ -119,11 +126,49 @@ def local_exists(local_path: str) -> AlreadyExistsError:
 
 def connection_failed(endpoint: str, path: str | None, reason: str) -> S3ConnectionError:
     return S3ConnectionError(
-        f"Could not connect to the S3 endpoint {endpoint}: {reason}. Check AWS_ENDPOINT_URL, "
-        "the network, and that http_proxy/https_proxy are empty for this endpoint.",
+        f"Could not connect to the S3 endpoint {endpoint}: {reason}. Check AWS_ENDPOINT_URL "
+        "and the network (and S3TOOLS_PROXY, if this endpoint is only reached through a proxy).",
         path=path,
     )
 
+
+def object_changed(path: str) -> ObjectChangedError:
+    return ObjectChangedError(
+        f"{path} was replaced while it was being read, again after a fresh start: nothing was "
+        "returned. Try again once the object has stopped changing.",
+        path=path,
+    )
+
+
+# What to renew when the service refuses the credentials, by its error code.
+_CREDENTIAL_ADVICE = {
+    "ExpiredToken": "The session token has expired: get new temporary credentials "
+                    "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)",
+    "TokenRefreshRequired": "The session token has expired: get new temporary credentials "
+                            "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)",
+    "InvalidToken": "The session token is not valid: renew AWS_SESSION_TOKEN (or unset it if "
+                    "these keys are not temporary ones)",
+    "InvalidAccessKeyId": "The access key is not known to the service: check or renew "
+                          "AWS_ACCESS_KEY_ID (or AWS_PROFILE)",
+    "SignatureDoesNotMatch": "The secret key does not match the access key: check or renew "
+                             "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)",
+}
+
+
+def credentials_refused(code: str, endpoint: str, path: str | None) -> ConfigError:
+    advice = _CREDENTIAL_ADVICE.get(code, _CREDENTIAL_ADVICE["InvalidAccessKeyId"])
+    return ConfigError(
+        f"{advice}, then call refresh_credentials() (no restart needed). {endpoint} refused "
+        f"the request for {path or 'the service'} ({code}).",
+        path=path,
+    )
+
+
+# Answers that say "overloaded or failing, try again": retried, and when they
+# persist, a connection error naming the endpoint.
+UNAVAILABLE_STATUSES = frozenset({500, 502, 503, 504})
+UNAVAILABLE_CODES = frozenset({"SlowDown", "InternalError", "ServiceUnavailable",
+                               "RequestTimeout", "Throttling", "ThrottlingException"})
 
 # S3 error codes and HTTP statuses, to the kind of error they mean.
 _CODE_TO_KIND = {
@@ -138,12 +183,39 @@ _CODE_TO_KIND = {
     "InvalidAccessKeyId": "config",
     "SignatureDoesNotMatch": "config",
     "ExpiredToken": "config",
+    "TokenRefreshRequired": "config",
     "InvalidToken": "config",
     "PreconditionFailed": "exists",
     "412": "exists",
     "InvalidBucketName": "path",
     "KeyTooLongError": "path",
 }
+
+
+# Failures of the network rather than of the request, in the user's words.
+_CONNECTION_REASONS = (
+    (botocore.exceptions.ProxyConnectionError, "the proxy refused the connection"),
+    (botocore.exceptions.ConnectTimeoutError, "the connection timed out"),
+    (botocore.exceptions.ReadTimeoutError, "the server stopped sending (read timeout)"),
+    (botocore.exceptions.EndpointConnectionError, "the connection was refused or failed"),
+    (botocore.exceptions.ConnectionClosedError, "the connection was closed"),
+    (botocore.exceptions.ResponseStreamingError, "the connection broke during the transfer"),
+    (botocore.exceptions.IncompleteReadError, "the answer was cut short"),
+    (ConnectionError, "the connection broke"),
+    (TimeoutError, "the connection timed out"),
+)
+
+
+def connection_reason(error: BaseException) -> str | None:
+    """Why a network failure happened, or None when ``error`` is not one."""
+    for kind, reason in _CONNECTION_REASONS:
+        if isinstance(error, kind) and not isinstance(error, S3ToolsError):
+            return reason
+    try:
+        from urllib3.exceptions import HTTPError as Urllib3Error
+    except ImportError:  # pragma: no cover - urllib3 comes with botocore
+        return None
+    return "the connection broke" if isinstance(error, Urllib3Error) else None
 
 
 def translate(error: BaseException, path: str | None, *, writing: bool = False,
@@ -156,6 +228,9 @@ def translate(error: BaseException, path: str | None, *, writing: bool = False,
         code = str(error.response.get("Error", {}).get("Code", ""))
         status = str(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
         kind = _CODE_TO_KIND.get(code) or _CODE_TO_KIND.get(status)
+        if code in UNAVAILABLE_CODES or status.isdigit() and int(status) in UNAVAILABLE_STATUSES:
+            return connection_failed(endpoint, path,
+                                     f"the service kept answering {status} {code}".strip())
         if kind == "not_found":
             return not_found(shown)
         if kind == "access_denied":
@@ -163,21 +238,12 @@ def translate(error: BaseException, path: str | None, *, writing: bool = False,
         if kind == "exists":
             return already_exists(shown)
         if kind == "config":
-            return ConfigError(
-                f"The credentials were refused by {endpoint} ({code}) for {shown}. Check "
-                "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) and the endpoint.",
-                path=path,
-            )
+            return credentials_refused(code, endpoint, path)
         if kind == "path":
             return PathError(f"The S3 service rejected the path {shown} ({code}).", path=path)
         return S3ToolsError(f"S3 request failed for {shown}: {code or status}.", path=path)
-    if isinstance(error, (botocore.exceptions.EndpointConnectionError,
-                          botocore.exceptions.ConnectionClosedError,
-                          botocore.exceptions.ProxyConnectionError,
-                          botocore.exceptions.ConnectTimeoutError,
-                          botocore.exceptions.ReadTimeoutError)):
-        reason = "the proxy refused the connection" if isinstance(
-            error, botocore.exceptions.ProxyConnectionError) else type(error).__name__
+    reason = connection_reason(error)
+    if reason is not None:
         return connection_failed(endpoint, path, reason)
     if isinstance(error, (botocore.exceptions.NoCredentialsError,
                           botocore.exceptions.PartialCredentialsError)):

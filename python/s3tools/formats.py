@@ -55,6 +55,9 @@ def _csv_reader(separator: str) -> Callable[..., pd.DataFrame]:
             try:
                 return pd.read_csv(_readable(data), engine="pyarrow", **options)
             except Exception as error:  # noqa: BLE001 - pandas' own parser gives the clearer error
+                failure = getattr(data, "failure", None)
+                if failure is not None:
+                    raise failure from None  # the network failed, not the parser
                 logger.debug("pyarrow CSV parser failed (%s); using pandas' parser", error)
                 if hasattr(data, "reopen"):
                     data = data.reopen()

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from . import clients, paths
+from . import errors, paths, transport
 from .paths import S3Path
+
+PAGE_SIZE = 1000  # keys per listing request: S3's most
 
 LISTING_COLUMNS = ["filename", "path", "size_readable", "key", "lastmodified", "etag", "size",
                    "storageclass", "bucket"]
@@ -20,12 +22,15 @@ def list_keys(prefix: S3Path) -> Iterator[tuple[str, int]]:
 
 
 def _objects(prefix: S3Path) -> Iterator[dict]:
-    client = clients.s3_client()
-    pages = client.get_paginator("list_objects_v2").paginate(
-        Bucket=prefix.bucket, Prefix=prefix.key)
-    with clients.s3_errors(prefix):
-        for page in pages:
-            yield from page.get("Contents", [])
+    """Every object under a prefix, one page (one retried request) at a time."""
+    parameters = {"Bucket": prefix.bucket, "Prefix": prefix.key, "MaxKeys": PAGE_SIZE}
+    while True:
+        page = transport.request("list_objects_v2", str(prefix), **parameters)
+        yield from page.get("Contents", [])
+        token = page.get("NextContinuationToken")
+        if not page.get("IsTruncated") or not token:
+            return
+        parameters["ContinuationToken"] = token
 
 
 def readable_size(size: int) -> str:
@@ -45,9 +50,7 @@ def accessible_buckets() -> list[str]:
         AccessDeniedError: the credentials may not list buckets (common on
             read-only services: name the bucket directly instead).
     """
-    client = clients.s3_client()
-    with clients.s3_errors("the list of buckets"):
-        response = client.list_buckets()
+    response = transport.request("list_buckets", "the list of buckets")
     return sorted(bucket["Name"] for bucket in response.get("Buckets", []))
 
 
@@ -146,20 +149,12 @@ def s3_file_exists(s3_path: str) -> bool:
         AccessDeniedError: the check itself was refused; that is not "absent".
     """
     path = paths.parse(s3_path)
-    client = clients.s3_client()
-    if path.is_folder:
-        with clients.s3_errors(path):
-            try:
-                page = client.list_objects_v2(Bucket=path.bucket, Prefix=path.key, MaxKeys=1)
-            except client.exceptions.NoSuchBucket:
-                return False
-        return bool(page.get("KeyCount", len(page.get("Contents", []))))
-    with clients.s3_errors(path):
-        try:
-            client.head_object(Bucket=path.bucket, Key=path.key)
-        except client.exceptions.ClientError as error:
-            if str(error.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey",
-                                                                    "NotFound", "NoSuchBucket"):
-                return False
-            raise
+    try:
+        if path.is_folder:
+            page = transport.request("list_objects_v2", str(path), Bucket=path.bucket,
+                                     Prefix=path.key, MaxKeys=1)
+            return bool(page.get("KeyCount", len(page.get("Contents", []))))
+        transport.request("head_object", str(path), Bucket=path.bucket, Key=path.key)
+    except errors.NotFoundError:
+        return False
     return True

@@ -176,24 +176,6 @@ def _argument_from_r(value: Any) -> Any:
 
 # ---------------------------------------------------------- helpers for R
 
-def temporary_copy(s3_path: str) -> str:
-    """Download an object to a private temporary file that keeps its extension.
-
-    R's ``read_using`` calls its function on the file and deletes it.
-    """
-    path = paths.parse_file(s3_path)
-    suffix = "." + path.name.rsplit(".", 1)[-1] if "." in path.name else ""
-    handle, local_path = _make_temporary(suffix)
-    os.close(handle)
-    try:
-        read.download_file_from_s3(str(path), local_path, overwrite=True)
-    except BaseException:
-        if os.path.exists(local_path):
-            os.remove(local_path)
-        raise
-    return local_path
-
-
 def temporary_upload_path(s3_path: str, overwrite: bool = False) -> str:
     """A private temporary file named like the key, after refusing an existing key.
 
@@ -203,15 +185,7 @@ def temporary_upload_path(s3_path: str, overwrite: bool = False) -> str:
     if not overwrite and s3_file_exists(str(path)):
         raise errors.already_exists(str(path))
     suffix = "." + path.name.rsplit(".", 1)[-1] if "." in path.name else ""
-    handle, local_path = _make_temporary(suffix)
-    os.close(handle)
-    return local_path
-
-
-def _make_temporary(suffix: str) -> tuple[int, str]:
-    import tempfile
-
-    return tempfile.mkstemp(suffix=suffix, dir=tempfiles.temporary_folder())
+    return tempfiles.new_private_file(suffix)
 
 
 def _public_functions() -> dict[str, Callable[..., Any]]:
@@ -220,7 +194,8 @@ def _public_functions() -> dict[str, Callable[..., Any]]:
     found = {name: getattr(s3tools, name) for name in s3tools.__all__}
     table = {name: function for name, function in found.items()
              if callable(function) and not isinstance(function, type)}
-    table.update(temporary_copy=temporary_copy, temporary_upload_path=temporary_upload_path)
+    # R's read_using: the same private copy as Python's, which R deletes after use.
+    table.update(temporary_copy=read.temporary_copy, temporary_upload_path=temporary_upload_path)
     return table
 
 
@@ -689,4 +664,4 @@ _FUNCTIONS = _public_functions()
 
 __all__ = ["ENVIRONMENT_PATTERN", "call", "column_from_r", "column_to_r", "frame_from_r",
            "frame_to_r", "public_signatures", "strings_from_r", "sync_environment",
-           "temporary_copy", "temporary_upload_path", "translate_options", "value_to_r"]
+           "temporary_upload_path", "translate_options", "value_to_r"]

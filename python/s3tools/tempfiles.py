@@ -51,11 +51,17 @@ def temporary_folder(size_hint: int = 0) -> str:
     return _private_folder(disk_folder)
 
 
+def new_private_file(suffix: str = "", size_hint: int = 0) -> str:
+    """A new empty file (mode 0600) ending in ``suffix``, in :func:`temporary_folder`."""
+    handle, path = tempfile.mkstemp(suffix=suffix, dir=temporary_folder(size_hint))
+    os.close(handle)
+    return path
+
+
 @contextlib.contextmanager
 def temporary_path(suffix: str = "", size_hint: int = 0) -> Iterator[str]:
     """A new empty file (mode 0600) ending in ``suffix``; deleted when the block ends."""
-    handle, path = tempfile.mkstemp(suffix=suffix, dir=temporary_folder(size_hint))
-    os.close(handle)
+    path = new_private_file(suffix, size_hint)
     try:
         yield path
     finally:

@@ -309,6 +309,7 @@ def check(case: dict[str, Any], result: dict[str, Any], after: dict[str, Any]) -
         want.encode(),
         "character": lambda want: kind == "character" and result["values"] == want,
         "logical": lambda want: kind == "logical" and result["values"] == want,
+        "null": lambda want: (kind == "null") == want,
     }
     for key, holds in simple.items():
         if key in expected and not holds(expected[key]):

@@ -16,7 +16,7 @@ import botocore.config
 import pytest
 from moto.server import ThreadedMotoServer
 
-import s3tools.clients
+import s3tools.transport
 
 # The shared cases' helpers: one definition of the keys, IAM switch and read-only user.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cases"))
@@ -56,9 +56,9 @@ def environment(endpoint, monkeypatch, tmp_path):
     (tmp_path / "ram").mkdir()
     monkeypatch.setenv("S3TOOLS_RAM_DIR", str(tmp_path / "ram"))
     moto_api(endpoint, "reset")
-    s3tools.clients.reset()
+    s3tools.transport.reset()
     yield
-    s3tools.clients.reset()
+    s3tools.transport.reset()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from conftest import ACCESS_KEY, BUCKET, SECRET_KEY, get, put
 
 import s3tools
-import s3tools.clients
+import s3tools.transport
 from s3tools import config
 
 DEAD_PROXY = "http://127.0.0.1:9"
@@ -21,7 +21,7 @@ def write_profile(tmp_path, monkeypatch, body: str, profile: str = "safe") -> No
 
 
 def test_the_endpoint_comes_from_the_environment(endpoint):
-    settings = s3tools.clients.settings()
+    settings = s3tools.transport.settings()
     assert settings.endpoint_url == endpoint
     assert settings.custom_endpoint
     assert settings.endpoint_label == endpoint
@@ -40,7 +40,7 @@ def test_s3_specific_variables_win():
 def test_defaults_are_aws_in_us_east_1(monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL")
     monkeypatch.delenv("AWS_DEFAULT_REGION")
-    settings = s3tools.clients.settings()
+    settings = s3tools.transport.settings()
     assert settings.endpoint_url is None
     assert not settings.custom_endpoint
     assert settings.region == "us-east-1"
@@ -103,7 +103,7 @@ def test_an_endpoint_that_is_not_a_url_is_a_config_error(monkeypatch, bad):
 def test_concurrency_must_be_a_positive_whole_number(monkeypatch, bad):
     monkeypatch.setenv("S3TOOLS_MAX_CONCURRENCY", bad)
     with pytest.raises(s3tools.ConfigError, match="S3TOOLS_MAX_CONCURRENCY"):
-        s3tools.clients.settings()
+        s3tools.transport.settings()
 
 
 def test_configure_sets_the_standard_variables(monkeypatch, endpoint):
@@ -116,12 +116,12 @@ def test_configure_sets_the_standard_variables(monkeypatch, endpoint):
     assert os.environ["AWS_ENDPOINT_URL"] == endpoint + "/"
     assert "AWS_ENDPOINT_URL_S3" not in os.environ
     assert "AWS_REGION" not in os.environ
-    settings = s3tools.clients.settings()
+    settings = s3tools.transport.settings()
     assert (settings.endpoint_url, settings.region, settings.max_concurrency) == (
         endpoint, "eu-west-1", 3)
     s3tools.configure(max_concurrency="")
     assert "S3TOOLS_MAX_CONCURRENCY" not in os.environ
-    assert s3tools.clients.settings().max_concurrency == config.DEFAULT_CONCURRENCY
+    assert s3tools.transport.settings().max_concurrency == config.DEFAULT_CONCURRENCY
 
 
 def test_configure_rejects_unknown_settings():
@@ -132,18 +132,18 @@ def test_configure_rejects_unknown_settings():
 def test_a_changed_environment_is_seen_at_the_next_call(seed, monkeypatch):
     put(seed, "a.csv", "x\n1\n")
     assert s3tools.s3_file_exists(f"{BUCKET}/a.csv")
-    first = s3tools.clients.s3_client()
+    first = s3tools.transport.client()
     assert first.meta.region_name == "us-east-1"
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
     assert s3tools.s3_file_exists(f"{BUCKET}/a.csv")
-    second = s3tools.clients.s3_client()
+    second = s3tools.transport.client()
     assert second is not first
     assert second.meta.region_name == "eu-west-2"
-    assert s3tools.clients.s3_client() is second  # cached while nothing changes
+    assert s3tools.transport.client() is second  # cached while nothing changes
 
 
 def test_custom_endpoint_client_options():
-    client = s3tools.clients.s3_client()
+    client = s3tools.transport.client()
     options = client.meta.config
     assert options.s3["addressing_style"] == "path"
     assert options.request_checksum_calculation == "when_required"
@@ -153,7 +153,7 @@ def test_custom_endpoint_client_options():
 
 def test_settings_repr_has_no_secret_nor_proxy_credentials(monkeypatch):
     monkeypatch.setenv("S3TOOLS_PROXY", "http://user:proxy-password@127.0.0.1:3128")
-    settings = s3tools.clients.settings()
+    settings = s3tools.transport.settings()
     for text in (repr(settings), str(settings)):
         assert SECRET_KEY not in text
         assert "proxy-password" not in text

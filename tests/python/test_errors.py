@@ -10,7 +10,7 @@ import pytest
 from conftest import BUCKET, SECRET_KEY, put
 
 import s3tools
-import s3tools.clients
+import s3tools.transport
 from s3tools import errors
 
 KINDS = [
@@ -70,7 +70,9 @@ def client_error(code: str, status: int) -> botocore.exceptions.ClientError:
     ("PreconditionFailed", 412, s3tools.AlreadyExistsError),
     ("InvalidBucketName", 400, s3tools.PathError),
     ("", 403, s3tools.AccessDeniedError),
-    ("SlowDown", 503, s3tools.S3ToolsError),
+    ("SlowDown", 503, s3tools.S3ConnectionError),
+    ("InternalError", 500, s3tools.S3ConnectionError),
+    ("ExpiredToken", 400, s3tools.ConfigError),
 ])
 def test_translation_table(code, status, cls):
     original = client_error(code, status)
@@ -109,7 +111,7 @@ def test_redact_masks_registered_secrets_and_signatures():
     for leaked in ("abcd-secret-value", "deadbeef", "hunter22", "tok123"):
         assert leaked not in text
     assert "****" in text
-    s3tools.clients.settings()  # every call resolves the settings, which registers the key
+    s3tools.transport.settings()  # every call resolves the settings, which registers the key
     assert SECRET_KEY not in str(s3tools.S3ToolsError(f"oops {SECRET_KEY}"))
 
 
@@ -166,8 +168,8 @@ def test_no_secret_in_any_message_log_or_printout(seed, read_only, capsys, caplo
     with pytest.raises(s3tools.ConfigError) as info:
         s3tools.read_file_from_s3(f"{BUCKET}/exists.csv")
     caught.append(info.value)
-    print(s3tools.clients.settings())
-    shown = [repr(s3tools.clients.settings()), str(s3tools.clients.settings())]
+    print(s3tools.transport.settings())
+    shown = [repr(s3tools.transport.settings()), str(s3tools.transport.settings())]
     for error in caught:
         for link in chain(error):
             shown += [str(link), repr(link), str(getattr(link, "args", ""))]

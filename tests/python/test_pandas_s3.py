@@ -10,7 +10,7 @@ import s3fs
 from conftest import BUCKET, assert_same_frame, get, put
 
 import s3tools
-import s3tools.clients
+import s3tools.transport
 
 DEAD_PROXY = "http://127.0.0.1:9"
 
@@ -43,14 +43,14 @@ def check_pandas_reaches_the_server(seed) -> None:
 
 
 def test_pandas_s3_paths_use_the_configured_endpoint(seed):
-    s3tools.clients.settings()  # what `import s3tools` does
+    s3tools.transport.settings()  # what `import s3tools` does
     check_pandas_reaches_the_server(seed)
 
 
 def test_pandas_ignores_a_dead_environment_proxy_for_the_endpoint(seed, monkeypatch):
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.setenv(name, DEAD_PROXY)
-    s3tools.clients.settings()
+    s3tools.transport.settings()
     check_pandas_reaches_the_server(seed)
 
 
@@ -62,12 +62,12 @@ def test_an_endpoint_from_the_profile_reaches_pandas(seed, monkeypatch, tmp_path
     monkeypatch.setenv("AWS_PROFILE", "haven")
     monkeypatch.delenv("AWS_ENDPOINT_URL")
     monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
-    s3tools.clients.settings()
+    s3tools.transport.settings()
     check_pandas_reaches_the_server(seed)
 
 
 def test_configure_reaches_pandas(seed, monkeypatch, endpoint):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    s3tools.clients.settings()
+    s3tools.transport.settings()
     s3tools.configure(endpoint_url=endpoint)
     check_pandas_reaches_the_server(seed)

@@ -9,7 +9,7 @@ import pytest
 from conftest import BUCKET, get, put
 
 import s3tools
-import s3tools.clients
+import s3tools.transport
 from s3tools.paths import S3Path, extension_of, parse, parse_file
 
 
@@ -100,7 +100,7 @@ _CALLS = {
 def requests_sent():
     """Count the requests s3tools' client sends."""
     sent = []
-    events = s3tools.clients.s3_client().meta.events
+    events = s3tools.transport.client().meta.events
     handler = lambda **kwargs: sent.append(kwargs.get("request"))
     events.register("before-send.s3", handler)
     yield sent

@@ -178,9 +178,11 @@ def test_results_for_r():
 
 def test_temporary_helpers(seed, tmp_path):
     put(seed, "book.xlsx", b"PK")
-    local = r_bridge.temporary_copy(f"{BUCKET}/book.xlsx")
+    call = r_bridge.call("temporary_copy", {"s3_path": f"{BUCKET}/book.xlsx"}, {}, None)
+    local = call["value"]["value"]
     try:
         assert local.endswith(".xlsx")
+        assert os.stat(local).st_mode & 0o777 == 0o600  # the same private copy as Python's
         with open(local, "rb") as handle:
             assert handle.read() == b"PK"
     finally:

@@ -17,7 +17,7 @@ import zstandard
 from conftest import BUCKET, assert_same_frame, put
 
 import s3tools
-import s3tools.clients
+import s3tools.transport
 import s3tools.read
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -187,7 +187,7 @@ def test_reader_options_are_passed_on(seed):
 def test_an_unknown_type_is_a_format_error_before_any_download(seed):
     put(seed, "notes.txt", "hello")
     sent = []
-    events = s3tools.clients.s3_client().meta.events
+    events = s3tools.transport.client().meta.events
     events.register("before-send.s3", lambda **kwargs: sent.append(1))
     with pytest.raises(s3tools.FormatError) as caught:
         s3tools.s3_path_to_df(f"{BUCKET}/notes.txt")
@@ -208,7 +208,7 @@ def test_not_found(seed):
         s3tools.read_file_from_s3("missing-bucket/x.csv")
 
 
-# --- Parquet through pyarrow's own S3 reader ---
+# --- Parquet: the types of a local read ---
 
 def typed_frames() -> dict[str, tuple[pd.DataFrame, bool]]:
     """Frames of many types, and whether each is written with its index."""
@@ -228,18 +228,8 @@ def typed_frames() -> dict[str, tuple[pd.DataFrame, bool]]:
             "range-index": (frame, True), "empty": (frame.iloc[:0], False)}
 
 
-@pytest.fixture
-def direct_only(monkeypatch):
-    """The boto3/obstore path fails the test: the read must go through pyarrow."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("read through the boto3/obstore path")
-
-    monkeypatch.setattr(s3tools.read, "fetch", refuse)
-    monkeypatch.setattr(s3tools.read, "ObjectStream", refuse)
-
-
 @pytest.mark.parametrize("name", list(typed_frames()))
-def test_parquet_reads_through_pyarrow_with_the_types_of_a_local_read(seed, direct_only, name):
+def test_parquet_reads_with_the_types_of_a_local_read(seed, name):
     frame, index = typed_frames()[name]
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=index)
@@ -249,7 +239,7 @@ def test_parquet_reads_through_pyarrow_with_the_types_of_a_local_read(seed, dire
     pd.testing.assert_frame_equal(got, pd.read_parquet(io.BytesIO(buffer.getvalue())))
 
 
-def test_parquet_reader_options_apply_through_pyarrow(seed, direct_only):
+def test_parquet_reader_options_apply(seed):
     frame, _ = typed_frames()["plain"]
     put(seed, "opts.parquet", encode("parquet", frame))
     got = s3tools.s3_path_to_df(f"{BUCKET}/opts.parquet", columns=["text", "count"],
@@ -260,8 +250,7 @@ def test_parquet_reader_options_apply_through_pyarrow(seed, direct_only):
     assert len(got) == 2
 
 
-def test_parquet_ignores_a_dead_environment_proxy_for_a_custom_endpoint(seed, direct_only,
-                                                                        monkeypatch):
+def test_parquet_ignores_a_dead_environment_proxy_for_a_custom_endpoint(seed, monkeypatch):
     data = encode("parquet", sample_frame())
     put(seed, "proxied.parquet", data)
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
@@ -274,15 +263,6 @@ def test_a_missing_parquet_key_is_not_found_naming_the_path(seed, monkeypatch):
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
     with pytest.raises(s3tools.NotFoundError, match=f"{BUCKET}/gone/nothing.parquet"):
         s3tools.s3_path_to_df(f"{BUCKET}/gone/nothing.parquet")
-
-
-def test_parquet_credentials_changes_build_a_new_reader(seed, monkeypatch):
-    put(seed, "creds.parquet", encode("parquet", sample_frame()))
-    s3tools.s3_path_to_df(f"{BUCKET}/creds.parquet")
-    first = s3tools.clients.arrow_filesystem()
-    assert first is not None and s3tools.clients.arrow_filesystem() is first
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret")
-    assert s3tools.clients.arrow_filesystem() is not first
 
 
 # --- a folder read into one frame ---

@@ -1,0 +1,127 @@
+"""The one retry policy, the one error translation and the request log.
+
+A request is tried again only when the failure is transient: the connection
+was refused, reset or timed out, the answer was cut short, or the server said
+500, 502, 503, 504 or SlowDown. Anything else the server answered (403, 404,
+400, 412...) is final at once and is never sent again, by this client or
+another: on a Safe Haven each request is a line in an audit log. Waits grow
+exponentially with full jitter. The last failure becomes the s3tools error for
+the path, naming the endpoint.
+
+Every attempt is one DEBUG record on ``s3tools.requests``: method, bucket/key,
+range, status, bytes, attempt and seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import botocore.exceptions
+
+from .. import errors
+from . import clients
+
+logger = logging.getLogger("s3tools.requests")
+
+T = TypeVar("T")
+
+FIRST_WAIT = 0.1  # seconds before the second attempt; doubles each time
+LONGEST_WAIT = 2.0
+
+
+# The HTTP method of each operation, for the log.
+_METHODS = {"get_object": "GET", "head_object": "HEAD", "put_object": "PUT",
+            "upload_part": "PUT", "create_multipart_upload": "POST",
+            "complete_multipart_upload": "POST", "abort_multipart_upload": "DELETE",
+            "list_objects_v2": "GET", "list_buckets": "GET", "delete_object": "DELETE",
+            "copy_object": "PUT", "upload_part_copy": "PUT"}
+
+
+def status_of(error: BaseException) -> int | None:
+    if isinstance(error, botocore.exceptions.ClientError):
+        return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return None
+
+
+def code_of(error: BaseException) -> str:
+    if isinstance(error, botocore.exceptions.ClientError):
+        return str(error.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether trying again could succeed: the network failed, or the server was overloaded."""
+    if isinstance(error, botocore.exceptions.ClientError):
+        return status_of(error) in errors.UNAVAILABLE_STATUSES \
+            or code_of(error) in errors.UNAVAILABLE_CODES
+    return errors.connection_reason(error) is not None
+
+
+def attempts() -> Iterator[int]:
+    """Attempt numbers from 1, waiting (exponential backoff, full jitter) before each retry."""
+    limit = clients.settings().max_attempts
+    for attempt in range(1, limit + 1):
+        if attempt > 1:
+            time.sleep(random.uniform(0, min(LONGEST_WAIT, FIRST_WAIT * 2 ** (attempt - 2))))
+        yield attempt
+
+
+def log(operation: str, target: str, *, attempt: int, started: float, status: Any,
+        size: int | None = None, byte_range: str | None = None) -> None:
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("%s %s%s -> %s, %s bytes, attempt %d, %.3f s",
+                     _METHODS.get(operation, operation), target,
+                     f" [{byte_range}]" if byte_range else "", status,
+                     "-" if size is None else size, attempt, time.monotonic() - started)
+
+
+def outcome(error: BaseException) -> str:
+    """What an attempt ended with, for the log: a status, or the kind of network failure."""
+    status = status_of(error)
+    if status is not None:
+        return f"{status} {code_of(error)}".strip()
+    return errors.connection_reason(error) or type(error).__name__
+
+
+def fail(error: BaseException, target: str | None, *, writing: bool = False) -> BaseException:
+    """The s3tools error for a final failure (the original kept as its cause)."""
+    translated = errors.translate(error, target, writing=writing,
+                                  endpoint=clients.settings().endpoint_label)
+    if translated is not error and translated.__cause__ is None:
+        translated.__cause__ = error
+    return translated
+
+
+def request(operation: str, target: str | None, *, writing: bool = False,
+            consume: Callable[[dict], T] | None = None, byte_range: str | None = None,
+            **parameters: Any) -> Any:
+    """Send one S3 request under the retry policy; returns the response (or ``consume(response)``).
+
+    ``consume`` reads what the response streams (a body), inside the attempt:
+    a connection that breaks while it reads is retried like one that broke
+    before the answer. ``target`` is the ``bucket/key`` named in errors.
+    """
+    shown = target or ""
+    for attempt in attempts():
+        started = time.monotonic()
+        try:
+            response = getattr(clients.client(), operation)(**parameters)
+            result = consume(response) if consume is not None else response
+        except errors.S3ToolsError:
+            raise
+        except Exception as error:
+            log(operation, shown, attempt=attempt, started=started, status=outcome(error),
+                byte_range=byte_range)
+            if is_transient(error) and attempt < clients.settings().max_attempts:
+                continue
+            raise fail(error, target, writing=writing) from error
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        log(operation, shown, attempt=attempt, started=started, status=status,
+            size=len(result) if isinstance(result, (bytes, bytearray, memoryview)) else None,
+            byte_range=byte_range)
+        return result
+    raise AssertionError("unreachable: the last attempt returns or raises")
