@@ -7,6 +7,7 @@ bucket is seeded with a plain boto3 client, never with the code under test.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import urllib.request
 from pathlib import Path
@@ -14,6 +15,10 @@ from pathlib import Path
 import boto3
 import botocore.config
 import pytest
+
+# The fault tests upload in parts of 256 KiB (AWS and moto want 5 MiB but for the
+# last): moto reads this when it is imported.
+os.environ.setdefault("S3_UPLOAD_PART_MIN_SIZE", str(256 * 1024))
 from moto.server import ThreadedMotoServer
 
 import s3tools.transport

@@ -72,7 +72,6 @@ def client_error(code: str, status: int) -> botocore.exceptions.ClientError:
     ("", 403, s3tools.AccessDeniedError),
     ("SlowDown", 503, s3tools.S3ConnectionError),
     ("InternalError", 500, s3tools.S3ConnectionError),
-    ("ExpiredToken", 400, s3tools.ConfigError),
 ])
 def test_translation_table(code, status, cls):
     original = client_error(code, status)

@@ -17,8 +17,8 @@ import zstandard
 from conftest import BUCKET, assert_same_frame, put
 
 import s3tools
-import s3tools.transport
 import s3tools.read
+import s3tools.transport
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
