@@ -40,7 +40,7 @@ test: venv r-deps
 # The testthat suite against a private moto server; its last line reads
 # "R: N passed, N failed, N skipped".
 test-r: venv r-deps
-	@S3TOOLS_PYTHON="$(CURDIR)/$(BIN)/python" Rscript tests/run_r_tests.R
+	@S3TOOLS_PYTHON="$(CURDIR)/$(BIN)/python" S3TOOLS_REQUIRE_SERVER=true Rscript tests/run_r_tests.R
 
 test-parity: venv r-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/python/test_parity.py

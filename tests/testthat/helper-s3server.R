@@ -1,7 +1,7 @@
 # A real S3 server for the tests: moto's server on 127.0.0.1, started once by
 # setup-s3server.R, reset before every test, stopped at the end. Tests skip
 # cleanly when there is no Python with s3tools and moto (as under a plain
-# R CMD check without the project's .venv).
+# R CMD check without the project's .venv), except under `make test`.
 
 test_root <- function() {
   here <- normalizePath(testthat::test_path("."), mustWork = FALSE)
@@ -64,9 +64,17 @@ s3_server_available <- function() {
   !is.null(getOption("s3tools.test_endpoint"))
 }
 
+# Under `make test` (S3TOOLS_REQUIRE_SERVER=true) a missing server is a failure,
+# so that a suite that tested nothing cannot pass.
 skip_if_no_server <- function() {
-  testthat::skip_if_not(s3_server_available(),
-                        "no Python with s3tools and moto for a test S3 server")
+  if (s3_server_available()) {
+    return(invisible(TRUE))
+  }
+  if (isTRUE(as.logical(Sys.getenv("S3TOOLS_REQUIRE_SERVER", "false")))) {
+    stop("No test S3 server could start: make test needs the project's .venv with moto ",
+         "(make venv).", call. = FALSE)
+  }
+  testthat::skip("no Python with s3tools and moto for a test S3 server")
 }
 
 # The Python helpers shared with pytest (plain boto3 seeding, judging results).

@@ -1,0 +1,45 @@
+# refresh_credentials() (R/session.R): new keys set with Sys.setenv() are used at once,
+# refused keys are a config error naming what to renew, and no condition shows a secret.
+
+test_that("refresh_credentials takes up keys set with Sys.setenv, without a restart", {
+  client <- local_s3()
+  put_object(client, "a.txt", "hello")
+  support <- case_support()
+  endpoint <- getOption("s3tools.test_endpoint")
+  reader <- support$create_read_only_user(endpoint)
+  withr::local_envvar(AWS_ACCESS_KEY_ID = reader$AccessKeyId,
+                      AWS_SECRET_ACCESS_KEY = reader$SecretAccessKey)
+  support$set_auth(endpoint, 0)
+  withr::defer(support$set_auth(endpoint, Inf))
+  refresh_credentials()
+  expect_identical(rawToChar(read_file_from_s3("test-bucket/a.txt")), "hello")
+
+  Sys.setenv(AWS_SECRET_ACCESS_KEY = "not-the-secret-at-all")
+  expect_null(refresh_credentials())
+  refused <- tryCatch(read_file_from_s3("test-bucket/a.txt"), error = identity)
+  expect_s3_class(refused, "s3tools_config")
+  expect_match(conditionMessage(refused), "AWS_SECRET_ACCESS_KEY", fixed = TRUE)
+  expect_match(conditionMessage(refused), "refresh_credentials()", fixed = TRUE)
+  expect_false(grepl("not-the-secret-at-all", conditionMessage(refused), fixed = TRUE))
+  expect_false(any(grepl(reader$SecretAccessKey, format(refused), fixed = TRUE)))
+
+  Sys.setenv(AWS_SECRET_ACCESS_KEY = reader$SecretAccessKey)
+  refresh_credentials()
+  expect_identical(rawToChar(read_file_from_s3("test-bucket/a.txt")), "hello")
+})
+
+test_that("a write refused for a read-only key names the access it needs", {
+  client <- local_s3()
+  support <- case_support()
+  endpoint <- getOption("s3tools.test_endpoint")
+  reader <- support$create_read_only_user(endpoint)
+  withr::local_envvar(AWS_ACCESS_KEY_ID = reader$AccessKeyId,
+                      AWS_SECRET_ACCESS_KEY = reader$SecretAccessKey)
+  support$set_auth(endpoint, 0)
+  withr::defer(support$set_auth(endpoint, Inf))
+  denied <- tryCatch(write_df_to_csv_in_s3(data.frame(a = 1), "test-bucket/new.csv"),
+                     error = identity)
+  expect_s3_class(denied, "s3tools_access_denied")
+  expect_match(conditionMessage(denied), "read-write", fixed = TRUE)
+  expect_false(grepl(reader$SecretAccessKey, conditionMessage(denied), fixed = TRUE))
+})
