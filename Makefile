@@ -7,7 +7,7 @@ R_PACKAGES := r-base-core r-cran-reticulate r-cran-testthat r-cran-jsonlite r-cr
 	r-cran-pkgload
 export TZ := UTC
 
-.PHONY: demo test test-python test-r test-parity venv r-deps bench lint check clean
+.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps bench lint check clean
 
 venv: $(BIN)/.installed
 $(BIN)/.installed: requirements.lock pyproject.toml
@@ -29,11 +29,19 @@ demo: venv
 test-python: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/python
 
-# R first, pytest (python, shared cases, R/Python parity) last, so that pytest's
-# closing line is the last line; the exit status is non-zero if either failed.
+# The core suite again, against SeaweedFS: a second, independent S3 implementation.
+SEAWEEDFS_SUITE := tests/python/test_read.py tests/python/test_write.py \
+	tests/python/test_listing.py tests/python/test_preview.py tests/python/test_transport.py
+test-seaweedfs: venv
+	S3TOOLS_TEST_SERVER=seaweedfs $(BIN)/python -m pytest -q -p no:cacheprovider $(SEAWEEDFS_SUITE)
+
+# R first, then the core suite on SeaweedFS, then pytest on moto (python, shared
+# cases, R/Python parity) last, so that pytest's closing line is the last line;
+# the exit status is non-zero if any failed.
 test: venv r-deps
 	@status=0; \
 	$(MAKE) --no-print-directory test-r || status=$$?; \
+	$(MAKE) --no-print-directory test-seaweedfs || status=$$?; \
 	$(MAKE) --no-print-directory test-python || status=$$?; \
 	exit $$status
 

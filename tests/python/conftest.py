@@ -29,9 +29,22 @@ from case_support import ADMIN_KEY as ACCESS_KEY
 from case_support import ADMIN_SECRET as SECRET_KEY
 from case_support import BUCKET, create_read_only_user, set_auth
 
+# S3TOOLS_TEST_SERVER=seaweedfs runs the suite against SeaweedFS (a second,
+# independent S3 implementation) instead of moto.
+SERVER = os.environ.get("S3TOOLS_TEST_SERVER", "moto")
+ON_SEAWEEDFS = SERVER == "seaweedfs"
+moto_only = pytest.mark.skipif(ON_SEAWEEDFS, reason="moto only: IAM users and its reset API")
+
 
 @pytest.fixture(scope="session")
 def endpoint():
+    if ON_SEAWEEDFS:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+        import server as seaweedfs  # the harness the benchmark uses
+
+        with seaweedfs.running(access_key=ACCESS_KEY, secret_key=SECRET_KEY) as running:
+            yield running.endpoint
+        return
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -44,6 +57,23 @@ def moto_api(endpoint: str, action: str, body: dict | None = None) -> None:
     request = urllib.request.Request(f"{endpoint}/moto-api/{action}", data=data, method="POST")
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     opener.open(request).read()
+
+
+def empty_server(endpoint: str) -> None:
+    """Every bucket and object gone, multipart uploads included (moto: its reset API)."""
+    if not ON_SEAWEEDFS:
+        moto_api(endpoint, "reset")
+        return
+    client = admin_client(endpoint)
+    for bucket in client.list_buckets().get("Buckets", []):
+        name = bucket["Name"]
+        for upload in client.list_multipart_uploads(Bucket=name).get("Uploads", []):
+            client.abort_multipart_upload(Bucket=name, Key=upload["Key"],
+                                          UploadId=upload["UploadId"])
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
+            for item in page.get("Contents", []):
+                client.delete_object(Bucket=name, Key=item["Key"])
+        client.delete_bucket(Bucket=name)
 
 
 @pytest.fixture(autouse=True)
@@ -60,20 +90,26 @@ def environment(endpoint, monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     (tmp_path / "ram").mkdir()
     monkeypatch.setenv("S3TOOLS_RAM_DIR", str(tmp_path / "ram"))
-    moto_api(endpoint, "reset")
+    empty_server(endpoint)
     s3tools.transport.reset()
     yield
     s3tools.transport.reset()
 
 
+def admin_client(endpoint: str):
+    return boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+        config=botocore.config.Config(proxies={}, s3={"addressing_style": "path"},
+                                      request_checksum_calculation="when_required",
+                                      response_checksum_validation="when_required"),
+    )
+
+
 @pytest.fixture
 def seed(endpoint):
     """A plain boto3 client on the test server, with ``test-bucket`` created."""
-    client = boto3.client(
-        "s3", endpoint_url=endpoint, region_name="us-east-1",
-        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
-        config=botocore.config.Config(proxies={}, s3={"addressing_style": "path"}),
-    )
+    client = admin_client(endpoint)
     client.create_bucket(Bucket=BUCKET)
     return client
 
@@ -102,6 +138,8 @@ def read_only(endpoint, seed, monkeypatch):
     user's keys and moto checks every request against IAM (the admin keys of
     ``seed`` no longer work). Afterwards moto's checks are off and it is reset.
     """
+    if ON_SEAWEEDFS:
+        pytest.skip("moto only: IAM users are simulated by moto")
     key = create_read_only_user(endpoint)
 
     def switch_on() -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BUCKET, get, keys, put
+from conftest import BUCKET, ON_SEAWEEDFS, get, keys, put
 from faults import FaultProxy, listing_page, object_get, upload_part
 
 import s3tools
@@ -27,7 +27,8 @@ from s3tools.transport import reads, uploads
 
 # Small parts, so that a few hundred kilobytes make a multi-part transfer.
 READ_PART = 64 * 1024
-UPLOAD_PART = 256 * 1024
+# moto is told to accept parts of 256 KiB (conftest); SeaweedFS, like AWS, wants 5 MiB.
+UPLOAD_PART = 5 * 1024 * 1024 if ON_SEAWEEDFS else 256 * 1024
 # A hang detector, not a speed target: a persistent fault must end in an error.
 BOUND_SECONDS = 30
 
@@ -112,6 +113,8 @@ SMALL = random_bytes(10_000)
 BIG = random_bytes(20 * READ_PART + 123)
 BIG_NEW = random_bytes(20 * READ_PART + 123, seed=2)
 FRAME, FRAME_NEW = sample_frame(), sample_frame(shift=1)
+UPLOADED = random_bytes(2 * UPLOAD_PART + 123, seed=3)
+UPLOADED_FRAME = sample_frame(rows=3 * UPLOAD_PART // 25, shift=2)  # about 3 parts of CSV
 MANY = {f"many/{index}.bin": random_bytes(3_000, seed=10 + index) for index in range(5)}
 
 
@@ -136,7 +139,7 @@ def _seed_listing(client) -> str:
 
 def _upload(tmp_path) -> str:
     local = tmp_path / "upload.bin"
-    local.write_bytes(BIG)
+    local.write_bytes(UPLOADED)
     s3tools.write_file_to_s3(str(local), f"{BUCKET}/up/big.bin")
     return "done"
 
@@ -181,12 +184,13 @@ OPERATIONS: dict[str, Operation] = {
         lambda client: "done", _upload, upload_part, writes=True, parts=False),
     "write_df_to_csv": Operation(
         lambda client: "done",
-        lambda tmp: s3tools.write_df_to_csv_in_s3(FRAME, f"{BUCKET}/up/frame.csv") and "done",
+        lambda tmp: s3tools.write_df_to_csv_in_s3(UPLOADED_FRAME, f"{BUCKET}/up/frame.csv")
+        and "done",
         upload_part, writes=True, parts=False),
 }
 
-WRITTEN = {"write_file_multipart": ("up/big.bin", BIG),
-           "write_df_to_csv": ("up/frame.csv", _csv_bytes(FRAME))}
+WRITTEN = {"write_file_multipart": ("up/big.bin", UPLOADED),
+           "write_df_to_csv": ("up/frame.csv", _csv_bytes(UPLOADED_FRAME))}
 
 
 # ----------------------------------------------------------------- faults

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import BUCKET, assert_same_frame, get, keys, put
+from conftest import BUCKET, ON_SEAWEEDFS, assert_same_frame, get, keys, put
 
 import s3tools
 from s3tools import formats
@@ -185,7 +185,11 @@ def test_every_writer_refuses_to_overwrite_and_changes_nothing(seed, writer, loc
 @pytest.mark.parametrize("writer", sorted(WRITERS))
 def test_overwrite_protection_is_for_the_exact_key(seed, writer, local_file):
     put(seed, "exact/a.csv.bak", "backup\n")
-    put(seed, "exact/a.csv/inside", "a folder of that name\n")
+    if not ON_SEAWEEDFS:
+        # SeaweedFS keeps keys in a file tree: a folder exact/a.csv/ makes it refuse
+        # a conditional write (If-None-Match: *) of exact/a.csv, though HEAD says 404.
+        # moto, like AWS S3, treats the two keys as unrelated.
+        put(seed, "exact/a.csv/inside", "a folder of that name\n")
     put(seed, "exact/A.CSV", "other case\n")
     WRITERS[writer](f"{BUCKET}/exact/a.csv", local_file)
     assert get(seed, "exact/a.csv") == b"new\n1\n"
@@ -196,8 +200,9 @@ def test_overwrite_protection_is_for_the_exact_key(seed, writer, local_file):
 def test_write_file_to_s3_errors(seed, tmp_path):
     with pytest.raises(s3tools.NotFoundError, match="No such local file"):
         s3tools.write_file_to_s3(str(tmp_path / "missing.csv"), f"{BUCKET}/x.csv")
-    with pytest.raises(s3tools.NotFoundError):
-        s3tools.write_file_to_s3(__file__, "no-such-bucket/x.py")
+    if not ON_SEAWEEDFS:  # SeaweedFS creates a missing bucket on the first PUT into it
+        with pytest.raises(s3tools.NotFoundError):
+            s3tools.write_file_to_s3(__file__, "no-such-bucket/x.py")
     assert keys(seed) == {}
 
 
