@@ -62,7 +62,37 @@ def parse(s3_path: object) -> S3Path:
         raise PathError("The path has no bucket: write it as 'bucket/key'.", path=s3_path)
     if any(ch.isspace() for ch in bucket):
         raise PathError("A bucket name cannot contain spaces.", path=s3_path)
+    _check_key(key, s3_path)
     return S3Path(bucket, key)
+
+
+# S3 keys are at most 1,024 bytes of UTF-8.
+MAX_KEY_BYTES = 1024
+
+
+def _check_key(key: str, shown: str) -> None:
+    """Refuse keys no S3 service stores faithfully, before any request is sent.
+
+    Control characters (newlines, tabs, NUL...) do not survive the XML of S3
+    listings and are changed or refused by services; a lone surrogate is not
+    text at all; botocore drops the leading ``/`` of a key in path-style
+    requests, so ``bucket//key`` would silently read ``bucket/key``.
+    """
+    if key.startswith("/"):
+        raise PathError("The key starts with '/' (a doubled '/' after the bucket?): write the "
+                        "path as 'bucket/key'.", path=shown)
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
+        raise PathError("A key cannot contain control characters (tabs, newlines...): "
+                        "rename the object or pass the key without them.",
+                        path=repr(shown))
+    try:
+        size = len(key.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise PathError("The key is not valid text (it holds a lone surrogate).",
+                        path=repr(shown)) from None
+    if size > MAX_KEY_BYTES:
+        raise PathError(f"The key is {size:,} bytes long in UTF-8; S3 allows at most "
+                        f"{MAX_KEY_BYTES:,}.", path=shown[:80] + "...")
 
 
 def parse_file(s3_path: object) -> S3Path:

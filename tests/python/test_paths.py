@@ -7,6 +7,8 @@ import io
 import pandas as pd
 import pytest
 from conftest import BUCKET, get, put
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import s3tools
 import s3tools.transport
@@ -150,3 +152,51 @@ def test_underscore_and_capital_buckets_work_end_to_end(seed, bucket):
     s3tools.write_df_to_csv_in_s3(pd.DataFrame({"a": [3]}), f"/{bucket}/out/new.csv")
     assert get(seed, "out/new.csv", bucket=bucket) == b"a\n3\n"
     assert bucket in s3tools.accessible_buckets()
+
+
+# --- fuzzed paths: handled exactly, or refused before any request ---
+
+_SPECIAL = st.sampled_from(["..", ".", " ", "", "é", "Zoë", "日本", "%2F", "?x=1", "#", "+",
+                            "a b", "\t", "\n", "\x00", "\x7f", "~", "*", "'", '"', "\\"])
+_SEGMENT = st.one_of(st.text(max_size=12), _SPECIAL)
+KEYS = st.one_of(
+    st.lists(_SEGMENT, min_size=1, max_size=6).map("/".join),
+    st.text(alphabet="aé/", min_size=1000, max_size=1100),  # around S3's 1,024-byte limit
+)
+FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(st.text())
+def test_any_text_parses_or_is_a_path_error(text):
+    try:
+        path = parse(text)
+    except s3tools.PathError as error:
+        assert str(error)
+        return
+    assert path.bucket and not any(ch.isspace() for ch in path.bucket)
+    if path.key == path.key.rstrip():  # surrounding whitespace of the whole path is trimmed
+        assert parse(str(path)) == path
+
+
+@FUZZ
+@given(KEYS)
+def test_any_key_round_trips_through_the_server_or_is_refused_before_a_request(
+        seed, requests_sent, key):
+    """Unicode, spaces, '..', control characters, very long keys, empty parts."""
+    requests_sent.clear()
+    body = key.encode("utf-8", "surrogatepass")[:64] + b"!"
+    try:
+        path = parse_file(f"{BUCKET}/{key}")
+    except s3tools.PathError:
+        with pytest.raises(s3tools.PathError):
+            s3tools.read_file_from_s3(f"{BUCKET}/{key}")
+        assert requests_sent == []
+        return
+    stored = path.key
+    seed.put_object(Bucket=BUCKET, Key=stored, Body=body)
+    assert s3tools.read_file_from_s3(str(path)) == body
+    assert s3tools.s3_file_exists(str(path))
+    listed = s3tools.list_files_in_buckets(BUCKET, prefix=stored, path_only=True)
+    assert f"{BUCKET}/{stored}" in listed
