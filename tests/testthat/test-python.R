@@ -196,7 +196,7 @@ test_that("results are tibbles when asked", {
   expect_false(inherits(s3_path_to_df("test-bucket/a.csv", tibble = FALSE), "tbl_df"))
 })
 
-test_that("a million rows by five columns cross in well under a second each way", {
+test_that("a million rows by five columns cross intact both ways", {
   skip_on_cran()
   rb <- raw_bridge()
   n <- 1e6
@@ -204,17 +204,13 @@ test_that("a million rows by five columns cross in well under a second each way"
                    l = rep(c(TRUE, FALSE), n / 2),
                    t = as.POSIXct(seq_len(n), origin = "1970-01-01"),
                    stringsAsFactors = FALSE)
-  to_python <- system.time({
-    record <- s3tools:::frame_to_python(df)
-    frame <- rb$frame_from_r(record$columns, record$nrow)
-  })[["elapsed"]]
-  to_r <- system.time(
-    back <- s3tools:::value_from_python(reticulate::py_to_r(rb$value_to_r(frame)))
-  )[["elapsed"]]
+  record <- s3tools:::frame_to_python(df)
+  frame <- rb$frame_from_r(record$columns, record$nrow)
+  back <- s3tools:::value_from_python(reticulate::py_to_r(rb$value_to_r(frame)))
+  # How fast they cross is measured in bench/ (scenario 7), not asserted here.
   expect_identical(back$s, df$s)
   expect_identical(back$i, df$i)
-  # Generous bounds for a busy machine; typical figures are 0.2-0.5 s.
-  expect_lt(to_python, 3)
-  expect_lt(to_r, 3)
-  message(sprintf("1e6 x 5: R -> Python %.2f s, Python -> R %.2f s", to_python, to_r))
+  expect_identical(back$d, df$d)
+  expect_identical(back$l, df$l)
+  expect_equal(as.numeric(back$t), as.numeric(df$t))
 })

@@ -125,3 +125,13 @@ test_that("s3_path_to_full_df is s3_path_to_df", {
   put_object(client, "a.csv", "a\n1\n2\n")
   expect_identical(s3_path_to_full_df("test-bucket/a.csv"), s3_path_to_df("test-bucket/a.csv"))
 })
+
+test_that("read_using hands its function a private copy (mode 0600), deleted afterwards", {
+  client <- local_s3()
+  put_object(client, "private.csv", "a\n1\n")
+  seen <- read_using(function(path) list(path = path, mode = format(file.info(path)$mode)),
+                     "test-bucket/private.csv")
+  expect_identical(seen$mode, "600")
+  expect_match(seen$path, "\\.csv$")
+  expect_false(file.exists(seen$path))
+})
