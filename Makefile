@@ -7,7 +7,7 @@ R_PACKAGES := r-base-core r-cran-reticulate r-cran-testthat r-cran-jsonlite r-cr
 	r-cran-pkgload
 export TZ := UTC
 
-.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps bench lint check clean
+.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps bench soak lint check clean
 
 venv: $(BIN)/.installed
 $(BIN)/.installed: requirements.lock pyproject.toml
@@ -72,3 +72,7 @@ $(BIN)/.bench-installed: requirements-bench.lock $(BIN)/.installed
 
 bench: venv $(BIN)/.bench-installed
 	$(BIN)/python bench/run.py $(if $(filter-out 0,$(QUICK)),--quick,)
+
+# 10,000 mixed operations against SeaweedFS; fails if memory grows past its bound.
+soak: venv
+	$(BIN)/python bench/soak.py
