@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from conftest import ACCESS_KEY, BUCKET, SECRET_KEY, get, put
@@ -186,3 +188,12 @@ def test_an_unreachable_endpoint_is_a_connection_error_naming_it(monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     with pytest.raises(s3tools.S3ConnectionError, match=r"http://127\.0\.0\.1:9"):
         s3tools.list_files_in_buckets(BUCKET)
+
+
+def test_r_sends_every_watched_variable():
+    """R passes on the variables its pattern matches: every watched one must be among them."""
+    from s3tools import r_bridge
+
+    pattern = re.compile(r_bridge.ENVIRONMENT_PATTERN, re.IGNORECASE)
+    assert [name for name in config.WATCHED_VARIABLES if not pattern.search(name)] == []
+    assert {"NO_PROXY", "no_proxy"} <= set(config.WATCHED_VARIABLES)
