@@ -66,11 +66,7 @@ check: venv r-deps
 
 # The benchmark against a local SeaweedFS server (bench/run.py): `make bench`, or
 # `make bench QUICK=1` for small sizes in about a minute.
-$(BIN)/.bench-installed: requirements-bench.lock $(BIN)/.installed
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.lock
-	touch $@
-
-bench: venv $(BIN)/.bench-installed
+bench: venv
 	$(BIN)/python bench/run.py $(if $(filter-out 0,$(QUICK)),--quick,)
 
 # 10,000 mixed operations against SeaweedFS; fails if memory grows past its bound.

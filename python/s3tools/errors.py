@@ -1,4 +1,4 @@
-"""The s3tools error family and the translation of botocore errors into it.
+"""The s3tools error family and the translation of botocore and obstore errors into it.
 
 Every error carries the path it concerns and a ``kind``; the R package raises
 a condition of class ``s3tools_<kind>`` (and ``s3tools_error``) with the same
@@ -208,6 +208,13 @@ _CONNECTION_REASONS = (
 
 def connection_reason(error: BaseException) -> str | None:
     """Why a network failure happened, or None when ``error`` is not one."""
+    if _is_obstore(error):
+        text = str(error)
+        if _OBSTORE_STATUS.search(text) is None and any(
+                mark in text for mark in _OBSTORE_NETWORK):
+            return ("the server stopped sending (read timeout)" if "TimedOut" in text
+                    or "Timeout" in text else "the connection broke or was refused")
+        return None
     for kind, reason in _CONNECTION_REASONS:
         if isinstance(error, kind) and not isinstance(error, S3ToolsError):
             return reason
@@ -218,17 +225,50 @@ def connection_reason(error: BaseException) -> str | None:
     return "the connection broke" if isinstance(error, Urllib3Error) else None
 
 
+# obstore reports what the server answered inside its message.
+_OBSTORE_STATUS = re.compile(r"status code: (\d{3})")
+_OBSTORE_CODE = re.compile(r"<Code>([^<]+)</Code>")
+# obstore's failures of the network itself (no answer, or an answer cut short).
+_OBSTORE_NETWORK = ("error sending request", "body error", "timed out", "connection",
+                    "Interrupted", "TimedOut")
+
+
+def _is_obstore(error: BaseException) -> bool:
+    return type(error).__module__.startswith("obstore")
+
+
+def server_answer(error: BaseException) -> tuple[int | None, str] | None:
+    """The HTTP status and S3 error code a server answered with, whichever client raised
+    ``error``; None when the server gave no answer (a network failure) or it is no S3 error."""
+    if isinstance(error, botocore.exceptions.ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return status, str(error.response.get("Error", {}).get("Code", ""))
+    if _is_obstore(error):
+        text = str(error)
+        status = _OBSTORE_STATUS.search(text)
+        code = _OBSTORE_CODE.search(text)
+        if status is None and code is None:
+            kind = type(error).__name__
+            known = {"NotFoundError": (404, "NotFound"), "PreconditionError": (412,
+                     "PreconditionFailed"), "PermissionDeniedError": (403, "AccessDenied"),
+                     "UnauthenticatedError": (403, "AccessDenied")}
+            return known.get(kind)
+        return (int(status.group(1)) if status else None), (code.group(1) if code else "")
+    return None
+
+
 def translate(error: BaseException, path: str | None, *, writing: bool = False,
               endpoint: str = "AWS S3") -> BaseException:
-    """Turn a botocore/s3fs/OS error into the matching s3tools error (others pass through)."""
+    """Turn a botocore/obstore/OS error into the matching s3tools error (others pass through)."""
     if isinstance(error, S3ToolsError):
         return error
     shown = path or ""
-    if isinstance(error, botocore.exceptions.ClientError):
-        code = str(error.response.get("Error", {}).get("Code", ""))
-        status = str(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+    answer = server_answer(error)
+    if answer is not None:
+        status_number, code = answer
+        status = str(status_number or "")
         kind = _CODE_TO_KIND.get(code) or _CODE_TO_KIND.get(status)
-        if code in UNAVAILABLE_CODES or status.isdigit() and int(status) in UNAVAILABLE_STATUSES:
+        if code in UNAVAILABLE_CODES or status_number in UNAVAILABLE_STATUSES:
             return connection_failed(endpoint, path,
                                      f"the service kept answering {status} {code}".strip())
         if kind == "not_found":

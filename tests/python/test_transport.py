@@ -54,9 +54,15 @@ def random_bytes(size: int, seed: int = 1) -> bytes:
     return np.random.default_rng(seed).bytes(size)
 
 
-@pytest.fixture
-def proxy(endpoint, monkeypatch):
+# Object bytes come through obstore (the default) or botocore: both face every fault.
+# On SeaweedFS the default alone, to keep make test short.
+GET_CLIENTS = ["obstore"] if ON_SEAWEEDFS else ["obstore", "botocore"]
+
+
+@pytest.fixture(params=GET_CLIENTS)
+def proxy(request, endpoint, monkeypatch):
     """s3tools talks to the test server through a :class:`FaultProxy`; small parts; 1 s timeout."""
+    monkeypatch.setenv("S3TOOLS_GET_CLIENT", request.param)
     relay = FaultProxy(endpoint)
     monkeypatch.setenv("AWS_ENDPOINT_URL", relay.url)
     monkeypatch.setenv("S3TOOLS_READ_TIMEOUT", "1")

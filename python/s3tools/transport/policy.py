@@ -20,8 +20,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-import botocore.exceptions
-
 from .. import errors
 from . import clients
 
@@ -42,22 +40,20 @@ _METHODS = {"get_object": "GET", "head_object": "HEAD", "put_object": "PUT",
 
 
 def status_of(error: BaseException) -> int | None:
-    if isinstance(error, botocore.exceptions.ClientError):
-        return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return None
+    answer = errors.server_answer(error)
+    return answer[0] if answer else None
 
 
 def code_of(error: BaseException) -> str:
-    if isinstance(error, botocore.exceptions.ClientError):
-        return str(error.response.get("Error", {}).get("Code", ""))
-    return ""
+    answer = errors.server_answer(error)
+    return answer[1] if answer else ""
 
 
 def is_transient(error: BaseException) -> bool:
     """Whether trying again could succeed: the network failed, or the server was overloaded."""
-    if isinstance(error, botocore.exceptions.ClientError):
-        return status_of(error) in errors.UNAVAILABLE_STATUSES \
-            or code_of(error) in errors.UNAVAILABLE_CODES
+    answer = errors.server_answer(error)
+    if answer is not None:
+        return answer[0] in errors.UNAVAILABLE_STATUSES or answer[1] in errors.UNAVAILABLE_CODES
     return errors.connection_reason(error) is not None
 
 
@@ -91,7 +87,13 @@ def fail(error: BaseException, target: str | None, *, writing: bool = False) -> 
     """The s3tools error for a final failure (the original kept as its cause)."""
     translated = errors.translate(error, target, writing=writing,
                                   endpoint=clients.settings().endpoint_label)
-    if translated is not error and translated.__cause__ is None:
+    if translated is error:
+        # Nothing in the table: still s3tools' error, never a client's raw one.
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        translated = errors.S3ToolsError(
+            f"The S3 request for {target or 'the service'} failed: {type(error).__name__}"
+            f"{': ' + first_line[:300] if first_line else ''}.", path=target)
+    if translated.__cause__ is None:
         translated.__cause__ = error
     return translated
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import collections
 import io
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -51,16 +51,72 @@ class ShortBody(Exception):
     """A body ended before the length the server announced."""
 
 
-def _size_and_etag(response: dict, start: int) -> Version:
+@dataclass
+class _Answer:
+    """A successful GET, whichever client sent it: what it says and its body's chunks."""
+
+    size: int  # the whole object's
+    etag: str | None
+    start: int  # where this body starts in the object
+    length: int  # how many bytes this body announces
+    chunks: Iterator[Any]
+    close: Callable[[], None]
+
+
+def _ranged(response: dict, start: int) -> tuple[int, int]:
+    """The object's size and where the body starts, from a botocore response."""
     content_range = response.get("ContentRange") or ""
     if "/" in content_range:
-        size = int(content_range.rsplit("/", 1)[-1])
-    elif start == 0:
-        size = int(response["ContentLength"])  # the server sent the whole object
-    else:
-        raise errors.S3ToolsError("The S3 service ignored a byte range request; s3tools "
-                                  "cannot read this object in parts.")
-    return Version(size=size, etag=response.get("ETag"))
+        first = content_range.split(" ", 1)[-1].split("-", 1)[0]
+        return int(content_range.rsplit("/", 1)[-1]), int(first) if first.isdigit() else start
+    if start == 0:
+        return int(response["ContentLength"]), 0  # the server sent the whole object
+    raise errors.S3ToolsError("The S3 service ignored a byte range request; s3tools cannot "
+                              "read this object in parts.")
+
+
+def _get_botocore(path: S3Path, start: int, end: int | None, suffix: int | None,
+                  etag: str | None) -> _Answer:
+    byte_range = f"bytes=-{suffix}" if suffix is not None else \
+        f"bytes={start}-{'' if end is None else end - 1}"
+    parameters: dict[str, Any] = {"Bucket": path.bucket, "Key": path.key, "Range": byte_range}
+    if etag:
+        parameters["IfMatch"] = etag
+    response = clients.client().get_object(**parameters)
+    size, first = _ranged(response, start if suffix is None else 0)
+    body = response["Body"]
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            while True:
+                chunk = body.read(_CHUNK)
+                if not chunk:
+                    return
+                yield chunk
+        except botocore.exceptions.IncompleteReadError:
+            return  # counted as short by the caller
+
+    return _Answer(size, response.get("ETag"), first, int(response["ContentLength"]),
+                   chunks(), body.close)
+
+
+def _get_obstore(path: S3Path, start: int, end: int | None, suffix: int | None,
+                 etag: str | None) -> _Answer:
+    import obstore
+
+    options: dict[str, Any] = {
+        "range": {"suffix": suffix} if suffix is not None else
+        {"offset": start} if end is None else (start, end)}
+    if etag:
+        options["if_match"] = etag
+    result = obstore.get(clients.object_store(path.bucket, PART_SIZE), path.key,
+                         options=options)
+    first, stop = result.range
+    return _Answer(result.meta["size"], result.meta.get("e_tag"), first, stop - first,
+                   iter(result.stream(min_chunk_size=_CHUNK)), lambda: None)
+
+
+_CLIENTS = {"botocore": _get_botocore, "obstore": _get_obstore}
 
 
 def _empty_object(error: BaseException) -> Version | None:
@@ -71,57 +127,61 @@ def _empty_object(error: BaseException) -> Version | None:
     response = getattr(error, "response", {})
     headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     actual = str(response.get("Error", {}).get("ActualObjectSize", ""))
-    if actual == "0" or headers.get("content-range", "").endswith("/0"):
+    if actual == "0" or headers.get("content-range", "").endswith("/0") \
+            or "<ActualObjectSize>0</ActualObjectSize>" in str(error):
         return Version(size=0, etag=headers.get("etag"))
     return None
 
 
 def get_range(path: S3Path, start: int, length: int | None, version: Version | None = None,
-              *, suffix: int | None = None) -> tuple[bytearray, Version]:
+              *, suffix: int | None = None, into: memoryview | None = None,
+              ) -> tuple[Any, Version]:
     """The bytes ``[start, start + length)`` of an object (fewer at its end), and its version.
 
     ``suffix`` asks for the last bytes instead (the object's tail). With a
     ``version``, the read is pinned to it; without one, the first answer
-    gives it. Raises :class:`ObjectChanged` when the pinned version is gone.
+    gives it. ``into`` is where to put the bytes (its length is the part's);
+    otherwise a new ``bytearray`` holds them. A body cut short is asked for
+    again from where it stopped. Raises :class:`ObjectChanged` when the
+    pinned version is gone.
     """
     target = str(path)
-    buffer: bytearray | None = None
+    send = _CLIENTS[clients.get_client()]
+    buffer: Any = into
     received = 0
     for attempt in policy.attempts():
-        if suffix is not None and version is None:
-            byte_range = f"bytes=-{suffix}"
-        else:
-            begin = start + received
-            end = start + length - 1 if length is not None else ""
-            byte_range = f"bytes={begin}-{end}"
-        parameters: dict[str, Any] = {"Bucket": path.bucket, "Key": path.key, "Range": byte_range}
-        if version is not None and version.etag:
-            parameters["IfMatch"] = version.etag
+        pinned_suffix = suffix if version is None else None
+        begin = start + received
+        end = None if length is None else start + length
+        shown_range = f"bytes=-{suffix}" if pinned_suffix is not None else \
+            f"bytes={begin}-{'' if end is None else end - 1}"
         started = time.monotonic()
-        status: Any = None
         try:
-            response = clients.client().get_object(**parameters)
-            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if version is None:
-                version = _size_and_etag(response, start)
-                if suffix is not None:
-                    start = version.size - int(response["ContentLength"])
-                    length = version.size - start
-            if buffer is None:
-                expected = min(length if length is not None else version.size - start,
-                               version.size - start)
-                buffer = bytearray(max(expected, 0))
-            announced = int(response["ContentLength"])
-            if announced != len(buffer) - received:
-                raise errors.S3ToolsError(
-                    f"The S3 service sent {announced} bytes of {target} where "
-                    f"{len(buffer) - received} were asked for; nothing was returned.", path=target)
-            received = _read_body(response["Body"], buffer, received)
+            answer = send(path, begin, end, pinned_suffix,
+                          version.etag if version is not None else None)
+            try:
+                if version is None:
+                    version = Version(size=answer.size, etag=answer.etag)
+                    if suffix is not None:
+                        start, length = answer.start, answer.length
+                if buffer is None:
+                    expected = min(length if length is not None else version.size - start,
+                                   version.size - start)
+                    buffer = bytearray(max(expected, 0))
+                if answer.length != len(buffer) - received or answer.start != start + received:
+                    raise errors.S3ToolsError(
+                        f"The S3 service sent bytes {answer.start}-{answer.start + answer.length}"
+                        f" of {target} where {start + received}-{start + len(buffer)} were "
+                        "asked for; nothing was returned.", path=target)
+                received = _read_body(answer.chunks, buffer, received)
+            finally:
+                answer.close()
         except (errors.S3ToolsError, ObjectChanged):
             raise
         except Exception as error:
             policy.log("get_object", target, attempt=attempt, started=started,
-                       status=policy.outcome(error), byte_range=byte_range)
+                       status=policy.outcome(error), byte_range=shown_range,
+                       size=received or None)
             empty = _empty_object(error)
             if empty is not None and version is None and start == 0:
                 return bytearray(), empty
@@ -134,32 +194,32 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
                 error = botocore.exceptions.IncompleteReadError(
                     actual_bytes=received, expected_bytes=len(buffer or b""))
             raise policy.fail(error, target) from error
-        policy.log("get_object", target, attempt=attempt, started=started, status=status,
-                   size=received, byte_range=byte_range)
-        return buffer, version  # type: ignore[return-value]
+        policy.log("get_object", target, attempt=attempt, started=started, status=206,
+                   size=received, byte_range=shown_range)
+        return buffer, version
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _read_body(body: Any, buffer: bytearray, received: int) -> int:
+def _read_body(chunks: Iterator[Any], buffer: Any, received: int) -> int:
     """Fill ``buffer`` from ``received`` on; a body that ends early raises :class:`ShortBody`.
 
     The bytes that did arrive stay in ``buffer``: the next attempt asks only
-    for the rest.
+    for the rest. A body longer than announced is refused.
     """
-    view = memoryview(buffer)
+    view = memoryview(buffer).cast("B")
     try:
-        while received < len(buffer):
-            chunk = body.read(min(_CHUNK, len(buffer) - received))
-            if not chunk:
-                raise ShortBody()
-            view[received:received + len(chunk)] = chunk
-            received += len(chunk)
+        for chunk in chunks:
+            size = len(chunk)
+            if received + size > len(view):
+                raise errors.S3ToolsError("The S3 service sent more bytes than it announced; "
+                                          "nothing was returned.")
+            view[received:received + size] = chunk
+            received += size
+        if received < len(view):
+            raise ShortBody()
         return received
-    except botocore.exceptions.IncompleteReadError:
-        raise ShortBody() from None
     finally:
         view.release()
-        body.close()
 
 
 def _workers(parts: int) -> int:
@@ -187,17 +247,18 @@ def _fetch_once(path: S3Path) -> bytearray:
     if version.size <= len(first):
         return first
     whole = bytearray(version.size)
-    whole[:len(first)] = first
+    view = memoryview(whole)
+    view[:len(first)] = first
     del first
     starts = range(PART_SIZE, version.size, PART_SIZE)
-
-    def part(start: int) -> None:
-        data, _ = get_range(path, start, PART_SIZE, version)
-        whole[start:start + len(data)] = data
-
-    with ThreadPoolExecutor(max_workers=_workers(len(starts))) as pool:
-        for future in [pool.submit(part, start) for start in starts]:
-            future.result()
+    try:
+        with ThreadPoolExecutor(max_workers=_workers(len(starts))) as pool:
+            for future in [pool.submit(get_range, path, start, PART_SIZE, version,
+                                       into=view[start:start + PART_SIZE])
+                           for start in starts]:
+                future.result()
+    finally:
+        view.release()
     return whole
 
 
