@@ -73,7 +73,7 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class FaultProxy:
-    def __init__(self, upstream: str, stall_seconds: float = 5.0) -> None:
+    def __init__(self, upstream: str, stall_seconds: float = 3.0) -> None:
         parsed = urlparse(upstream)
         self.upstream = (parsed.hostname, parsed.port)
         self.rules: list[Rule] = []
@@ -96,7 +96,8 @@ class FaultProxy:
 
         self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
         self._thread.start()
 
     # ---------------------------------------------------------------- use

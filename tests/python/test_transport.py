@@ -61,11 +61,11 @@ GET_CLIENTS = ["obstore"] if ON_SEAWEEDFS else ["obstore", "botocore"]
 
 @pytest.fixture(params=GET_CLIENTS)
 def proxy(request, endpoint, monkeypatch):
-    """s3tools talks to the test server through a :class:`FaultProxy`; small parts; 1 s timeout."""
+    """s3tools talks to the test server through a :class:`FaultProxy`; small parts; 0.5 s timeout."""
     monkeypatch.setenv("S3TOOLS_GET_CLIENT", request.param)
     relay = FaultProxy(endpoint)
     monkeypatch.setenv("AWS_ENDPOINT_URL", relay.url)
-    monkeypatch.setenv("S3TOOLS_READ_TIMEOUT", "1")
+    monkeypatch.setenv("S3TOOLS_READ_TIMEOUT", "0.5")
     monkeypatch.setenv("S3TOOLS_MAX_ATTEMPTS", "3")
     monkeypatch.setattr(reads, "PART_SIZE", READ_PART)
     monkeypatch.setattr(uploads, "PART_SIZE", UPLOAD_PART)
