@@ -117,7 +117,9 @@ def test_redact_masks_registered_secrets_and_signatures():
 def test_not_found_keeps_the_original_as_its_cause(seed):
     with pytest.raises(s3tools.NotFoundError) as caught:
         s3tools.read_file_from_s3(f"{BUCKET}/missing.csv")
-    assert isinstance(caught.value.__cause__, botocore.exceptions.ClientError)
+    # The client's own error (botocore's or obstore's) is kept as the cause.
+    assert isinstance(caught.value.__cause__, Exception)
+    assert not isinstance(caught.value.__cause__, s3tools.S3ToolsError)
     assert f"{BUCKET}/missing.csv" in str(caught.value)
     with pytest.raises(s3tools.NotFoundError, match="no-such-bucket/a.csv"):
         s3tools.read_file_from_s3("no-such-bucket/a.csv")

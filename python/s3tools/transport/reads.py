@@ -119,6 +119,16 @@ def _get_obstore(path: S3Path, start: int, end: int | None, suffix: int | None,
 _CLIENTS = {"botocore": _get_botocore, "obstore": _get_obstore}
 
 
+def _sender(key: str) -> Callable[..., _Answer]:
+    """The client for a GET of this key: the one chosen for the settings, unless it is
+    obstore and the key has segments obstore's path rules refuse (empty, ``.`` or
+    ``..``): then botocore, decided before any request is sent."""
+    chosen = clients.get_client()
+    if chosen == "obstore" and any(part in ("", ".", "..") for part in key.split("/")):
+        return _get_botocore
+    return _CLIENTS[chosen]
+
+
 def _empty_object(error: BaseException) -> Version | None:
     """An object of 0 bytes answers a range with 416 (InvalidRange), saying its size is 0
     in ``ActualObjectSize`` or in ``Content-Range: bytes */0``."""
@@ -146,7 +156,7 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
     pinned version is gone.
     """
     target = str(path)
-    send = _CLIENTS[clients.get_client()]
+    send = _sender(path.key)
     buffer: Any = into
     received = 0
     for attempt in policy.attempts():
