@@ -130,17 +130,16 @@ def _sender(key: str) -> Callable[..., _Answer]:
 
 
 def _empty_object(error: BaseException) -> Version | None:
-    """An object of 0 bytes answers a range with 416 (InvalidRange), saying its size is 0
-    in ``ActualObjectSize`` or in ``Content-Range: bytes */0``."""
+    """The version of an empty object, if ``error`` is the 416 of a range from byte 0.
+
+    A range that starts at the first byte (or a suffix range) is unsatisfiable
+    only when the object has no bytes at all (RFC 9110, 14.1.1), whatever else
+    the service says or leaves out.
+    """
     if policy.status_of(error) != 416 and policy.code_of(error) != "InvalidRange":
         return None
-    response = getattr(error, "response", {})
-    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-    actual = str(response.get("Error", {}).get("ActualObjectSize", ""))
-    if actual == "0" or headers.get("content-range", "").endswith("/0") \
-            or "<ActualObjectSize>0</ActualObjectSize>" in str(error):
-        return Version(size=0, etag=headers.get("etag"))
-    return None
+    headers = getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    return Version(size=0, etag=headers.get("etag"))
 
 
 def get_range(path: S3Path, start: int, length: int | None, version: Version | None = None,
