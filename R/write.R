@@ -82,8 +82,8 @@ write_using <- function(obj, fun, s3_path, overwrite = FALSE, ...) {
   local_path <- bridge_call("temporary_upload_path", list(s3_path = s3_path, overwrite = overwrite))
   on.exit(unlink(local_path), add = TRUE)
   fun(obj, local_path, ...)
-  invisible(bridge_call("write_file_to_s3", list(
-    local_file_path = local_path, s3_path = s3_path, overwrite = TRUE, multipart = TRUE
+  invisible(bridge_call("upload_temporary", list(
+    local_path = local_path, s3_path = s3_path, overwrite = overwrite
   )))
 }
 

@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import errors, paths, read, tempfiles
+from . import errors, paths, read, tempfiles, transport
 from .listing import s3_file_exists
 
 # Variables R passes at every call: Sys.setenv() in R after Python started is
@@ -188,6 +188,18 @@ def temporary_upload_path(s3_path: str, overwrite: bool = False) -> str:
     return tempfiles.new_private_file(suffix)
 
 
+def upload_temporary(local_path: str, s3_path: str, overwrite: bool = False) -> str:
+    """Upload what R's ``write_using`` wrote into :func:`temporary_upload_path`.
+
+    The key was checked there, before R's function ran; the upload itself is
+    conditional unless ``overwrite``, as Python's ``write_using`` is.
+    """
+    path = paths.parse_file(s3_path)
+    with open(local_path, "rb") as source:
+        transport.upload_file(source, path, overwrite, multipart=True)
+    return str(path)
+
+
 def _public_functions() -> dict[str, Callable[..., Any]]:
     import s3tools
 
@@ -195,7 +207,8 @@ def _public_functions() -> dict[str, Callable[..., Any]]:
     table = {name: function for name, function in found.items()
              if callable(function) and not isinstance(function, type)}
     # R's read_using: the same private copy as Python's, which R deletes after use.
-    table.update(temporary_copy=read.temporary_copy, temporary_upload_path=temporary_upload_path)
+    table.update(temporary_copy=read.temporary_copy, temporary_upload_path=temporary_upload_path,
+                 upload_temporary=upload_temporary)
     return table
 
 
@@ -205,7 +218,7 @@ def public_signatures() -> dict[str, list[list[Any]]]:
 
     result = {}
     for name, function in _public_functions().items():
-        if name.startswith("temporary_") or name == "configure":
+        if name.startswith(("temporary_", "upload_")) or name == "configure":
             continue
         parameters = inspect.signature(function).parameters.values()
         result[name] = [[p.name, None if p.default is p.empty else p.default,
@@ -664,4 +677,4 @@ _FUNCTIONS = _public_functions()
 
 __all__ = ["ENVIRONMENT_PATTERN", "call", "column_from_r", "column_to_r", "frame_from_r",
            "frame_to_r", "public_signatures", "strings_from_r", "sync_environment",
-           "temporary_upload_path", "translate_options", "value_to_r"]
+           "temporary_upload_path", "translate_options", "upload_temporary", "value_to_r"]

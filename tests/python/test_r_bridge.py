@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BUCKET, put
+from conftest import BUCKET, get, put
 
 from s3tools import r_bridge
 
@@ -192,6 +192,21 @@ def test_temporary_helpers(seed, tmp_path):
     os.remove(target)
     with pytest.raises(FileExistsError):
         r_bridge.temporary_upload_path(f"{BUCKET}/book.xlsx")
+
+
+def test_upload_temporary_is_a_conditional_write(seed, tmp_path):
+    """The key appeared after R's write_using checked it: the upload does not replace it."""
+    local = tmp_path / "written.csv"
+    local.write_bytes(b"from R\n")
+    assert r_bridge.upload_temporary(str(local), f"{BUCKET}/r.csv") == f"{BUCKET}/r.csv"
+    assert get(seed, "r.csv") == b"from R\n"
+    put(seed, "raced.csv", b"first\n")
+    failed = r_bridge.call("upload_temporary", {"local_path": str(local),
+                                                "s3_path": f"{BUCKET}/raced.csv"}, {}, None)
+    assert failed["r_class"] == "s3tools_exists"
+    assert get(seed, "raced.csv") == b"first\n"
+    r_bridge.upload_temporary(str(local), f"{BUCKET}/raced.csv", overwrite=True)
+    assert get(seed, "raced.csv") == b"from R\n"
 
 
 def test_public_signatures_name_every_function():

@@ -1,16 +1,23 @@
 # refresh_credentials() (R/session.R): new keys set with Sys.setenv() are used at once,
 # refused keys are a config error naming what to renew, and no condition shows a secret.
 
-test_that("refresh_credentials takes up keys set with Sys.setenv, without a restart", {
-  client <- local_s3()
-  put_object(client, "a.txt", "hello")
+# The keys of a user who may only read test-bucket, in force (IAM checks on) until
+# the calling test ends.
+local_read_only_keys <- function(envir = parent.frame()) {
   support <- case_support()
   endpoint <- getOption("s3tools.test_endpoint")
   reader <- support$create_read_only_user(endpoint)
   withr::local_envvar(AWS_ACCESS_KEY_ID = reader$AccessKeyId,
-                      AWS_SECRET_ACCESS_KEY = reader$SecretAccessKey)
+                      AWS_SECRET_ACCESS_KEY = reader$SecretAccessKey, .local_envir = envir)
   support$set_auth(endpoint, 0)
-  withr::defer(support$set_auth(endpoint, Inf))
+  withr::defer(support$set_auth(endpoint, Inf), envir = envir)
+  reader
+}
+
+test_that("refresh_credentials takes up keys set with Sys.setenv, without a restart", {
+  client <- local_s3()
+  put_object(client, "a.txt", "hello")
+  reader <- local_read_only_keys()
   refresh_credentials()
   expect_identical(rawToChar(read_file_from_s3("test-bucket/a.txt")), "hello")
 
@@ -29,14 +36,8 @@ test_that("refresh_credentials takes up keys set with Sys.setenv, without a rest
 })
 
 test_that("a write refused for a read-only key names the access it needs", {
-  client <- local_s3()
-  support <- case_support()
-  endpoint <- getOption("s3tools.test_endpoint")
-  reader <- support$create_read_only_user(endpoint)
-  withr::local_envvar(AWS_ACCESS_KEY_ID = reader$AccessKeyId,
-                      AWS_SECRET_ACCESS_KEY = reader$SecretAccessKey)
-  support$set_auth(endpoint, 0)
-  withr::defer(support$set_auth(endpoint, Inf))
+  local_s3()
+  reader <- local_read_only_keys()
   denied <- tryCatch(write_df_to_csv_in_s3(data.frame(a = 1), "test-bucket/new.csv"),
                      error = identity)
   expect_s3_class(denied, "s3tools_access_denied")
