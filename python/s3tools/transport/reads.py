@@ -112,8 +112,12 @@ def _get_obstore(path: S3Path, start: int, end: int | None, suffix: int | None,
     result = obstore.get(clients.object_store(path.bucket, PART_SIZE), path.key,
                          options=options)
     first, stop = result.range
+    # A small body in one piece (no stream machinery); a large one in chunks, so that
+    # a cut can be resumed where it stopped.
+    chunks = iter((result.bytes(),)) if stop - first <= _CHUNK else \
+        iter(result.stream(min_chunk_size=_CHUNK))
     return _Answer(result.meta["size"], result.meta.get("e_tag"), first, stop - first,
-                   iter(result.stream(min_chunk_size=_CHUNK)), lambda: None)
+                   chunks, lambda: None)
 
 
 _CLIENTS = {"botocore": _get_botocore, "obstore": _get_obstore}
