@@ -90,11 +90,15 @@ def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str,
         failure = getattr(data, "failure", None)
         if failure is not None:
             raise failure from None
-        raise errors.FormatError(
-            f"Could not read {path} as {fmt.name}: {error}. If the extension is wrong, set "
-            "file_type=; for other layouts pass reader options or use read_using().",
-            path=str(path),
-        ) from error
+        raise _format_error(path, fmt, error) from error
+
+
+def _format_error(path: S3Path, fmt: formats.Format, error: BaseException) -> errors.FormatError:
+    return errors.FormatError(
+        f"Could not read {path} as {fmt.name}: {error}. If the extension is wrong, set "
+        "file_type=; for other layouts pass reader options or use read_using().",
+        path=str(path),
+    )
 
 
 def _data_files(prefix: S3Path) -> list[S3Path]:
