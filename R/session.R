@@ -20,3 +20,38 @@ refresh_credentials <- function() {
   the$environment_sent <- NULL # send every watched variable, changed or not
   invisible(bridge_call("refresh_credentials"))
 }
+
+#' Take up (or set) the credentials: kept for scripts written for s3tools 0.0.9
+#'
+#' With no arguments it is [refresh_credentials()]. With arguments it sets
+#' them for this R session first (`Sys.setenv()`): `key` and `secret`
+#' together, `token` for temporary keys, `profile` for a profile of
+#' `~/.aws/config`.
+#'
+#' @param key,secret The access key id and the secret access key.
+#' @param token A session token (temporary credentials).
+#' @param profile A profile name of `~/.aws/config`.
+#' @return A list, printed as a summary, that never holds the secret: where the
+#'   keys came from, the access key id masked, whether they are temporary and
+#'   when they expire, the endpoint and the region.
+#' @examples
+#' \dontrun{
+#' s3tools::get_credentials()
+#' }
+#' @export
+get_credentials <- function(key = NULL, secret = NULL, token = NULL, profile = NULL) {
+  if (is.null(key) != is.null(secret)) {
+    signal_s3tools_error(
+      "get_credentials() needs key and secret together (or neither, to read them from the environment).",
+      "s3tools_config", call = sys.call()
+    )
+  }
+  if (!is.null(key)) {
+    Sys.setenv(AWS_ACCESS_KEY_ID = key, AWS_SECRET_ACCESS_KEY = secret)
+    if (is.null(token)) Sys.unsetenv("AWS_SESSION_TOKEN")
+  }
+  if (!is.null(token)) Sys.setenv(AWS_SESSION_TOKEN = token)
+  if (!is.null(profile)) Sys.setenv(AWS_PROFILE = profile)
+  the$environment_sent <- NULL # send every watched variable, changed or not
+  bridge_call("get_credentials")
+}

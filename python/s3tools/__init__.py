@@ -30,7 +30,7 @@ from .read import (
     s3_path_to_full_df,
     s3_path_to_preview_df,
 )
-from .session import configure, refresh_credentials
+from .session import configure, get_credentials, refresh_credentials
 from .write import write_df_to_csv_in_s3, write_df_to_table_in_s3, write_file_to_s3, write_using
 
 __version__ = "0.1.0"
@@ -51,6 +51,7 @@ __all__ = [
     "accessible_buckets",
     "configure",
     "download_file_from_s3",
+    "get_credentials",
     "list_files_in_buckets",
     "read_file_from_s3",
     "read_files_from_s3",

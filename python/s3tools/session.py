@@ -33,3 +33,72 @@ def refresh_credentials() -> None:
         ConfigError: a setting is not valid (it names which and how to fix it).
     """
     transport.refresh()
+
+
+# Where botocore found the keys, in the user's words.
+_SOURCES = {
+    "env": "environment variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)",
+    "shared-credentials-file": "~/.aws/credentials (AWS_PROFILE)",
+    "config-file": "~/.aws/config (AWS_PROFILE)",
+    "assume-role": "an assumed role (~/.aws/config)",
+    "assume-role-with-web-identity": "a web identity role (AWS_WEB_IDENTITY_TOKEN_FILE)",
+    "sso": "AWS SSO (aws sso login)",
+    "container-role": "the container's role",
+    "iam-role": "the instance's role",
+    "custom-process": "a credential process (~/.aws/config)",
+}
+
+
+def _masked(access_key_id: str | None) -> str | None:
+    if not access_key_id:
+        return None
+    shown = 4 if len(access_key_id) >= 12 else 1
+    return access_key_id[:shown] + "*" * (len(access_key_id) - 2 * shown) + access_key_id[-shown:]
+
+
+def get_credentials(key: str | None = None, secret: str | None = None,
+                    token: str | None = None, profile: str | None = None) -> dict:
+    """Kept for scripts written for s3tools 0.0.9: take up (or set) the credentials.
+
+    With no arguments it is :func:`refresh_credentials`; with arguments it sets
+    them for this session first (``key`` and ``secret`` go together; ``token``
+    for temporary keys; ``profile`` names a profile of ``~/.aws/config``).
+
+    Returns:
+        A summary that never holds the secret: where the keys came from, the
+        access key id masked, when they expire (if they do), the endpoint and
+        the region.
+
+    Raises:
+        ConfigError: only one of ``key`` and ``secret``, or no credentials at all.
+    """
+    from . import errors
+
+    if (key is None) != (secret is None):
+        raise errors.ConfigError("get_credentials() needs key and secret together (or "
+                                 "neither, to read them from the environment).")
+    if key is not None:
+        config.set_variables(access_key_id=key, secret_access_key=secret,
+                             session_token=token if token is not None else "")
+    elif token is not None:
+        config.set_variables(session_token=token)
+    if profile is not None:
+        config.set_variables(profile=profile)
+    refresh_credentials()
+    settings, _ = transport.clients.current()
+    credentials = transport.clients.credentials()
+    if credentials is None:
+        raise errors.ConfigError(
+            "No AWS credentials were found. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+            "(R: in .Renviron), or AWS_PROFILE with ~/.aws/credentials.")
+    frozen = credentials.get_frozen_credentials()
+    expiry = getattr(credentials, "_expiry_time", None)
+    method = getattr(credentials, "method", "") or ""
+    return {
+        "source": _SOURCES.get(method, method or "unknown"),
+        "access_key_id": _masked(frozen.access_key),
+        "temporary": bool(frozen.token),
+        "expires": expiry.isoformat() if expiry is not None else None,
+        "endpoint": settings.endpoint_label,
+        "region": settings.region,
+    }

@@ -101,7 +101,9 @@ def test_every_public_function_has_a_case():
     called = {case["call"] for case in CASES}
     public = {name for name in s3tools.__all__
               if callable(getattr(s3tools, name)) and not isinstance(getattr(s3tools, name), type)}
-    assert public - called <= {"configure"}
+    # get_credentials returns a summary that depends on the machine: test_session.py
+    # and test-session.R check it.
+    assert public - called <= {"configure", "get_credentials"}
 
 
 def test_every_error_kind_has_a_case():

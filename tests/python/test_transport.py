@@ -61,11 +61,13 @@ GET_CLIENTS = ["obstore"] if ON_SEAWEEDFS else ["obstore", "botocore"]
 
 @pytest.fixture(params=GET_CLIENTS)
 def proxy(request, endpoint, monkeypatch):
-    """s3tools talks to the test server through a :class:`FaultProxy`; small parts; 0.5 s timeout."""
+    """s3tools talks to the test server through a :class:`FaultProxy`, in small parts."""
     monkeypatch.setenv("S3TOOLS_GET_CLIENT", request.param)
     relay = FaultProxy(endpoint)
     monkeypatch.setenv("AWS_ENDPOINT_URL", relay.url)
-    monkeypatch.setenv("S3TOOLS_READ_TIMEOUT", "0.5")
+    # Generous, so that a busy machine never adds a retry the test did not ask for;
+    # the stall cases shorten it (stalling()).
+    monkeypatch.setenv("S3TOOLS_READ_TIMEOUT", "5")
     monkeypatch.setenv("S3TOOLS_MAX_ATTEMPTS", "3")
     monkeypatch.setattr(reads, "PART_SIZE", READ_PART)
     monkeypatch.setattr(uploads, "PART_SIZE", UPLOAD_PART)
@@ -217,6 +219,12 @@ PERSISTENT = {
 }
 
 
+def stalling(fault: str, monkeypatch) -> None:
+    """A stalled body is given up after half a second (the proxy stalls for 3)."""
+    if fault.startswith("stall"):
+        monkeypatch.setenv("S3TOOLS_READ_TIMEOUT", "0.5")
+
+
 def _applies(fault: str, operation: Operation) -> bool:
     return fault.startswith("upload_") == operation.writes or fault.startswith(("errors", "error_"))
 
@@ -238,7 +246,9 @@ def _assert_nothing_left(seed, name: str, tmp_path) -> None:
 
 
 @pytest.mark.parametrize(("name", "fault"), _cases(TRANSIENT))
-def test_transient_faults_end_with_the_right_data(name, fault, proxy, seed, tmp_path):
+def test_transient_faults_end_with_the_right_data(name, fault, proxy, seed, tmp_path,
+                                                  monkeypatch):
+    stalling(fault, monkeypatch)
     operation = OPERATIONS[name]
     expected = operation.seed(seed)
     rule = proxy.add(matches=operation.matches, **TRANSIENT[fault])
@@ -253,7 +263,9 @@ def test_transient_faults_end_with_the_right_data(name, fault, proxy, seed, tmp_
 
 
 @pytest.mark.parametrize(("name", "fault"), _cases(PERSISTENT))
-def test_persistent_faults_fail_clearly_and_leave_nothing(name, fault, proxy, seed, tmp_path):
+def test_persistent_faults_fail_clearly_and_leave_nothing(name, fault, proxy, seed, tmp_path,
+                                                          monkeypatch):
+    stalling(fault, monkeypatch)
     operation = OPERATIONS[name]
     operation.seed(seed)
     rule = proxy.add(matches=operation.matches, **PERSISTENT[fault])

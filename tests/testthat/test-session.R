@@ -44,3 +44,23 @@ test_that("a write refused for a read-only key names the access it needs", {
   expect_match(conditionMessage(denied), "read-write", fixed = TRUE)
   expect_false(grepl(reader$SecretAccessKey, conditionMessage(denied), fixed = TRUE))
 })
+
+test_that("get_credentials works as 0.0.9 scripts call it, and never shows the secret", {
+  local_s3()
+  summary <- s3tools::get_credentials()
+  expect_match(summary$source, "environment variables", fixed = TRUE)
+  expect_identical(summary$access_key_id, "AKIA************0001")
+  expect_false(summary$temporary)
+  expect_false(grepl(test_keys$AWS_SECRET_ACCESS_KEY, paste(unlist(summary), collapse = " "),
+                     fixed = TRUE))
+
+  reader <- local_read_only_keys()
+  withr::local_envvar(AWS_ACCESS_KEY_ID = "AKIAUNKNOWN000000000")
+  set <- get_credentials(key = reader$AccessKeyId, secret = reader$SecretAccessKey)
+  expect_identical(Sys.getenv("AWS_ACCESS_KEY_ID"), reader$AccessKeyId)
+  expect_identical(substring(set$access_key_id, 17), substring(reader$AccessKeyId, 17))
+  expect_true(s3_file_exists("test-bucket/nothing-here.csv") == FALSE)
+
+  half <- tryCatch(get_credentials(key = "AKIAONLY"), error = identity)
+  expect_s3_class(half, "s3tools_config")
+})

@@ -231,6 +231,12 @@ def object_store(bucket: str, part_size: int) -> Any:
     return store
 
 
+def credentials() -> Any:
+    """botocore's credentials for the settings in force (None when there are none)."""
+    current()
+    return _state.get("credentials")
+
+
 def get_client() -> str:
     """``"obstore"`` or ``"botocore"``: the client that sends GETs of object bytes."""
     current()
