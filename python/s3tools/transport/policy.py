@@ -17,15 +17,13 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 from .. import errors
 from . import clients
 
 logger = logging.getLogger("s3tools.requests")
-
-T = TypeVar("T")
 
 FIRST_WAIT = 0.1  # seconds before the second attempt; doubles each time
 LONGEST_WAIT = 2.0
@@ -99,31 +97,27 @@ def fail(error: BaseException, target: str | None, *, writing: bool = False) -> 
 
 
 def request(operation: str, target: str | None, *, writing: bool = False,
-            consume: Callable[[dict], T] | None = None, byte_range: str | None = None,
             **parameters: Any) -> Any:
-    """Send one S3 request under the retry policy; returns the response (or ``consume(response)``).
+    """Send one S3 request through botocore under the retry policy; returns the response.
 
-    ``consume`` reads what the response streams (a body), inside the attempt:
-    a connection that breaks while it reads is retried like one that broke
-    before the answer. ``target`` is the ``bucket/key`` named in errors.
+    ``target`` is the ``bucket/key`` (or what the request is about) named in
+    errors; ``writing`` says whether a denied request needed write access.
+    GETs of object bytes have their own loop (:func:`s3tools.transport.reads.get_range`),
+    which resumes a body cut short.
     """
     shown = target or ""
     for attempt in attempts():
         started = time.monotonic()
         try:
             response = getattr(clients.client(), operation)(**parameters)
-            result = consume(response) if consume is not None else response
         except errors.S3ToolsError:
-            raise
+            raise  # already in s3tools' words (settings that cannot be used)
         except Exception as error:
-            log(operation, shown, attempt=attempt, started=started, status=outcome(error),
-                byte_range=byte_range)
+            log(operation, shown, attempt=attempt, started=started, status=outcome(error))
             if is_transient(error) and attempt < clients.settings().max_attempts:
                 continue
             raise fail(error, target, writing=writing) from error
-        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        log(operation, shown, attempt=attempt, started=started, status=status,
-            size=len(result) if isinstance(result, (bytes, bytearray, memoryview)) else None,
-            byte_range=byte_range)
-        return result
+        log(operation, shown, attempt=attempt, started=started,
+            status=response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
+        return response
     raise AssertionError("unreachable: the last attempt returns or raises")
