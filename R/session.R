@@ -42,7 +42,8 @@ refresh_credentials <- function() {
 get_credentials <- function(key = NULL, secret = NULL, token = NULL, profile = NULL) {
   if (is.null(key) != is.null(secret)) {
     signal_s3tools_error(
-      "get_credentials() needs key and secret together (or neither, to read them from the environment).",
+      paste("get_credentials() needs key and secret together (or neither, to read them",
+            "from the environment)."),
       "s3tools_config", call = sys.call()
     )
   }
