@@ -163,7 +163,7 @@ KEYS = st.one_of(
     st.lists(_SEGMENT, min_size=1, max_size=6).map("/".join),
     st.text(alphabet="aé/", min_size=1000, max_size=1100),  # around S3's 1,024-byte limit
 )
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
