@@ -141,11 +141,11 @@ def object_changed(path: str) -> ObjectChangedError:
 
 
 # What to renew when the service refuses the credentials, by its error code.
+_EXPIRED = ("The session token has expired: get new temporary credentials "
+            "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)")
 _CREDENTIAL_ADVICE = {
-    "ExpiredToken": "The session token has expired: get new temporary credentials "
-                    "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)",
-    "TokenRefreshRequired": "The session token has expired: get new temporary credentials "
-                            "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)",
+    "ExpiredToken": _EXPIRED,
+    "TokenRefreshRequired": _EXPIRED,
     "InvalidToken": "The session token is not valid: renew AWS_SESSION_TOKEN (or unset it if "
                     "these keys are not temporary ones)",
     "InvalidAccessKeyId": "The access key is not known to the service: check or renew "
@@ -153,6 +153,14 @@ _CREDENTIAL_ADVICE = {
     "SignatureDoesNotMatch": "The secret key does not match the access key: check or renew "
                              "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)",
 }
+
+
+def no_credentials(path: str | None = None) -> ConfigError:
+    return ConfigError(
+        "No AWS credentials were found. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+        "(R: in .Renviron), or AWS_PROFILE with ~/.aws/credentials.",
+        path=path,
+    )
 
 
 def credentials_refused(code: str, endpoint: str, path: str | None) -> ConfigError:
@@ -287,11 +295,7 @@ def translate(error: BaseException, path: str | None, *, writing: bool = False,
         return connection_failed(endpoint, path, reason)
     if isinstance(error, (botocore.exceptions.NoCredentialsError,
                           botocore.exceptions.PartialCredentialsError)):
-        return ConfigError(
-            "No AWS credentials were found. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-            "(R: in .Renviron), or AWS_PROFILE with ~/.aws/credentials.",
-            path=path,
-        )
+        return no_credentials(path)
     if isinstance(error, botocore.exceptions.ProfileNotFound):
         return ConfigError(f"{error}. Check AWS_PROFILE and ~/.aws/config.", path=path)
     if isinstance(error, FileNotFoundError):

@@ -27,6 +27,12 @@ class S3Path:
         return self.key == "" or self.key.endswith("/")
 
     @property
+    def suffix(self) -> str:
+        """The name's last extension with its dot (``.csv``), or ``""``: what a temporary
+        copy of the object keeps, so that readers recognise it."""
+        return "." + self.name.rsplit(".", 1)[-1] if "." in self.name else ""
+
+    @property
     def name(self) -> str:
         """The last part of the key: the file name."""
         return self.key.rstrip("/").rsplit("/", 1)[-1]

@@ -184,8 +184,7 @@ def temporary_upload_path(s3_path: str, overwrite: bool = False) -> str:
     path = paths.parse_file(s3_path)
     if not overwrite and s3_file_exists(str(path)):
         raise errors.already_exists(str(path))
-    suffix = "." + path.name.rsplit(".", 1)[-1] if "." in path.name else ""
-    return tempfiles.new_private_file(suffix)
+    return tempfiles.new_private_file(path.suffix)
 
 
 def upload_temporary(local_path: str, s3_path: str, overwrite: bool = False) -> str:

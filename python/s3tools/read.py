@@ -311,8 +311,7 @@ def temporary_copy(s3_path: str) -> str:
     download leaves nothing behind.
     """
     path = paths.parse_file(s3_path)
-    suffix = "." + path.name.rsplit(".", 1)[-1] if "." in path.name else ""
-    local_path = new_private_file(suffix)
+    local_path = new_private_file(path.suffix)
     try:
         with open(local_path, "r+b") as target:
             transport.download(path, target)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import config, transport
+from . import config, errors, transport
 
 
 def configure(**settings: object) -> None:
@@ -72,8 +72,6 @@ def get_credentials(key: str | None = None, secret: str | None = None,
     Raises:
         ConfigError: only one of ``key`` and ``secret``, or no credentials at all.
     """
-    from . import errors
-
     if (key is None) != (secret is None):
         raise errors.ConfigError("get_credentials() needs key and secret together (or "
                                  "neither, to read them from the environment).")
@@ -88,9 +86,7 @@ def get_credentials(key: str | None = None, secret: str | None = None,
     settings, _ = transport.clients.current()
     credentials = transport.clients.credentials()
     if credentials is None:
-        raise errors.ConfigError(
-            "No AWS credentials were found. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-            "(R: in .Renviron), or AWS_PROFILE with ~/.aws/credentials.")
+        raise errors.no_credentials()
     frozen = credentials.get_frozen_credentials()
     expiry = getattr(credentials, "_expiry_time", None)
     method = getattr(credentials, "method", "") or ""

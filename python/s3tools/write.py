@@ -113,8 +113,7 @@ def write_using(obj: Any, fun: Callable[..., Any], s3_path: str, overwrite: bool
     if not callable(fun):
         raise TypeError(f"write_using needs a function as its second argument, not {fun!r}.")
     _refuse_existing(path, overwrite)
-    suffix = "." + path.name.rsplit(".", 1)[-1] if "." in path.name else ""
-    with temporary_path(suffix) as local_path:
+    with temporary_path(path.suffix) as local_path:
         fun(obj, local_path, **options)
         with open(local_path, "rb") as source:
             transport.upload_file(source, path, overwrite, multipart=True)

@@ -202,9 +202,7 @@ def object_store(bucket: str, part_size: int) -> Any:
         return store
     credentials = _state.get("credentials")
     if credentials is None:
-        raise errors.ConfigError(
-            "No AWS credentials were found. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-            "(R: in .Renviron), or AWS_PROFILE with ~/.aws/credentials.")
+        raise errors.no_credentials()
     endpoint = settings.endpoint_url
     virtual_hosted = endpoint is None and botocore.utils.check_dns_name(bucket) \
         and "." not in bucket
