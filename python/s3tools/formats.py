@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from .csvfiles import read_csv
 from .errors import FormatError
 from .paths import extension_of
 
@@ -42,37 +43,11 @@ class Format:
 
 
 def _csv_reader(separator: str) -> Callable[..., pd.DataFrame]:
-    # Options pandas passes on to pyarrow's multi-threaded parser; anything
-    # else goes to pandas' own parser, which knows every option.
-    pyarrow_options = {"sep", "delimiter", "header", "names", "usecols", "dtype", "na_values",
-                       "keep_default_na", "encoding", "true_values", "false_values",
-                       "quotechar", "parse_dates", "index_col", "dtype_backend"}
-
     def read(data: Any, **options: Any) -> pd.DataFrame:
-        """``data``: bytes, or a stream with ``reopen()`` (see ``read.ObjectStream``)."""
-        options.setdefault("sep", separator)
-        if set(options) <= pyarrow_options and not _has_row_options(options):
-            try:
-                return pd.read_csv(_readable(data), engine="pyarrow", **options)
-            except Exception as error:  # noqa: BLE001 - pandas' own parser gives the clearer error
-                failure = getattr(data, "failure", None)
-                if failure is not None:
-                    raise failure from None  # the network failed, not the parser
-                logger.debug("pyarrow CSV parser failed (%s); using pandas' parser", error)
-                if hasattr(data, "reopen"):
-                    data = data.reopen()
-        return pd.read_csv(_readable(data), **options)
+        """``data``: bytes, or a stream with ``peek()`` and ``reopen()`` (``ObjectStream``)."""
+        return read_csv(data, separator, **options)
 
     return read
-
-
-def _readable(data: Any) -> Any:
-    return io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
-
-
-def _has_row_options(options: dict) -> bool:
-    header = options.get("header", 0)
-    return not (header is None or header == 0 or header == "infer")
 
 
 def _csv_writer(separator: str) -> Callable[..., bytes]:

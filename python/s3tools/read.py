@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import errors, formats, paths, transport
@@ -225,11 +226,37 @@ def _preview_columnar(path: S3Path, n: int, fmt: formats.Format,
         first = next(batches, None)
         table = pa.Table.from_batches([first]) if first is not None else \
             parquet.schema_arrow.empty_table()
-        return table.to_pandas().head(n)
+        return _with_whole_file_types(table.to_pandas().head(n), parquet.metadata)
     reader = pyarrow.ipc.open_file(pa.PythonFile(source, mode="r"))
     if reader.num_record_batches == 0:
         return reader.schema.empty_table().to_pandas()
     return pa.Table.from_batches([reader.get_batch(0)]).to_pandas().head(n)
+
+
+def _with_whole_file_types(frame: pd.DataFrame, metadata: Any) -> pd.DataFrame:
+    """Integer and boolean columns typed as the full read types them.
+
+    pandas makes a column with missing values float (integers) or object
+    (booleans); where the footer's statistics say the file has missing values
+    in a column that the first rows do not, the preview follows the file.
+    """
+    for name, column in frame.items():
+        if column.dtype.kind not in "iub" or not _has_missing(metadata, name):
+            continue
+        frame[name] = column.astype(np.float64 if column.dtype.kind in "iu" else object)
+    return frame
+
+
+def _has_missing(metadata: Any, name: str) -> bool:
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for index in range(row_group.num_columns):
+            chunk = row_group.column(index)
+            statistics = chunk.statistics
+            if chunk.path_in_schema == name and statistics is not None \
+                    and statistics.has_null_count and statistics.null_count > 0:
+                return True
+    return False
 
 
 def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None,

@@ -317,6 +317,10 @@ class ObjectStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def peek(self, size: int) -> bytes:
+        """Up to ``size`` bytes from the current position, without reading them (the part in hand)."""
+        return bytes(self._current[self._offset:self._offset + size])
+
     def readinto(self, buffer: Any) -> int:
         try:
             return self._readinto(buffer)

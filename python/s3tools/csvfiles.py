@@ -1,0 +1,165 @@
+"""CSV and TSV: the values and dtypes of ``pandas.read_csv`` with its defaults, at pyarrow's speed.
+
+The policy: whatever parser runs, a CSV read returns what ``pd.read_csv``
+returns with the same options. Strings stay strings (ISO dates and times
+included: pass ``parse_dates`` to have them parsed), integers beyond int64 stay
+exact (uint64), and text that is not UTF-8 is an error naming ``encoding``.
+
+How: pandas' own parser reads a sample from the start of the file and says
+what each column is. A small file is read by it alone. A larger one goes to
+pyarrow's multi-threaded parser, told to keep as text the columns pandas found
+to be text (so it cannot turn them into dates), and its result is checked
+column by column for what pyarrow infers and pandas never does. When the
+check finds such a column, pandas' parser reads the whole file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime
+import io
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+# The start of the file that pandas' parser reads first; a file no longer than
+# this is read by pandas alone.
+SAMPLE_BYTES = 256 * 1024
+# Options that mean the same to pyarrow's parser (as pandas passes them on);
+# with any other option pandas' own parser reads the file.
+_PYARROW_OPTIONS = {"sep", "delimiter", "header", "names", "usecols", "dtype", "na_values",
+                    "keep_default_na", "encoding", "true_values", "false_values", "quotechar"}
+# Encodings in which a newline is the byte 0x0A, so a sample can end at a line.
+_LINE_SAFE_ENCODINGS = {"utf-8", "ascii", "latin-1", "iso8859-1", "cp1252", "iso8859-15"}
+# Past this a float64 cannot hold every integer: an integral column reaching it
+# may be pyarrow's float for integers that pandas keeps exact.
+_EXACT_FLOAT_LIMIT = 2.0 ** 53
+
+
+class _NeedsPandas(Exception):
+    """The pyarrow result differs from pandas' in a way only a pandas read can fix."""
+
+
+def read_csv(data: Any, separator: str, **options: Any) -> pd.DataFrame:
+    """``data``: bytes, or an ``ObjectStream`` (read once; reopened only in the rare fallback)."""
+    options.setdefault("sep", separator)
+    head = _head(data)
+    if _is_whole(data, head) or not _pyarrow_can_read(options):
+        return pd.read_csv(_readable(data), **options)
+    try:
+        model = _model(head, options)
+        text_columns = _text_columns(model)
+        frame = pd.read_csv(_readable(data), engine="pyarrow",
+                            **{**options, "dtype": {**text_columns, **(options.get("dtype") or {})}})
+        return _as_pandas_reads(frame, model)
+    except _NeedsPandas as reason:
+        logger.debug("CSV read again with pandas' parser: %s", reason)
+    except (UnicodeDecodeError, UnicodeError):
+        raise
+    except Exception as error:  # noqa: BLE001 - pandas' own parser gives the clearer error
+        failure = getattr(data, "failure", None)
+        if failure is not None:
+            raise failure from None  # the network failed, not the parser
+        logger.debug("pyarrow CSV parser failed (%s); using pandas' parser", error)
+    if hasattr(data, "reopen"):
+        data = data.reopen()
+    return pd.read_csv(_readable(data), **options)
+
+
+def _model(head: bytes, options: dict) -> pd.DataFrame:
+    """pandas' reading of the whole lines of the sample (a non-UTF-8 start fails here)."""
+    try:
+        return pd.read_csv(io.BytesIO(head[: head.rfind(b"\n") + 1]), **options)
+    except UnicodeError:
+        raise
+    except Exception as error:  # noqa: BLE001 - e.g. a quoted field that spans the cut
+        raise _NeedsPandas(f"the sample could not be read alone ({error})") from None
+
+
+def _readable(data: Any) -> Any:
+    return io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
+
+
+def _head(data: Any) -> bytes:
+    if hasattr(data, "peek"):
+        return data.peek(SAMPLE_BYTES)
+    return bytes(data[:SAMPLE_BYTES])
+
+
+def _is_whole(data: Any, head: bytes) -> bool:
+    size = getattr(data, "size", None)
+    return len(head) == (len(data) if size is None else size)
+
+
+def _pyarrow_can_read(options: dict) -> bool:
+    if not set(options) <= _PYARROW_OPTIONS:
+        return False
+    if options.get("header", 0) not in (0, "infer"):
+        return False
+    names = options.get("names")
+    if names is not None and not all(isinstance(name, str) for name in names):
+        return False
+    dtype = options.get("dtype")
+    if dtype is not None and not isinstance(dtype, dict):
+        return False
+    encoding = options.get("encoding")
+    return encoding is None or codecs.lookup(encoding).name in _LINE_SAFE_ENCODINGS
+
+
+def _text_columns(model: pd.DataFrame) -> dict[str, str]:
+    """The columns pyarrow must keep as text: pandas' text, and integers beyond int64."""
+    if not all(isinstance(name, str) for name in model.columns):
+        raise _NeedsPandas("column names that are not text")
+    kept = {}
+    for name, column in model.items():
+        if pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
+            kept[name] = "str"
+        elif column.dtype == np.uint64:
+            kept[name] = "str"  # made exact uint64 in _as_pandas_reads
+        elif column.dtype == object and column.map(type).isin([int]).any():
+            raise _NeedsPandas(f"column {name!r} holds integers beyond 64 bits")
+    return kept
+
+
+def _as_pandas_reads(frame: pd.DataFrame, model: pd.DataFrame) -> pd.DataFrame:
+    """pyarrow's frame made equal to pandas': raises _NeedsPandas where it cannot be."""
+    for name, column in frame.items():
+        kind = column.dtype
+        if model.get(name) is not None and model[name].dtype == np.uint64:
+            try:
+                frame[name] = column.astype(np.uint64)
+            except (TypeError, ValueError, OverflowError):
+                raise _NeedsPandas(f"column {name!r} is not all unsigned integers") from None
+        elif kind.kind == "M" or isinstance(kind, pd.DatetimeTZDtype):
+            raise _NeedsPandas(f"column {name!r} was read as timestamps")
+        elif kind == np.float64:
+            _check_floats(name, column)
+        elif kind == object:
+            frame[name] = _object_column(name, column)
+    return frame
+
+
+def _check_floats(name: str, column: pd.Series) -> None:
+    values = column.to_numpy()
+    finite = values[np.isfinite(values)]
+    if finite.size and np.abs(finite).max() >= _EXACT_FLOAT_LIMIT \
+            and np.all(finite == np.floor(finite)):
+        raise _NeedsPandas(f"column {name!r} may hold integers beyond float precision")
+
+
+def _object_column(name: str, column: pd.Series) -> pd.Series:
+    present = column.dropna()
+    first = present.iloc[0] if len(present) else None
+    if isinstance(first, bytes):
+        raise UnicodeDecodeError("utf-8", first, 0, len(first),
+                                 f"column {name!r} holds text that is not UTF-8")
+    if isinstance(first, (bool, np.bool_)):
+        # pyarrow's missing booleans are None; pandas' are NaN.
+        return column.where(column.notna(), np.nan)
+    if isinstance(first, (datetime.date, datetime.time)):
+        raise _NeedsPandas(f"column {name!r} was read as dates or times")
+    return column
