@@ -10,7 +10,8 @@ Precedence, highest first:
    ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``; ``AWS_PROFILE``;
    ``S3TOOLS_PROXY`` (a proxy for a custom endpoint); ``S3TOOLS_MAX_CONCURRENCY``;
    ``S3TOOLS_MAX_ATTEMPTS`` (tries per request, transient failures only) and
-   ``S3TOOLS_READ_TIMEOUT`` (seconds a connection may stay silent).
+   ``S3TOOLS_READ_TIMEOUT`` (seconds a connection may stay silent);
+   ``S3TOOLS_PROGRESS`` (``false``: no progress bars, see :mod:`s3tools.progress`).
 3. The profile in ``~/.aws/config`` / ``~/.aws/credentials`` (``endpoint_url``,
    ``region``, keys), read by botocore.
 4. Defaults: AWS itself, region ``us-east-1``.
@@ -62,7 +63,10 @@ _CONFIGURE_TO_VARIABLE = {
     "max_concurrency": "S3TOOLS_MAX_CONCURRENCY",
     "max_attempts": "S3TOOLS_MAX_ATTEMPTS",
     "read_timeout": "S3TOOLS_READ_TIMEOUT",
+    "progress": "S3TOOLS_PROGRESS",
 }
+_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+_REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,35 @@ def _profile_value(profile: str | None, name: str) -> str | None:
     return value
 
 
+def _lookup(env: os._Environ | dict, variables: tuple[str, ...], profile: str | None,
+            profile_key: str) -> tuple[str | None, str]:
+    """The first of ``variables`` set, else the profile's ``profile_key``; and where it was."""
+    for name in variables:
+        if env.get(name):
+            return env[name], f"environment variable {name}"
+    value = _profile_value(profile, profile_key)
+    if value is not None:
+        config_file = env.get("AWS_CONFIG_FILE") or "~/.aws/config"
+        return value, f"profile {profile or 'default'} in {config_file}"
+    return None, "default"
+
+
+def origins(environ: os._Environ | dict | None = None) -> dict[str, str]:
+    """Where each setting of :func:`resolve` comes from, in words: ``environment variable
+    AWS_ENDPOINT_URL``, ``profile default in ~/.aws/config`` or ``default``."""
+    env = os.environ if environ is None else environ
+    profile = env.get("AWS_PROFILE") or None
+    found = {
+        "endpoint_url": _lookup(env, _ENDPOINT_VARIABLES, profile, "endpoint_url")[1],
+        "region": _lookup(env, _REGION_VARIABLES, profile, "region")[1],
+    }
+    for name in ("profile", "proxy", "max_concurrency", "max_attempts", "read_timeout",
+                 "progress"):
+        variable = _CONFIGURE_TO_VARIABLE[name]
+        found[name] = f"environment variable {variable}" if env.get(variable) else "default"
+    return found
+
+
 def _check_endpoint(url: str) -> str:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -118,10 +151,8 @@ def resolve(environ: os._Environ | dict | None = None) -> Settings:
     """Work out the settings from the environment and the AWS config files."""
     env = os.environ if environ is None else environ
     profile = env.get("AWS_PROFILE") or None
-    endpoint = (env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
-                or _profile_value(profile, "endpoint_url"))
-    region = (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-              or _profile_value(profile, "region") or DEFAULT_REGION)
+    endpoint, _ = _lookup(env, _ENDPOINT_VARIABLES, profile, "endpoint_url")
+    region = _lookup(env, _REGION_VARIABLES, profile, "region")[0] or DEFAULT_REGION
     concurrency = _number(env, "S3TOOLS_MAX_CONCURRENCY", DEFAULT_CONCURRENCY, whole=True)
     attempts = _number(env, "S3TOOLS_MAX_ATTEMPTS", DEFAULT_ATTEMPTS, whole=True)
     read_timeout = _number(env, "S3TOOLS_READ_TIMEOUT", DEFAULT_READ_TIMEOUT, whole=False)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import errors, formats, paths, transport
+from . import errors, formats, paths, progress, transport
 from .listing import s3_file_exists
 from .paths import S3Path
 from .tempfiles import temporary_path
@@ -54,8 +54,8 @@ def write_file_to_s3(local_file_path: str, s3_path: str, overwrite: bool = False
             path=local_file_path,
         )
     _refuse_existing(path, overwrite)
-    with open(local_file_path, "rb") as source:
-        transport.upload_file(source, path, overwrite, multipart)
+    with open(local_file_path, "rb") as source, progress.transfer(path.name) as advance:
+        transport.upload_file(source, path, overwrite, multipart, advance)
     return str(path)
 
 

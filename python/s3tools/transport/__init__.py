@@ -10,7 +10,7 @@ translation, pinned multi-part reads, aborted failed uploads, and the request lo
 from .clients import client, refresh, reset, settings
 from .policy import request
 from .reads import PART_SIZE, ObjectStream, RangedFile, download, fetch, get_range, restarting
-from .uploads import Upload, put, upload_file
+from .uploads import Upload, copy, put, upload_file
 
 __all__ = [
            "PART_SIZE",
@@ -18,6 +18,7 @@ __all__ = [
            "RangedFile",
            "Upload",
            "client",
+           "copy",
            "download",
            "fetch",
            "get_range",

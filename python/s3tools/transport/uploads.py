@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import shutil
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO
 
 from .. import errors
 from ..paths import S3Path
-from . import clients, policy
+from . import clients, policy, reads
 
 logger = logging.getLogger("s3tools.requests")
 
@@ -63,13 +66,16 @@ class Upload(io.RawIOBase):
     in parallel while the writer carries on (a bounded number in flight, so
     memory stays bounded). :meth:`abort` removes the parts of a failed upload.
     Use it as a context manager: it finishes on success and aborts on any
-    exception.
+    exception. ``progress(moved)`` is told the bytes of each part (or of the
+    single PUT) once the server has them.
     """
 
-    def __init__(self, path: S3Path, overwrite: bool, multipart: bool = True) -> None:
+    def __init__(self, path: S3Path, overwrite: bool, multipart: bool = True,
+                 progress: Callable[[int], None] | None = None) -> None:
         super().__init__()
         self.path = path
         self.overwrite = overwrite
+        self._progress = progress
         self.threshold = MULTIPART_THRESHOLD if multipart else 5 * 1024 ** 3
         workers = max(1, min(clients.settings().max_concurrency, _MAX_UPLOADING))
         self._pool = ThreadPoolExecutor(max_workers=workers)
@@ -113,6 +119,8 @@ class Upload(io.RawIOBase):
                 response = policy.request(
                     "upload_part", str(self.path), writing=True, Bucket=self.path.bucket,
                     Key=self.path.key, UploadId=self._upload_id, PartNumber=number, Body=body)
+                if self._progress is not None:
+                    self._progress(len(body))
                 return {"PartNumber": number, "ETag": response["ETag"]}
             finally:
                 self._room.release()
@@ -123,6 +131,8 @@ class Upload(io.RawIOBase):
         try:
             if self._upload_id is None:
                 put(self.path, self._buffer, self.overwrite)
+                if self._progress is not None:
+                    self._progress(len(self._buffer))
                 return
             if self._buffer or not self._parts:
                 self._send(bytes(self._buffer))
@@ -151,11 +161,51 @@ class Upload(io.RawIOBase):
                 logger.debug("Could not abort the multipart upload of %s: %s", self.path, error)
 
 
-def upload_file(source: BinaryIO, path: S3Path, overwrite: bool, multipart: bool) -> None:
-    """Upload an open file, part by part (bounded memory)."""
-    with Upload(path, overwrite, multipart) as sink:
+def upload_file(source: BinaryIO, path: S3Path, overwrite: bool, multipart: bool,
+                progress: Callable[[int, int], None] | None = None) -> None:
+    """Upload an open file, part by part (bounded memory).
+
+    ``progress(moved, size)`` is told the bytes the server has received and the
+    file's size (0 when the source cannot say).
+    """
+    report = None
+    if progress is not None:
+        size = _size_of(source)
+        report = lambda moved: progress(moved, size)
+    with Upload(path, overwrite, multipart, report) as sink:
         while True:
             chunk = source.read(PART_SIZE)
             if not chunk:
                 break
             sink.write(chunk)
+
+
+def _size_of(source: BinaryIO) -> int:
+    try:
+        return os.fstat(source.fileno()).st_size
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        return 0
+
+
+# CopyObject copies at most 5 GiB in one request.
+COPY_LIMIT = 5 * 1024 ** 3
+
+
+def copy(source: S3Path, target: S3Path, overwrite: bool, size: int) -> None:
+    """Copy an object to another key, on the server when it can (CopyObject).
+
+    With ``overwrite=False`` the copy carries ``If-None-Match: *`` as uploads
+    do (moto ignores it on copies: the caller checks the key first). An object
+    over CopyObject's limit streams through this machine instead: read pinned
+    to one version, written as a multipart upload (aborted on failure).
+    """
+    if size <= COPY_LIMIT:
+        _conditional("copy_object", target, overwrite, Bucket=target.bucket, Key=target.key,
+                     CopySource={"Bucket": source.bucket, "Key": source.key})
+        return
+
+    def stream_once() -> None:
+        with reads.ObjectStream(source) as stream, Upload(target, overwrite) as sink:
+            shutil.copyfileobj(stream, sink, PART_SIZE)
+
+    reads.restarting(source, stream_once)
