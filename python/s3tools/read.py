@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import errors, formats, paths, transport
+from . import errors, formats, paths, progress, transport
 from .paths import S3Path
 from .tempfiles import new_private_file
 from .transport.reads import ObjectStream, RangedFile
@@ -322,8 +322,8 @@ def download_file_from_s3(s3_path: str, local_path: str, overwrite: bool = False
     os.makedirs(folder, exist_ok=True)
     partial = os.path.join(folder, f".{os.path.basename(local_path)}.s3tools-partial")
     try:
-        with open(partial, "wb") as target:
-            transport.download(path, target)
+        with open(partial, "wb") as target, progress.transfer(path.name) as advance:
+            transport.download(path, target, advance)
         os.replace(partial, local_path)
     finally:
         if os.path.exists(partial):

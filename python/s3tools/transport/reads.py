@@ -360,11 +360,21 @@ class ObjectStream(io.RawIOBase):
         super().close()
 
 
-def download(path: S3Path, target: BinaryIO) -> int:
-    """Write an object into an open file, part by part (bounded memory); returns its size."""
+def download(path: S3Path, target: BinaryIO,
+             progress: Callable[[int, int], None] | None = None) -> int:
+    """Write an object into an open file, part by part (bounded memory); returns its size.
+
+    ``progress(moved, size)`` is told each piece written and the object's size;
+    a read that starts again from the start takes back what it had reported.
+    """
+    reported = [0]
+
     def once() -> int:
         target.seek(0)
         target.truncate()
+        if progress is not None and reported[0]:
+            progress(-reported[0], 0)
+            reported[0] = 0
         written = 0
         with ObjectStream(path) as stream:
             while True:
@@ -373,6 +383,9 @@ def download(path: S3Path, target: BinaryIO) -> int:
                     break
                 target.write(chunk)
                 written += len(chunk)
+                if progress is not None:
+                    progress(len(chunk), stream.size)
+                    reported[0] += len(chunk)
         if written != stream.size:
             raise errors.S3ToolsError(f"{path} arrived with {written} of its {stream.size} "
                                       "bytes; nothing was kept.", path=str(path))
