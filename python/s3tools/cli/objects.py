@@ -1,0 +1,67 @@
+"""``s3tools cat``, ``head`` and ``exists``: one object's bytes, first rows, or presence."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+
+from .. import errors, paths, transport
+from ..listing import s3_file_exists
+from ..read import s3_path_to_preview_df
+from ..transport.reads import ObjectChanged
+
+
+def _rows(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"-n must be a whole number of 0 or more, not {text!r}")
+    return number
+
+
+def register(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    cat = verbs.add_parser("cat", parents=[common], help="write an object's bytes to standard output",
+                           description="Streams the object (bounded memory), pinned to one version.")
+    cat.add_argument("path", metavar="PATH", help="s3://bucket/key")
+    cat.set_defaults(run=run_cat)
+    head = verbs.add_parser(
+        "head", parents=[common], help="the first rows of a data file, as a table",
+        description="Any supported format (csv, tsv, parquet, feather, json, jsonl, xlsx, xls, "
+                    "sav, dta, sas7bdat, compressed too), fetching only the bytes needed.")
+    head.add_argument("path", metavar="PATH", help="s3://bucket/key")
+    head.add_argument("-n", type=_rows, default=5, metavar="N", help="rows to show (default 5)")
+    head.add_argument("--type", dest="file_type", metavar="TYPE",
+                      help="read as this format whatever the extension (csv, parquet...)")
+    head.set_defaults(run=run_head)
+    exists = verbs.add_parser("exists", parents=[common],
+                              help="exit 0 if the object (or folder/) exists, 1 if not",
+                              description="Prints nothing; a denied check is an error (exit 4), "
+                                          "not 'absent'.")
+    exists.add_argument("path", metavar="PATH", help="s3://bucket/key or s3://bucket/folder/")
+    exists.set_defaults(run=run_exists)
+
+
+def run_cat(arguments: argparse.Namespace) -> int:
+    path = paths.parse_file(arguments.path)
+    try:
+        with transport.ObjectStream(path) as stream:
+            shutil.copyfileobj(stream, sys.stdout.buffer, 1024 * 1024)
+    except ObjectChanged:
+        # What was written cannot be taken back, so the read does not start again.
+        raise errors.object_changed(str(path)) from None
+    sys.stdout.buffer.flush()
+    return 0
+
+
+def run_head(arguments: argparse.Namespace) -> int:
+    frame = s3_path_to_preview_df(arguments.path, n=arguments.n, file_type=arguments.file_type)
+    print(frame.to_string(index=False, max_colwidth=40) if len(frame.columns)
+          else "(no columns)")
+    return 0
+
+
+def run_exists(arguments: argparse.Namespace) -> int:
+    return 0 if s3_file_exists(arguments.path) else 1

@@ -1,0 +1,61 @@
+"""Listings one folder level at a time, page by page: what ``s3tools ls`` shows.
+
+Folders are the listing's common prefixes (keys that go on after a ``/``),
+never guessed from names; objects come with their size and date. A page is
+one request of at most 1,000 entries, so a folder of any size is shown as it
+arrives and never fetched whole first.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from . import transport
+from .paths import S3Path
+
+PAGE_SIZE = 1000  # entries per listing request: S3's most
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A folder (``size`` and ``modified`` are None) or an object under a prefix."""
+
+    key: str
+    size: int | None = None
+    modified: datetime.datetime | None = None
+
+    @property
+    def is_folder(self) -> bool:
+        return self.size is None
+
+
+def page(prefix: S3Path, recursive: bool = False, token: str | None = None,
+         ) -> tuple[list[Entry], str | None]:
+    """One page of what is under ``prefix`` and the token of the next page (None: the last).
+
+    Without ``recursive``, keys that go on past the next ``/`` are grouped into
+    folders; with it, every object is listed.
+    """
+    parameters = {"Bucket": prefix.bucket, "Prefix": prefix.key, "MaxKeys": PAGE_SIZE}
+    if not recursive:
+        parameters["Delimiter"] = "/"
+    if token:
+        parameters["ContinuationToken"] = token
+    answer = transport.request("list_objects_v2", str(prefix), **parameters)
+    entries = [Entry(item["Prefix"]) for item in answer.get("CommonPrefixes", [])]
+    entries += [Entry(item["Key"], int(item["Size"]), item["LastModified"])
+                for item in answer.get("Contents", [])]
+    following = answer.get("NextContinuationToken")
+    return entries, following if answer.get("IsTruncated") and following else None
+
+
+def entries(prefix: S3Path, recursive: bool = False) -> Iterator[Entry]:
+    """Every entry under ``prefix``, page after page."""
+    token = None
+    while True:
+        found, token = page(prefix, recursive, token)
+        yield from found
+        if token is None:
+            return
