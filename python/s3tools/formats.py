@@ -201,6 +201,32 @@ _BY_EXTENSION = {extension: fmt for fmt in FORMATS for extension in fmt.extensio
 _BY_NAME = {fmt.name: fmt for fmt in FORMATS}
 
 
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def hint(fmt: Format, error: BaseException, head: bytes) -> str:
+    """What to do about a common mistake behind a reader's error ("" when none is known).
+
+    ``head``: the first bytes of the file, where they are at hand.
+    """
+    if isinstance(error, UnicodeDecodeError) and not head:
+        head = bytes(error.object[:4]) if error.start == 0 else b""
+    if head.startswith(_UTF16_MARKS):
+        return 'The file starts with a UTF-16 byte order mark: pass encoding="utf-16".'
+    if isinstance(error, UnicodeError):
+        return ("The text is not UTF-8: pass encoding= with the file's encoding, "
+                'e.g. encoding="latin-1" or encoding="cp1252".')
+    lines = head.splitlines()
+    if len(lines) > 1 and not head.endswith(b"\n"):
+        lines.pop()  # cut short
+    if fmt.name == "json" and len(lines) > 1 and all(line.lstrip().startswith(b"{")
+                                                    for line in lines if line.strip()):
+        return 'It looks like JSON Lines (one object per line): pass file_type="jsonl".'
+    if fmt.text and any(line.startswith(b"#") for line in lines[:20]):
+        return 'Lines starting with "#" look like comments: pass comment="#".'
+    return ""
+
+
 def supported() -> list[str]:
     """Every extension s3tools reads, for messages and documentation."""
     return sorted(_BY_EXTENSION)

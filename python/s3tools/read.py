@@ -19,6 +19,7 @@ from .transport.reads import ObjectStream, RangedFile
 _PREVIEW_FIRST_FETCH = 64 * 1024
 _PARQUET_TAIL = 64 * 1024
 _PREVIEW_COLUMN_BYTES = 1024 * 1024 + 64 * 1024
+_HINT_BYTES = 4096
 
 
 def read_file_from_s3(s3_path: str, encoding: str | None = None) -> bytes | str:
@@ -91,15 +92,23 @@ def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str,
         failure = getattr(data, "failure", None)
         if failure is not None:
             raise failure from None
-        raise _format_error(path, fmt, error) from error
+        raise _format_error(path, fmt, error, _head(data)) from error
 
 
-def _format_error(path: S3Path, fmt: formats.Format, error: BaseException) -> errors.FormatError:
-    return errors.FormatError(
-        f"Could not read {path} as {fmt.name}: {error}. If the extension is wrong, set "
-        "file_type=; for other layouts pass reader options or use read_using().",
-        path=str(path),
-    )
+def _head(data: Any) -> bytes:
+    """The first bytes of what a reader was given, for the hints of a format error."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data[:_HINT_BYTES])
+    return getattr(data, "head", b"")[:_HINT_BYTES]
+
+
+def _format_error(path: S3Path, fmt: formats.Format, error: BaseException, head: bytes = b"",
+                  verb: str = "read") -> errors.FormatError:
+    advice = formats.hint(fmt, error, head) or (
+        "If the extension is wrong, set file_type=; for other layouts pass reader options "
+        "or use read_using().")
+    return errors.FormatError(f"Could not {verb} {path} as {fmt.name}: {error}. {advice}",
+                              path=str(path))
 
 
 def _data_files(prefix: S3Path) -> list[S3Path]:
@@ -180,9 +189,10 @@ def _preview_text(path: S3Path, n: int, fmt: formats.Format, compression: str | 
             try:
                 # Only the first n rows: types must not depend on how much was fetched.
                 frame = fmt.read(whole_lines, **{"nrows": n, **options})
-            except Exception:
+            except Exception as error:
                 if finished:
-                    raise
+                    raise _format_error(path, fmt, error, bytes(text[:_HINT_BYTES]),
+                                        "preview") from error
                 frame = None  # a quoted field may span the cut: fetch more
             if frame is not None and (len(frame) >= n or finished):
                 return frame.head(n)
@@ -259,13 +269,54 @@ def _has_missing(metadata: Any, name: str) -> bool:
     return False
 
 
+def _preview_excel(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFrame:
+    """The first rows of a workbook's sheet: openpyxl reads the zip directory (the
+    tail), the shared strings and styles, and the sheet only as far as needed."""
+    source = RangedFile(path, _PARQUET_TAIL, readahead=_PREVIEW_FIRST_FETCH)
+    rows, last = max(n, 1), -1
+    while True:
+        # nrows counts the sheet's rows, blank ones too: ask for more until n are
+        # in, or until asking for more brings no more (the sheet's end).
+        frame = pd.read_excel(source, **{**options, "nrows": rows})
+        if len(frame) >= n or len(frame) == last:
+            return frame.head(n)
+        last, rows = len(frame), rows * 4
+
+
+def _preview_stata(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFrame:
+    source = RangedFile(path, head_length=_PREVIEW_FIRST_FETCH, readahead=_PREVIEW_FIRST_FETCH)
+    with pd.read_stata(source, iterator=True, **options) as reader:
+        return reader.read(nrows=n)
+
+
+def _preview_sas(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFrame:
+    source = RangedFile(path, head_length=_PREVIEW_FIRST_FETCH, readahead=_PREVIEW_FIRST_FETCH)
+    options = {"encoding": "infer", **options}  # as the full read
+    with pd.read_sas(source, format="sas7bdat", iterator=True, **options) as reader:
+        return reader.read(n)
+
+
+def _preview_spss(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFrame:
+    # pandas hands the file object and the row limit to pyreadstat, which reads
+    # the dictionary and then rows in order.
+    source = RangedFile(path, head_length=_PREVIEW_FIRST_FETCH, readahead=_PREVIEW_FIRST_FETCH)
+    return pd.read_spss(source, row_limit=n, **options).head(n)
+
+
+_RANGED_PREVIEWS = {"excel": _preview_excel, "stata": _preview_stata, "sas": _preview_sas,
+                    "spss": _preview_spss}
+
+
 def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None,
                           **options: Any) -> pd.DataFrame:
     """The first ``n`` rows of a data file, fetching as little of it as the format allows.
 
     Text formats (csv, tsv, jsonl, compressed or not) are read with HTTP Range
     requests that grow until ``n`` rows are in; Parquet and Arrow read the
-    footer and the first pages only. Other formats are read whole.
+    footer and the first pages only; xlsx the zip directory, the shared strings
+    and the start of the sheet; SPSS, Stata and SAS files their header and
+    first rows. Other formats (json, xls, zip-compressed files) are read whole:
+    their layout has no first rows without the rest.
     """
     path = paths.parse_file(s3_path)
     n = _count(n, "n")
@@ -276,14 +327,13 @@ def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None
                 path, lambda: _preview_text(path, n, fmt, compression, options))
         if fmt.name in ("parquet", "feather") and compression is None:
             return transport.restarting(path, lambda: _preview_columnar(path, n, fmt, options))
+        reader = _RANGED_PREVIEWS.get(fmt.name)
+        if reader is not None and compression is None and path.suffix.lower() != ".xls":
+            return transport.restarting(path, lambda: reader(path, n, options))
     except errors.S3ToolsError:
         raise
     except Exception as error:
-        raise errors.FormatError(
-            f"Could not preview {path} as {fmt.name}: {error}. If the extension is wrong, "
-            "set file_type=.",
-            path=str(path),
-        ) from error
+        raise _format_error(path, fmt, error, verb="preview") from error
     return _parse(path, transport.fetch(path), file_type, options, fmt, compression).head(n)
 
 

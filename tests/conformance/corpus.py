@@ -57,7 +57,11 @@ def corpus_files(folder: Path) -> list[Path]:
 
 
 def usual_read(path: Path, nrows: int | None = None) -> pd.DataFrame:
-    """The file as the format's own reader gives it; the first ``nrows`` only when given."""
+    """The file as the format's own reader gives it.
+
+    With ``nrows``, the first rows as that reader gives them when asked for
+    them alone (``nrows``, ``row_limit``, an iterator's first read).
+    """
     fmt, _ = formats.resolve(path.name)
     rows = {} if nrows is None else {"nrows": nrows}
     if fmt.name in ("csv", "tsv"):
@@ -66,6 +70,14 @@ def usual_read(path: Path, nrows: int | None = None) -> pd.DataFrame:
         return pd.read_json(path, lines=True, **rows)
     if fmt.name == "excel":
         return pd.read_excel(path, **rows)
+    if fmt.name == "stata" and nrows is not None:
+        with pd.read_stata(path, iterator=True) as reader:
+            return reader.read(nrows=nrows)
+    if fmt.name == "sas" and nrows is not None:
+        with pd.read_sas(path, format="sas7bdat", encoding="infer", iterator=True) as reader:
+            return reader.read(nrows)
+    if fmt.name == "spss" and nrows is not None:
+        return pd.read_spss(path, row_limit=nrows)
     if fmt.name == "parquet" and nrows is not None:
         import pyarrow.parquet
 
@@ -119,6 +131,19 @@ def compare(name: str, s3_path: str, ours, theirs) -> str | None:
     return difference(frame, expected)
 
 
+def check_file(path: Path, key: str, s3_path: str) -> dict:
+    whole = attempt(lambda: s3tools.s3_path_to_df(s3_path))
+    usual = attempt(lambda: usual_read(path))
+    full = compare(key, s3_path, whole, usual)
+    ours = attempt(lambda: s3tools.s3_path_to_preview_df(s3_path, PREVIEW_ROWS))
+    preview = compare(key, s3_path, ours, attempt(lambda: usual_read(path, PREVIEW_ROWS)))
+    if preview and ours[1] is None and usual[1] is None \
+            and not difference(ours[0], usual[0].head(PREVIEW_ROWS)):
+        preview = None  # types may follow the rows read, or the whole file's
+    return {"file": key, "s3_path": s3_path, "readable": usual[1] is None, "full": full,
+            "preview": preview, "refusal": None if whole[1] is None else str(whole[1])}
+
+
 def check(folder: Path, endpoint: str) -> list[dict]:
     client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=KEY,
                           aws_secret_access_key=SECRET, region_name="us-east-1")
@@ -127,19 +152,7 @@ def check(folder: Path, endpoint: str) -> list[dict]:
     for path in corpus_files(folder):
         key = path.relative_to(folder).as_posix()
         client.upload_file(str(path), BUCKET, key)
-        s3_path = f"{BUCKET}/{key}"
-        full = compare(key, s3_path, attempt(lambda: s3tools.s3_path_to_df(s3_path)),
-                       attempt(lambda: usual_read(path)))
-        ours = attempt(lambda: s3tools.s3_path_to_preview_df(s3_path, PREVIEW_ROWS))
-        preview = compare(key, s3_path, ours, attempt(lambda: usual_read(path, PREVIEW_ROWS)))
-        if preview and ours[1] is None:
-            # Types may follow the rows read, or the whole file's: both are the first rows.
-            whole = attempt(lambda: usual_read(path))
-            if whole[1] is None and not difference(ours[0], whole[0].head(PREVIEW_ROWS)):
-                preview = None
-        readable = attempt(lambda: usual_read(path))[1] is None
-        outcomes.append({"file": key, "s3_path": s3_path, "readable": readable,
-                         "full": full, "preview": preview})
+        outcomes.append(check_file(path, key, f"{BUCKET}/{key}"))
     return outcomes
 
 

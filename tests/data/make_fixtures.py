@@ -1,8 +1,15 @@
-"""Make the committed fixtures that pandas cannot write: ``sample.xls`` and ``sample.sas7bdat``.
+"""Make the committed fixtures: ``sample.xls``, ``sample.sas7bdat`` and the text cases in ``text/``.
 
 Run from the repository root with the project's venv:
 
-    .venv/bin/python tests/data/make_fixtures.py
+    .venv/bin/python tests/data/make_fixtures.py [text] [xls] [sas7bdat]
+
+(all three without arguments).
+
+- ``text/``: one small file for each way a text file has been read wrongly
+  or unhelpfully (integers beyond int64, ISO dates and times, booleans with
+  gaps, Latin-1 and UTF-16 text, JSON Lines saved as ``.json``, comment
+  lines). Written here byte for byte.
 
 - ``sample.xls`` (Excel 97-2003) is written with ``xlwt``, which is not a
   dependency of s3tools: the script installs it into a temporary folder with
@@ -41,6 +48,33 @@ XLS_ROWS = [
 ]
 
 
+# name -> bytes: each is read by s3tools and by pandas and compared (tests/python/test_text_files.py).
+TEXT_CASES = {
+    # 18446744073709551615 does not fit int64: pandas keeps the column exact as uint64.
+    "big_integers.csv": b"id,c10\n1,5863949479783605708\n2,18446744073709551615\n3,0\n",
+    # pandas keeps these as text unless asked (parse_dates=).
+    "iso_dates.csv": b"day,clock,stamp,zoned\n2024-01-31,10:30:00,2024-01-31 10:30:00,"
+                     b"2024-01-31T10:30:00Z\n2024-02-29,23:59:59,2024-02-29T23:59:59.5,"
+                     b"2024-02-29T23:59:59+01:00\n,,,\n",
+    "bool_gaps.csv": b"flag,n\nTrue,1\n,2\nFalse,3\n",
+    "latin1.csv": "name,city\nJos\u00e9,M\u00e1laga\n\u00a9 2024,K\u00f6ln\n".encode("latin-1"),
+    "utf16.csv": "name,n\nZo\u00eb,1\nA\u00efda,2\n".encode("utf-16"),
+    "lines.json": b'{"a": 1, "b": "x"}\n{"a": 2, "b": "y"}\n',
+    "comments.csv": b"# exported 2024-01-31\n# units: metres\nid,height,width,depth\n"
+                    b"1,2.5,3,4\n2,3.5,4,5\n",
+}
+
+
+def make_text() -> list[Path]:
+    folder = HERE / "text"
+    folder.mkdir(exist_ok=True)
+    written = []
+    for name, data in TEXT_CASES.items():
+        (folder / name).write_bytes(data)
+        written.append(folder / name)
+    return written
+
+
 def _pip(*arguments: str) -> None:
     subprocess.run([sys.executable, "-m", "pip", *arguments], check=True)
 
@@ -75,10 +109,14 @@ def make_sas7bdat(work: Path) -> Path:
 
 
 def main() -> None:
+    wanted = sys.argv[1:] or ["text", "xls", "sas7bdat"]
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        for made in (make_xls(work), make_sas7bdat(work)):
-            print(f"wrote {made.relative_to(HERE.parent.parent)} ({made.stat().st_size} bytes)")
+        made = make_text() if "text" in wanted else []
+        made += [make_xls(work)] if "xls" in wanted else []
+        made += [make_sas7bdat(work)] if "sas7bdat" in wanted else []
+        for path in made:
+            print(f"wrote {path.relative_to(HERE.parent.parent)} ({path.stat().st_size} bytes)")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import io
 import lzma
 import os
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -215,3 +216,56 @@ def test_preview_errors(seed):
     put(seed, "bad.parquet", os.urandom(1000))
     with pytest.raises(s3tools.FormatError, match=f"{BUCKET}/bad.parquet"):
         s3tools.s3_path_to_preview_df(f"{BUCKET}/bad.parquet")
+
+
+# --- bounded previews of Excel, SPSS and Stata files ---
+
+def _wide_frame(rows: int) -> pd.DataFrame:
+    generator = np.random.default_rng(4)
+    return pd.DataFrame({"id": np.arange(rows), "x": generator.random(rows),
+                         "y": generator.integers(0, 1000, rows).astype(float),
+                         "group": np.where(np.arange(rows) % 3, "a", "b")})
+
+
+def _spss(frame: pd.DataFrame, path) -> None:
+    import pyreadstat
+
+    pyreadstat.write_sav(frame, str(path))
+
+
+@pytest.mark.parametrize(("name", "write", "read", "rows"), [
+    ("book.xlsx", lambda f, p: f.to_excel(p, index=False), pd.read_excel, 40_000),
+    ("survey.sav", _spss, pd.read_spss, 300_000),
+    ("panel.dta", lambda f, p: f.to_stata(p, write_index=False), pd.read_stata, 300_000),
+])
+def test_a_preview_reads_the_start_of_a_big_file_only(seed, forwarder, tmp_path, name, write,
+                                                      read, rows):
+    local = tmp_path / name
+    write(_wide_frame(rows), local)
+    size = local.stat().st_size
+    assert size > 1024 * 1024
+    path = put(seed, f"big/{name}", local.read_bytes())
+    forwarder.reset()
+    got = s3tools.s3_path_to_preview_df(path, n=6)
+    fetched = forwarder.received
+    expected = read(local).head(6)
+    pd.testing.assert_frame_equal(got, expected)
+    assert fetched < size / 4, (fetched, size)
+
+
+def test_a_sas_preview_is_the_first_rows_of_the_full_read(seed):
+    data = (Path(__file__).resolve().parents[1] / "data" / "sample.sas7bdat").read_bytes()
+    path = put(seed, "sas/sample.sas7bdat", data)
+    full = s3tools.s3_path_to_df(path)
+    pd.testing.assert_frame_equal(s3tools.s3_path_to_preview_df(path, 3), full.head(3))
+
+
+def test_an_excel_preview_counts_rows_not_blank_lines(seed, tmp_path):
+    local = tmp_path / "gaps.xlsx"
+    frame = pd.DataFrame({"a": [1.0, None, None, None, 5.0, 6.0, 7.0],
+                          "b": ["x", None, None, None, "y", "z", "w"]})
+    frame.to_excel(local, index=False)
+    path = put(seed, "gaps.xlsx", local.read_bytes())
+    full = pd.read_excel(local)
+    got = s3tools.s3_path_to_preview_df(path, 3)
+    pd.testing.assert_frame_equal(got, full.head(3))

@@ -293,6 +293,7 @@ class ObjectStream(io.RawIOBase):
         # Errors (not found, denied...) show here, before any parser sees the stream.
         first, self.version = get_range(path, 0, PART_SIZE, version)
         self.size = self.version.size
+        self.head = bytes(first[:4096])  # the file's first bytes, kept for error messages
         self._current = memoryview(first)
         self._offset = 0
         self._starts = iter(range(len(first), self.size, PART_SIZE))
@@ -397,19 +398,30 @@ def download(path: S3Path, target: BinaryIO,
 class RangedFile(io.RawIOBase):
     """A read-only, seekable file over an object that fetches only the bytes read.
 
-    The tail is fetched first (it also tells the size and pins the version):
-    Parquet and Arrow files keep their metadata there. Every later read is
-    pinned to that version.
+    The first request (which also tells the size and pins the version) asks
+    for the tail, where Parquet, Arrow and zip files keep their directory, or,
+    with ``head_length``, for the start, where SPSS, Stata and SAS files keep
+    theirs. Every later read is pinned to that version. With ``readahead``, a
+    read outside what is at hand fetches at least that much, doubling on each
+    such read: readers that go through a file in small steps then send a few
+    requests, not one per step.
     """
 
-    def __init__(self, path: S3Path, tail_length: int) -> None:
+    def __init__(self, path: S3Path, tail_length: int = 0, *, head_length: int = 0,
+                 readahead: int = 0) -> None:
         super().__init__()
         self.path = path
-        self._tail, self.version = get_range(path, 0, None, suffix=tail_length)
+        self._position = 0
+        self._segments: list[tuple[int, Any]] = []
+        self._readahead = readahead
+        if head_length:
+            first, self.version = get_range(path, 0, head_length)
+            self._segments.append((0, first))
+            self._tail = bytearray()
+        else:
+            self._tail, self.version = get_range(path, 0, None, suffix=tail_length)
         self.size = self.version.size
         self._tail_start = self.size - len(self._tail)
-        self._position = 0
-        self._segments: list[tuple[int, bytearray]] = []
 
     def prefetch(self, ranges: list[tuple[int, int]]) -> None:
         """Fetch ``(start, length)`` ranges in parallel now; reads inside them need no request."""
@@ -450,7 +462,16 @@ class RangedFile(io.RawIOBase):
                          for first, part in self._segments
                          if first <= start and start + length <= first + len(part)), None)
             if data is None:
-                data, _ = get_range(self.path, start, length, self.version)
+                data = self._fetch(start, length)
         view[:len(data)] = data
         self._position += len(data)
         return len(data)
+
+    def _fetch(self, start: int, length: int) -> Any:
+        if not self._readahead:
+            return get_range(self.path, start, length, self.version)[0]
+        wanted = min(max(length, self._readahead), self._tail_start - start)
+        self._readahead = min(self._readahead * 2, PART_SIZE)
+        part, _ = get_range(self.path, start, max(wanted, length), self.version)
+        self._segments.append((start, part))
+        return memoryview(part)[:length]
