@@ -68,7 +68,9 @@ class _Bar:
                               file=sys.stderr, dynamic_ncols=True)
 
     def _description(self) -> str:
-        return self._label if self._files == 1 else f"{self._label} {self._done}/{self._files} files"
+        if self._files == 1:
+            return self._label
+        return f"{self._label} {self._done}/{self._files} files"
 
     def add(self, moved: int, size: int) -> None:
         with self._lock:

@@ -122,7 +122,8 @@ def start(port: int = 0, bucket: str | None = None, seed: str | None = None,
         from moto.server import ThreadedMotoServer
     except ImportError:
         raise errors.ConfigError("s3tools serve needs moto's server: pip install "
-                                 "'moto[server]' (or 's3tools[serve]'; make venv has it).") from None
+                                 "'moto[server]' (or 's3tools[serve]'; make venv has it)."
+                                 ) from None
 
     from .cli import cp
     from .cli.common import UsageError

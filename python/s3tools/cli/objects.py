@@ -23,8 +23,9 @@ def _rows(text: str) -> int:
 
 
 def register(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    cat = verbs.add_parser("cat", parents=[common], help="write an object's bytes to standard output",
-                           description="Streams the object (bounded memory), pinned to one version.")
+    cat = verbs.add_parser(
+        "cat", parents=[common], help="write an object's bytes to standard output",
+        description="Streams the object (bounded memory), pinned to one version.")
     cat.add_argument("path", metavar="PATH", help="s3://bucket/key")
     cat.set_defaults(run=run_cat)
     head = verbs.add_parser(

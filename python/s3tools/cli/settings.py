@@ -26,7 +26,13 @@ def _without_password(url: str) -> str:
 def rows() -> list[tuple[str, str, str]]:
     """(setting, value, where it came from) for every setting, in the order shown."""
     settings = transport.settings()
-    origin = config.origins()
+    # s3tools itself exports an endpoint found in ~/.aws/config as AWS_ENDPOINT_URL_S3
+    # (for pyarrow): that one came from the profile, not from the user's environment.
+    environment = dict(os.environ)
+    exported = transport.clients._exported.get("endpoint")
+    if exported and environment.get("AWS_ENDPOINT_URL_S3") == exported:
+        del environment["AWS_ENDPOINT_URL_S3"]
+    origin = config.origins(environment)
     found = [
         ("endpoint", settings.endpoint_label, origin["endpoint_url"]),
         ("region", settings.region, origin["region"]),
