@@ -23,7 +23,9 @@ r-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(R_PACKAGES) >/dev/null; \
 	fi
 
-demo: venv
+# `s3tools serve` with sample files, then the main job from the command line, in Python
+# and in R (Rscript demo/demo.R) against that server; the server is stopped by its PID.
+demo: venv r-deps
 	$(BIN)/python -m s3tools.demo
 
 test-python: venv
