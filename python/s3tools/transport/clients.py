@@ -94,17 +94,12 @@ def publish_to_pandas(settings: config.Settings) -> None:
     fsspec.config.conf["s3"] = _pandas_defaults(settings)
 
 
-def _build(settings: config.Settings) -> tuple[Any, Any]:
+def _build(settings: config.Settings) -> tuple[Any, Any, Any]:
     # AWS_PROFILE is read by the session itself: naming the profile here would
     # make botocore ignore keys set in the environment.
     try:
         session = boto3.session.Session()
-        client = session.client(
-            "s3",
-            endpoint_url=settings.endpoint_url,
-            region_name=settings.region,
-            config=botocore.config.Config(**botocore_options(settings, retries=False)),
-        )
+        client = _service_client(session, "s3", settings)
         credentials = session.get_credentials()
     except Exception as error:
         translated = errors.translate(error, None, endpoint=settings.endpoint_label)
@@ -116,7 +111,22 @@ def _build(settings: config.Settings) -> tuple[Any, Any]:
         frozen = credentials.get_frozen_credentials()
         errors.register_secret(frozen.secret_key)
         errors.register_secret(frozen.token)
-    return client, credentials
+    return session, client, credentials
+
+
+def _service_client(session: Any, service: str, settings: config.Settings) -> Any:
+    """A client with s3tools' options: S3, or STS and IAM for the access lookups.
+
+    STS and IAM get the same endpoint (S3-compatible services that have them,
+    and moto, serve them there; on AWS the endpoint is AWS's own), the same
+    proxy rule and timeouts, and botocore's own signature version for them.
+    """
+    options = botocore_options(settings, retries=False)
+    if service != "s3":
+        del options["signature_version"]
+    return session.client(service, endpoint_url=settings.endpoint_url,
+                          region_name=settings.region,
+                          config=botocore.config.Config(**options))
 
 
 class _SessionCredentials:
@@ -247,12 +257,12 @@ def current() -> tuple[config.Settings, Any]:
     if _state.get("settings") is not settings:
         with _lock:
             if _state.get("settings") is not settings:
-                client, credentials = _build(settings)
+                session, client, credentials = _build(settings)
                 chosen = _get_client(settings)
                 publish_to_pandas(settings)
                 _state.clear()
                 _state.update(settings=settings, client=client, credentials=credentials,
-                              get_client=chosen)
+                              get_client=chosen, session=session, services={})
                 logger.debug(
                     "clients for %s: GETs of object bytes through %s, every other request "
                     "through botocore %s (region %s, path-style %s, proxy %s, read timeout "
@@ -263,9 +273,17 @@ def current() -> tuple[config.Settings, Any]:
     return _state["settings"], _state["client"]
 
 
-def client() -> Any:
-    """The botocore S3 client for the settings in force."""
-    return current()[1]
+def client(service: str = "s3") -> Any:
+    """The botocore client for the settings in force: S3, or ``sts`` / ``iam`` (built at
+    their first use: only the access lookups of ``accessible_buckets()`` need them)."""
+    settings, s3 = current()
+    if service == "s3":
+        return s3
+    with _lock:
+        services = _state["services"]
+        if service not in services:
+            services[service] = _service_client(_state["session"], service, settings)
+        return services[service]
 
 
 def settings() -> config.Settings:

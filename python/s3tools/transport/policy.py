@@ -34,7 +34,13 @@ _METHODS = {"get_object": "GET", "head_object": "HEAD", "put_object": "PUT",
             "upload_part": "PUT", "create_multipart_upload": "POST",
             "complete_multipart_upload": "POST", "abort_multipart_upload": "DELETE",
             "list_objects_v2": "GET", "list_buckets": "GET", "delete_object": "DELETE",
-            "copy_object": "PUT", "upload_part_copy": "PUT"}
+            "copy_object": "PUT", "upload_part_copy": "PUT",
+            # STS and IAM (the access lookups): every request is a POST.
+            "get_caller_identity": "POST", "list_user_policies": "POST",
+            "get_user_policy": "POST", "list_attached_user_policies": "POST",
+            "list_role_policies": "POST", "get_role_policy": "POST",
+            "list_attached_role_policies": "POST", "get_policy": "POST",
+            "get_policy_version": "POST"}
 
 
 def status_of(error: BaseException) -> int | None:
@@ -97,11 +103,12 @@ def fail(error: BaseException, target: str | None, *, writing: bool = False) -> 
 
 
 def request(operation: str, target: str | None, *, writing: bool = False,
-            **parameters: Any) -> Any:
-    """Send one S3 request through botocore under the retry policy; returns the response.
+            service: str = "s3", **parameters: Any) -> Any:
+    """Send one request through botocore under the retry policy; returns the response.
 
     ``target`` is the ``bucket/key`` (or what the request is about) named in
-    errors; ``writing`` says whether a denied request needed write access.
+    errors; ``writing`` says whether a denied request needed write access;
+    ``service`` is ``s3``, or ``sts`` / ``iam`` for the access lookups.
     GETs of object bytes have their own loop (:func:`s3tools.transport.reads.get_range`),
     which resumes a body cut short.
     """
@@ -109,7 +116,7 @@ def request(operation: str, target: str | None, *, writing: bool = False,
     for attempt in attempts():
         started = time.monotonic()
         try:
-            response = getattr(clients.client(), operation)(**parameters)
+            response = getattr(clients.client(service), operation)(**parameters)
         except errors.S3ToolsError:
             raise  # already in s3tools' words (settings that cannot be used)
         except Exception as error:
