@@ -24,16 +24,38 @@ list_files_in_buckets <- function(bucket_filter = NULL, prefix = NULL, path_only
   ), tibble = tibble)
 }
 
-#' The buckets these credentials can see
+#' The buckets these credentials can use, and how
 #'
-#' @return A character vector of bucket names, sorted.
+#' Where ListBuckets is denied (read-only services, platforms that grant
+#' access bucket by bucket), the list comes from the `S3TOOLS_BUCKETS`
+#' environment variable (comma-separated, each `name` or `name:read-only`,
+#' `name:read-write`, `name:admin`; set it in `.Renviron`), then from the
+#' caller's own IAM policies (the buckets they name).
+#'
+#' @inheritParams s3tools-parameters
+#' @param access `TRUE` for a data frame with columns `bucket`, `access`
+#'   (`"read-only"`, `"read-write"`, `"admin"` or `"unknown"`) and `source`.
+#'   Levels come from `S3TOOLS_BUCKETS` where it gives one, else from the
+#'   caller's IAM policies where they can be read, else `"unknown"`.
+#' @return A character vector of bucket names, sorted, whose `source`
+#'   attribute says where it came from (`"ListBuckets"`, `"S3TOOLS_BUCKETS"`
+#'   or `"IAM policies of user ..."`); or the data frame.
+#' @section Errors: when none of the three can say, an error of class
+#'   `s3tools_access_denied` that says how to set `S3TOOLS_BUCKETS`. A write
+#'   to a bucket known to be read-only (from `S3TOOLS_BUCKETS`, or from the
+#'   policies an earlier call read) is refused before any request.
 #' @examples
 #' \dontrun{
 #' accessible_buckets()
+#' accessible_buckets(access = TRUE)
 #' }
 #' @export
-accessible_buckets <- function() {
-  bridge_call("accessible_buckets")
+accessible_buckets <- function(access = FALSE, tibble = getOption("s3tools.tibble", FALSE)) {
+  if (isTRUE(access)) {
+    return(bridge_call("accessible_buckets", list(access = TRUE), tibble = tibble))
+  }
+  found <- bridge_call("accessible_bucket_names")
+  structure(found$names, source = found$source)
 }
 
 #' Whether an object exists

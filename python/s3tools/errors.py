@@ -108,6 +108,26 @@ def access_denied(path: str, writing: bool = False) -> AccessDeniedError:
     )
 
 
+def read_only_bucket(path: str, source: str) -> AccessDeniedError:
+    bucket = path.split("/", 1)[0]
+    return AccessDeniedError(
+        f"Access denied to {path}: {bucket} is read-only for these credentials ({source}), "
+        "and writing needs read-write access; nothing was sent. Ask the bucket's admin (or "
+        "your platform team / research coordinator) to grant it.",
+        path=path,
+    )
+
+
+def buckets_unknown(reason: str) -> AccessDeniedError:
+    return AccessDeniedError(
+        f"Access denied to the list of buckets: these credentials may not list buckets "
+        f"(ListBuckets), S3TOOLS_BUCKETS is not set, and {reason}. Set S3TOOLS_BUCKETS to the "
+        "buckets you were given, with their access if you know it (R: in .Renviron), as in "
+        "S3TOOLS_BUCKETS=project-data:read-only,project-scratch:read-write; ask your platform "
+        "team / research coordinator which buckets you may use.",
+    )
+
+
 def already_exists(path: str) -> AlreadyExistsError:
     return AlreadyExistsError(
         f"{path} already exists: nothing was written. Pass overwrite=TRUE (R) / "
@@ -189,6 +209,7 @@ _CODE_TO_KIND = {
     "Forbidden": "access_denied",
     "403": "access_denied",
     "InvalidAccessKeyId": "config",
+    "InvalidClientTokenId": "config",  # STS and IAM's word for an unknown key
     "SignatureDoesNotMatch": "config",
     "ExpiredToken": "config",
     "TokenRefreshRequired": "config",

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from . import access as access_levels
 from . import errors, paths, transport
 from .paths import S3Path
 
@@ -43,15 +44,35 @@ def readable_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-def accessible_buckets() -> list[str]:
-    """The names of the buckets these credentials can list, sorted.
+def accessible_buckets(access: bool = False) -> list[str] | pd.DataFrame:
+    """The buckets these credentials can use, sorted, and with ``access`` how.
+
+    Where ListBuckets is denied (read-only services, platforms that grant
+    access bucket by bucket), the list comes from ``S3TOOLS_BUCKETS`` (a
+    comma-separated list, ``name`` or ``name:read-only``), then from the
+    caller's own IAM policies (the buckets they name). See :mod:`s3tools.access`.
+
+    Args:
+        access: return a data frame with columns ``bucket``, ``access``
+            (``read-only``, ``read-write``, ``admin`` or ``unknown``) and
+            ``source``, instead of the names alone. Levels come from
+            ``S3TOOLS_BUCKETS`` where it gives one, else from the caller's IAM
+            policies where they can be read, else ``unknown``.
+
+    Returns:
+        A list of names whose ``source`` attribute says where it came from
+        (``ListBuckets``, ``S3TOOLS_BUCKETS`` or ``IAM policies of user x``);
+        or the data frame.
 
     Raises:
-        AccessDeniedError: the credentials may not list buckets (common on
-            read-only services: name the bucket directly instead).
+        AccessDeniedError: none of the three could say (the message says how
+            to set ``S3TOOLS_BUCKETS``).
     """
-    response = transport.request("list_buckets", "the list of buckets")
-    return sorted(bucket["Name"] for bucket in response.get("Buckets", []))
+    found = access_levels.find_buckets()
+    if not access:
+        return found
+    rows = access_levels.access_levels(found)
+    return pd.DataFrame(rows, columns=["bucket", "access", "source"])
 
 
 def list_files_in_buckets(bucket_filter: str | list[str] | None = None,

@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import errors, paths, read, tempfiles, transport
+from . import access, errors, paths, read, tempfiles, transport
 from .listing import s3_file_exists
 
 # Variables R passes at every call: Sys.setenv() in R after Python started is
@@ -182,9 +182,17 @@ def temporary_upload_path(s3_path: str, overwrite: bool = False) -> str:
     R's ``write_using`` writes the object into it, uploads it and deletes it.
     """
     path = paths.parse_file(s3_path)
+    access.refuse_read_only(path.bucket, str(path))
     if not overwrite and s3_file_exists(str(path)):
         raise errors.already_exists(str(path))
     return tempfiles.new_private_file(path.suffix)
+
+
+def accessible_bucket_names() -> dict[str, Any]:
+    """``accessible_buckets()`` with where the names came from, which R keeps as the
+    vector's ``source`` attribute."""
+    found = access.find_buckets()
+    return {"names": list(found), "source": found.source}
 
 
 def upload_temporary(local_path: str, s3_path: str, overwrite: bool = False) -> str:
@@ -207,7 +215,7 @@ def _public_functions() -> dict[str, Callable[..., Any]]:
              if callable(function) and not isinstance(function, type)}
     # R's read_using: the same private copy as Python's, which R deletes after use.
     table.update(temporary_copy=read.temporary_copy, temporary_upload_path=temporary_upload_path,
-                 upload_temporary=upload_temporary)
+                 upload_temporary=upload_temporary, accessible_bucket_names=accessible_bucket_names)
     return table
 
 
@@ -217,7 +225,8 @@ def public_signatures() -> dict[str, list[list[Any]]]:
 
     result = {}
     for name, function in _public_functions().items():
-        if name.startswith(("temporary_", "upload_")) or name == "configure":
+        if name.startswith(("temporary_", "upload_")) or name in ("configure",
+                                                                  "accessible_bucket_names"):
             continue
         parameters = inspect.signature(function).parameters.values()
         result[name] = [[p.name, None if p.default is p.empty else p.default,
@@ -674,6 +683,6 @@ def frame_from_r(columns: list | Mapping[str, Any], nrow: int | None = None) -> 
 
 _FUNCTIONS = _public_functions()
 
-__all__ = ["ENVIRONMENT_PATTERN", "call", "column_from_r", "column_to_r", "frame_from_r",
-           "frame_to_r", "public_signatures", "strings_from_r", "sync_environment",
+__all__ = ["ENVIRONMENT_PATTERN", "accessible_bucket_names", "call", "column_from_r",
+           "column_to_r", "frame_from_r", "frame_to_r", "public_signatures", "strings_from_r", "sync_environment",
            "temporary_upload_path", "translate_options", "upload_temporary", "value_to_r"]

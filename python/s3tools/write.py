@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import errors, formats, paths, progress, transport
+from . import access, errors, formats, paths, progress, transport
 from .listing import s3_file_exists
 from .paths import S3Path
 from .tempfiles import temporary_path
@@ -24,7 +24,9 @@ from .tempfiles import temporary_path
 def _refuse_existing(path: S3Path, overwrite: bool) -> None:
     """Refuse before sending any data; the write itself is conditional too (see
     :mod:`s3tools.transport.uploads`). Overwrite protection is for the exact key:
-    ``a.csv.bak`` does not block ``a.csv``."""
+    ``a.csv.bak`` does not block ``a.csv``. A bucket known to be read-only is
+    refused before any request."""
+    access.refuse_read_only(path.bucket, str(path))
     if not overwrite and s3_file_exists(str(path)):
         raise errors.already_exists(str(path))
 

@@ -141,6 +141,54 @@ def create_read_only_user(endpoint: str) -> dict[str, str]:
     return iam.create_access_key(UserName="reader")["AccessKey"]
 
 
+# What a user or role needs to read its own policies (accessible_buckets() reads them
+# where ListBuckets is denied).
+READ_OWN_POLICIES = {
+    "Effect": "Allow",
+    "Action": ["iam:ListUserPolicies", "iam:GetUserPolicy", "iam:ListAttachedUserPolicies",
+               "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
+               "iam:GetPolicy", "iam:GetPolicyVersion"],
+    "Resource": "*",
+}
+
+
+def bucket_statement(bucket: str, actions: list[str]) -> dict[str, Any]:
+    """An IAM statement allowing ``actions`` on a bucket and its objects."""
+    return {"Effect": "Allow", "Action": actions,
+            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}
+
+
+def _document(statements: list[dict[str, Any]]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def create_user_with_policy(endpoint: str, name: str,
+                            statements: list[dict[str, Any]]) -> dict[str, str]:
+    """An IAM user with one attached policy of ``statements``, allowed to read its own
+    policies (an inline one); returns its access key record."""
+    iam = admin_client(endpoint, "iam")
+    iam.create_user(UserName=name)
+    policy = iam.create_policy(PolicyName=f"{name}-buckets", PolicyDocument=_document(statements))
+    iam.attach_user_policy(UserName=name, PolicyArn=policy["Policy"]["Arn"])
+    iam.put_user_policy(UserName=name, PolicyName="read-own-policies",
+                        PolicyDocument=_document([READ_OWN_POLICIES]))
+    return iam.create_access_key(UserName=name)["AccessKey"]
+
+
+def assume_role_with_policy(endpoint: str, name: str,
+                            statements: list[dict[str, Any]]) -> dict[str, str]:
+    """Temporary credentials (with a session token) of a role whose inline policy holds
+    ``statements``, allowed to read its own policies, as platforms hand them out."""
+    iam = admin_client(endpoint, "iam")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName=name, PolicyName="buckets",
+                        PolicyDocument=_document([*statements, READ_OWN_POLICIES]))
+    return admin_client(endpoint, "sts").assume_role(
+        RoleArn=role["Role"]["Arn"], RoleSessionName="analyst")["Credentials"]
+
+
 def substitute(value: Any, local_dir: str) -> Any:
     """``$LOCAL/name`` in an argument is a file in the case's local folder."""
     if isinstance(value, str) and value.startswith("$LOCAL/"):

@@ -113,3 +113,21 @@ test_that("a failing writer uploads nothing and leaves no file", {
   expect_false(file.exists(seen))
   expect_false(s3_file_exists("test-bucket/z.rds"))
 })
+
+test_that("a write to a bucket S3TOOLS_BUCKETS makes read-only is refused before any request", {
+  client <- local_s3()
+  requests <- local_request_log()
+  withr::local_envvar(S3TOOLS_BUCKETS = "test-bucket:read-only")
+  refused <- tryCatch(write_df_to_csv_in_s3(data.frame(a = 1), "test-bucket/a.csv"),
+                      error = identity)
+  expect_s3_class(refused, "s3tools_access_denied")
+  expect_match(conditionMessage(refused),
+               "test-bucket is read-only for these credentials (S3TOOLS_BUCKETS)", fixed = TRUE)
+  expect_match(conditionMessage(refused), "Ask the bucket's admin", fixed = TRUE)
+  written <- FALSE
+  expect_error(write_using(data.frame(a = 1), function(x, path) written <<- TRUE,
+                           "test-bucket/a.rds"), class = "s3tools_access_denied")
+  expect_false(written)
+  expect_length(requests(), 0)
+  expect_null(client$list_objects_v2(Bucket = "test-bucket")$Contents)
+})
