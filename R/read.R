@@ -12,8 +12,9 @@
 #' bytes <- read_file_from_s3("my-bucket/scans/image-0001.dcm")
 #' }
 #' @export
-read_file_from_s3 <- function(s3_path, encoding = NULL) {
-  bridge_call("read_file_from_s3", list(s3_path = s3_path, encoding = encoding))
+read_file_from_s3 <- function(s3_path, encoding = NULL, memory_check = TRUE) {
+  bridge_call("read_file_from_s3", list(s3_path = s3_path, encoding = encoding,
+                                        memory_check = memory_check))
 }
 
 #' Read many objects into memory at once
@@ -22,6 +23,7 @@ read_file_from_s3 <- function(s3_path, encoding = NULL) {
 #'
 #' @param paths_or_prefix A character vector of paths, or one folder
 #'   (`"bucket/folder/"`) whose every object is read.
+#' @inheritParams s3tools-parameters
 #' @param max_concurrency How many requests run at once (default: the
 #'   `S3TOOLS_MAX_CONCURRENCY` environment variable, or 16).
 #' @return A named list of raw vectors, named by `bucket/key`.
@@ -30,9 +32,10 @@ read_file_from_s3 <- function(s3_path, encoding = NULL) {
 #' images <- read_files_from_s3("my-bucket/scans/")
 #' }
 #' @export
-read_files_from_s3 <- function(paths_or_prefix, max_concurrency = NULL) {
+read_files_from_s3 <- function(paths_or_prefix, max_concurrency = NULL, memory_check = TRUE) {
   bridge_call("read_files_from_s3", list(
-    paths_or_prefix = as_sequence(paths_or_prefix), max_concurrency = max_concurrency
+    paths_or_prefix = as_sequence(paths_or_prefix), max_concurrency = max_concurrency,
+    memory_check = memory_check
   ))
 }
 
@@ -54,17 +57,19 @@ read_files_from_s3 <- function(paths_or_prefix, max_concurrency = NULL) {
 #' df <- s3_path_to_df("my-bucket/data/export.txt", file_type = "tsv", skip = 2)
 #' }
 #' @export
-s3_path_to_df <- function(s3_path, file_type = NULL, ...,
+s3_path_to_df <- function(s3_path, file_type = NULL, ..., memory_check = TRUE,
                           tibble = getOption("s3tools.tibble", FALSE)) {
-  bridge_call("s3_path_to_df", list(s3_path = s3_path, file_type = file_type),
+  bridge_call("s3_path_to_df",
+              list(s3_path = s3_path, file_type = file_type, memory_check = memory_check),
               list(...), tibble = tibble)
 }
 
 #' @rdname s3_path_to_df
 #' @export
-s3_path_to_full_df <- function(s3_path, file_type = NULL, ...,
+s3_path_to_full_df <- function(s3_path, file_type = NULL, ..., memory_check = TRUE,
                                tibble = getOption("s3tools.tibble", FALSE)) {
-  bridge_call("s3_path_to_full_df", list(s3_path = s3_path, file_type = file_type),
+  bridge_call("s3_path_to_full_df",
+              list(s3_path = s3_path, file_type = file_type, memory_check = memory_check),
               list(...), tibble = tibble)
 }
 

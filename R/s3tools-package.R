@@ -11,7 +11,8 @@
 #' Errors are conditions of class `s3tools_error` and one of
 #' `s3tools_path`, `s3tools_not_found`, `s3tools_access_denied`,
 #' `s3tools_exists`, `s3tools_format`, `s3tools_config`, `s3tools_connection`,
-#' so `tryCatch(..., s3tools_not_found = function(e) ...)` catches one kind.
+#' `s3tools_too_large` (a whole read that would not fit in memory), so
+#' `tryCatch(..., s3tools_not_found = function(e) ...)` catches one kind.
 #' @keywords internal
 "_PACKAGE"
 
@@ -29,6 +30,11 @@
 #'   default comes from `getOption("s3tools.tibble", FALSE)`.
 #' @param fun An R function.
 #' @param df A data frame (or tibble).
+#' @param memory_check `TRUE` to refuse, before the download, a whole read
+#'   that would not fit in the memory this session has left (an error of
+#'   class `s3tools_too_large`); `FALSE` reads anyway. `S3TOOLS_MEMORY_CHECK=false`
+#'   turns the check off everywhere; `S3TOOLS_MEMORY_LIMIT` (`"4GB"`) sets the
+#'   memory to count with instead of the measured one.
 #' @name s3tools-parameters
 #' @keywords internal
 NULL

@@ -18,6 +18,7 @@ from .errors import (
     PathError,
     S3ConnectionError,
     S3ToolsError,
+    TooLargeError,
 )
 from .listing import accessible_buckets, list_files_in_buckets, s3_file_exists
 from .logs import install_redaction as _install_redaction
@@ -48,6 +49,7 @@ __all__ = [
     "PathError",
     "S3ConnectionError",
     "S3ToolsError",
+    "TooLargeError",
     "accessible_buckets",
     "configure",
     "download_file_from_s3",

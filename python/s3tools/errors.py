@@ -86,8 +86,14 @@ class ObjectChangedError(S3ToolsError):
     kind = "changed"
 
 
+class TooLargeError(S3ToolsError, MemoryError):
+    """A whole read would need more memory than the process has left; nothing was fetched."""
+
+    kind = "too_large"
+
+
 ERROR_CLASSES = (PathError, NotFoundError, AccessDeniedError, AlreadyExistsError, FormatError,
-                 ConfigError, S3ConnectionError, ObjectChangedError)
+                 ConfigError, S3ConnectionError, ObjectChangedError, TooLargeError)
 
 
 # One message per kind; the wording is shared with R through these functions.
@@ -125,6 +131,20 @@ def buckets_unknown(reason: str) -> AccessDeniedError:
         "buckets you were given, with their access if you know it (R: in .Renviron), as in "
         "S3TOOLS_BUCKETS=project-data:read-only,project-scratch:read-write; ask your platform "
         "team / research coordinator which buckets you may use.",
+    )
+
+
+def too_large(path: str, needed: str, left: str, frame: bool) -> TooLargeError:
+    smaller = ("s3_path_to_preview_df() for the first rows, columns= (and filters= for "
+               "Parquet) for part of it, or chunks (pandas' chunksize on an s3:// path) or "
+               "Dask for data larger than memory" if frame else
+               "download_file_from_s3() to a local file, or fewer objects at a time")
+    return TooLargeError(
+        f"{path} needs about {needed} of memory to read whole, and this process has about "
+        f"{left}; the download was not started. Read less of it: {smaller}. To read it anyway, "
+        "pass memory_check=FALSE (R) / memory_check=False (Python), or set "
+        "S3TOOLS_MEMORY_CHECK=false.",
+        path=path,
     )
 
 

@@ -228,7 +228,9 @@ def public_signatures() -> dict[str, list[list[Any]]]:
         if name.startswith(("temporary_", "upload_")) or name in ("configure",
                                                                   "accessible_bucket_names"):
             continue
-        parameters = inspect.signature(function).parameters.values()
+        # A keyword-only argument is one R takes after its `...`: both must be named.
+        parameters = sorted(inspect.signature(function).parameters.values(),
+                            key=lambda p: p.kind == p.KEYWORD_ONLY)
         result[name] = [[p.name, None if p.default is p.empty else p.default,
                          p.default is p.empty, p.kind == p.VAR_KEYWORD] for p in parameters]
     return result

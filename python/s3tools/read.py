@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import errors, formats, paths, progress, transport
+from . import errors, formats, memory, paths, progress, transport
 from .paths import S3Path
 from .tempfiles import new_private_file
 from .transport.reads import ObjectStream, RangedFile
@@ -22,16 +22,20 @@ _PREVIEW_COLUMN_BYTES = 1024 * 1024 + 64 * 1024
 _HINT_BYTES = 4096
 
 
-def read_file_from_s3(s3_path: str, encoding: str | None = None) -> bytes | str:
+def read_file_from_s3(s3_path: str, encoding: str | None = None,
+                      memory_check: bool = True) -> bytes | str:
     """An object's contents in memory, as bytes, or as text when ``encoding`` is given.
 
     Nothing touches the disk:
     ``pydicom.dcmread(io.BytesIO(read_file_from_s3("bucket/scan.dcm")))``.
+    ``memory_check=False`` reads it even when it would not fit in memory
+    (see :mod:`s3tools.memory`).
 
     Raises:
-        PathError, NotFoundError, AccessDeniedError, S3ConnectionError.
+        PathError, NotFoundError, AccessDeniedError, S3ConnectionError, TooLargeError.
     """
     path = paths.parse_file(s3_path)
+    memory.check_objects(path, memory_check)
     data = transport.fetch(path)
     return data.decode(encoding) if encoding else bytes(data)
 
@@ -48,7 +52,8 @@ def _expand(paths_or_prefix: str | Iterable[str]) -> list[S3Path]:
 
 
 def read_files_from_s3(paths_or_prefix: str | Iterable[str],
-                       max_concurrency: int | None = None) -> dict[str, bytes]:
+                       max_concurrency: int | None = None,
+                       memory_check: bool = True) -> dict[str, bytes]:
     """Many objects into memory at once, fetched concurrently.
 
     Args:
@@ -56,11 +61,14 @@ def read_files_from_s3(paths_or_prefix: str | Iterable[str],
             every object is read.
         max_concurrency: how many requests run at once (default:
             ``S3TOOLS_MAX_CONCURRENCY``, 16).
+        memory_check: ``False`` reads them even when they would not fit in
+            memory (see :mod:`s3tools.memory`).
 
     Returns:
         A dict from ``bucket/key`` to the object's bytes, in the order given
         (listing order for a folder).
     """
+    paths_or_prefix = memory.check_objects(paths_or_prefix, memory_check)
     targets = _expand(paths_or_prefix)
     workers = int(max_concurrency or transport.settings().max_concurrency)
     if workers < 1:
@@ -124,7 +132,8 @@ def _data_files(prefix: S3Path) -> list[S3Path]:
     return found
 
 
-def s3_path_to_df(s3_path: str, file_type: str | None = None, **options: Any) -> pd.DataFrame:
+def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: bool = True,
+                  **options: Any) -> pd.DataFrame:
     """Read a data file (or every file of one format under a folder) into a data frame.
 
     The reader is chosen from the extension, case-insensitive, looking through
@@ -135,12 +144,15 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, **options: Any) ->
         s3_path: ``bucket/key``, ``s3://bucket/key`` or ``/bucket/key``; a path
             ending in ``/`` reads every file under it into one frame.
         file_type: a format name or extension that overrides the key's.
+        memory_check: ``False`` reads it even when it would not fit in memory
+            (see :mod:`s3tools.memory`).
         **options: passed to the pandas reader (``sep``, ``usecols``, ``sheet_name``...).
 
     Raises:
-        PathError, NotFoundError, AccessDeniedError, FormatError.
+        PathError, NotFoundError, AccessDeniedError, FormatError, TooLargeError.
     """
     path = paths.parse(s3_path)
+    memory.check_frame(path, file_type, options, memory_check)
     if not path.is_folder:
         # An unsupported type is reported before the object is downloaded.
         fmt, compression = formats.resolve(path.key, file_type)
@@ -162,15 +174,15 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, **options: Any) ->
             "format at a time, or pass a narrower folder.",
             path=str(path),
         )
-    contents = read_files_from_s3([str(f) for f in files])
+    contents = read_files_from_s3([str(f) for f in files], memory_check=False)  # checked
     frames = [_parse(f, contents[str(f)], file_type, options) for f in files]
     return pd.concat(frames, ignore_index=True)
 
 
-def s3_path_to_full_df(s3_path: str, file_type: str | None = None,
-                       **options: Any) -> pd.DataFrame:
+def s3_path_to_full_df(s3_path: str, file_type: str | None = None, *,
+                       memory_check: bool = True, **options: Any) -> pd.DataFrame:
     """The same as :func:`s3_path_to_df` (kept for existing scripts)."""
-    return s3_path_to_df(s3_path, file_type, **options)
+    return s3_path_to_df(s3_path, file_type, memory_check=memory_check, **options)
 
 
 def _preview_text(path: S3Path, n: int, fmt: formats.Format, compression: str | None,

@@ -135,3 +135,31 @@ test_that("read_using hands its function a private copy (mode 0600), deleted aft
   expect_match(seen$path, "\\.csv$")
   expect_false(file.exists(seen$path))
 })
+
+test_that("a whole read that would not fit in memory is refused before the object is fetched", {
+  client <- local_s3()
+  put_object(client, "big.csv", strrep("1234567,abcdefgh\n", 2000)) # 34,000 bytes
+  put_object(client, "dcm/1.dcm", strrep("x", 20000))
+  requests <- local_request_log()
+  withr::local_envvar(S3TOOLS_MEMORY_LIMIT = "16KB")
+  refused <- tryCatch(s3_path_to_df("test-bucket/big.csv"), error = identity)
+  expect_s3_class(refused, "s3tools_too_large")
+  expect_s3_class(refused, "s3tools_error")
+  expect_identical(deparse(conditionCall(refused)), "s3_path_to_df(\"test-bucket/big.csv\")")
+  for (text in c("test-bucket/big.csv", "16.0 KB left (S3TOOLS_MEMORY_LIMIT)",
+                 "s3_path_to_preview_df()", "memory_check=FALSE", "S3TOOLS_MEMORY_CHECK=false")) {
+    expect_match(conditionMessage(refused), text, fixed = TRUE)
+  }
+  # One request: a GET of the first byte, which gives the size.
+  sent <- requests()
+  expect_length(sent, 1)
+  expect_match(sent[[1]], "^GET test-bucket/big.csv \\[bytes=0-0\\]")
+  expect_error(read_file_from_s3("test-bucket/big.csv"), class = "s3tools_too_large")
+  expect_error(read_files_from_s3("test-bucket/dcm/"), class = "s3tools_too_large")
+  expect_error(s3_path_to_full_df("test-bucket/big.csv"), class = "s3tools_too_large")
+
+  expect_identical(nrow(s3_path_to_df("test-bucket/big.csv", memory_check = FALSE)), 1999L)
+  expect_length(read_files_from_s3("test-bucket/dcm/", memory_check = FALSE)[[1]], 20000)
+  withr::local_envvar(S3TOOLS_MEMORY_CHECK = "false")
+  expect_length(read_file_from_s3("test-bucket/big.csv"), 34000)
+})

@@ -1,0 +1,249 @@
+"""Will it fit: a whole read is refused before the download when it would not fit in memory.
+
+Before ``read_file_from_s3``, ``read_files_from_s3`` and ``s3_path_to_df``
+read whole objects into memory, the memory the read needs at its peak is
+compared with what this process may still use; too much is a
+:class:`~s3tools.errors.TooLargeError` and nothing is downloaded. Previews,
+downloads and ``read_using`` are not checked: they hold little in memory.
+
+What a read needs, from the object's size and its format. The size comes
+from the listing for a folder, otherwise from a GET of the object's first
+byte: one request, like a HEAD, but a refused one says why (expired keys are
+told from missing access, where a HEAD's answer has no body to say it), and a
+missing or denied object is still exactly one request.
+
+- bytes: twice the objects' size (the download buffer, and the copy handed back);
+- a data frame: the downloaded bytes (not for uncompressed csv/tsv, which are
+  parsed while they arrive), the decompressed data of a compressed file
+  (assumed :data:`COMPRESSION_RATIO` times its size), and the frame itself,
+  :data:`FRAME_FACTORS` times the uncompressed data;
+- Parquet: the file plus twice the uncompressed size of its data (only the
+  ``columns`` asked for), exactly as its footer records it: pyarrow's table
+  and the pandas frame exist together while converting. Only the footer is
+  fetched for this (the object's last bytes), never its data.
+
+What the process may still use: ``S3TOOLS_MEMORY_LIMIT`` (bytes, or with a
+unit: ``500MB``, ``12GB``) when set; otherwise the least of the machine's
+``MemAvailable`` (``/proc/meminfo``) and, for every cgroup (v2 or v1) this
+process is in that sets a memory limit, that limit minus what is in use
+(page cache the kernel can drop not counted). Where none can be read there
+is no check. ``S3TOOLS_MEMORY_CHECK=false`` or ``memory_check=False`` skips
+the check. Both variables are read at each call.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from . import errors, formats, paths, transport
+from .listing import list_keys, readable_size
+from .paths import S3Path
+
+COMPRESSION_RATIO = 5
+# Memory of the pandas frame per byte of uncompressed data, by format: numbers
+# and short strings take about twice their text; JSON and spreadsheet cells
+# pass through a Python object each.
+FRAME_FACTORS = {"csv": 2, "tsv": 2, "jsonl": 3, "json": 4, "excel": 10, "spss": 2,
+                 "stata": 2, "sas": 2, "feather": 2, "parquet": 2}
+PARQUET_FOOTER = 64 * 1024
+_UNLIMITED = 2 ** 60  # cgroup v1 writes a huge number for "no limit"
+_UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
+
+
+def enabled(memory_check: bool) -> bool:
+    """Whether to check: the argument, and ``S3TOOLS_MEMORY_CHECK`` (default true)."""
+    text = os.environ.get("S3TOOLS_MEMORY_CHECK", "").strip().lower()
+    if text not in ("", "true", "false", "1", "0", "yes", "no"):
+        raise errors.ConfigError(
+            f"S3TOOLS_MEMORY_CHECK must be true or false, not {text!r}.")
+    return bool(memory_check) and text not in ("false", "0", "no")
+
+
+def check_objects(paths_or_prefix: Any, memory_check: bool = True) -> Any:
+    """Refuse to read objects into memory as bytes when they would not fit.
+
+    Args:
+        paths_or_prefix: one path, a folder (its listing gives the sizes), or
+            an iterable of paths (their first bytes fetched concurrently).
+        memory_check: ``False`` skips the check.
+
+    Returns:
+        ``paths_or_prefix``, an iterable made a list, so that a generator can
+        still be read by the caller.
+
+    Raises:
+        TooLargeError: nothing was downloaded (but the first byte of each).
+    """
+    if not isinstance(paths_or_prefix, (str, S3Path)):
+        paths_or_prefix = list(paths_or_prefix)
+    if not enabled(memory_check):
+        return paths_or_prefix
+    if isinstance(paths_or_prefix, (str, S3Path)):
+        path = paths.parse(paths_or_prefix)
+        sizes = [size for _, size in list_keys(path)] if path.is_folder else [_size(path)]
+        shown = str(path)
+    else:
+        targets = [paths.parse_file(item) for item in paths_or_prefix]
+        sizes = _each(_size, targets)
+        shown = str(targets[0]) if len(targets) == 1 else f"{len(targets)} objects"
+    _compare(shown, 2 * sum(sizes), frame=False)
+    return paths_or_prefix
+
+
+def check_frame(path: S3Path, file_type: str | None, options: Mapping[str, Any],
+                memory_check: bool = True) -> None:
+    """Refuse to read a data file (or a folder of them) whole when it would not fit.
+
+    Raises:
+        TooLargeError: nothing was downloaded (but the first byte, or Parquet's footer).
+        FormatError: an unsupported type, before any request.
+    """
+    if not enabled(memory_check):
+        return
+    if not path.is_folder:
+        _compare(str(path), _frame_bytes(path, None, file_type, options), frame=True)
+        return
+    files = [(path.child(key), size) for key, size in list_keys(path)
+             if not key.endswith("/") and not key.rsplit("/", 1)[-1].startswith((".", "_"))]
+    needed = _each(lambda item: _frame_bytes(item[0], item[1], file_type, options), files)
+    _compare(str(path), sum(needed), frame=True)
+
+
+def _each(function: Any, items: list) -> list:
+    if len(items) <= 1:
+        return [function(item) for item in items]
+    workers = min(transport.settings().max_concurrency, len(items))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, items))
+
+
+def _size(path: S3Path) -> int:
+    """The object's size, from the answer to a GET of its first byte."""
+    _, version = transport.get_range(path, 0, 1)
+    return version.size
+
+
+def _frame_bytes(path: S3Path, size: int | None, file_type: str | None,
+                 options: Mapping[str, Any]) -> int:
+    """The memory a data frame read of one file needs at its peak (see the module)."""
+    fmt, compression = formats.resolve(path.key, file_type)
+    if fmt.name == "parquet" and compression is None:
+        return transport.restarting(path, lambda: _parquet_bytes(path, options.get("columns")))
+    if size is None:
+        size = _size(path)
+    data = size * COMPRESSION_RATIO if compression else size
+    held = 0 if fmt.streams and compression is None else size + (data if compression else 0)
+    return held + FRAME_FACTORS.get(fmt.name, 2) * data
+
+
+def _parquet_bytes(path: S3Path, columns: Iterable[str] | None) -> int:
+    import pyarrow
+    import pyarrow.parquet
+
+    source = transport.RangedFile(path, PARQUET_FOOTER)
+    try:
+        metadata = pyarrow.parquet.ParquetFile(source).metadata
+    except pyarrow.ArrowInvalid:
+        return 2 * source.size  # not Parquet after all: the reader will say so
+    wanted = None if columns is None else set(columns)
+    data = 0
+    for number in range(metadata.num_row_groups):
+        group = metadata.row_group(number)
+        if wanted is None:
+            data += group.total_byte_size
+            continue
+        data += sum(group.column(index).total_uncompressed_size
+                    for index in range(group.num_columns)
+                    if group.column(index).path_in_schema.split(".")[0] in wanted)
+    return source.size + 2 * data
+
+
+def _compare(shown: str, needed: int, frame: bool) -> None:
+    left = available()
+    if left is not None and needed > left[0]:
+        raise errors.too_large(shown, readable_size(needed),
+                               f"{readable_size(max(left[0], 0))} left ({left[1]})", frame)
+
+
+# ------------------------------------------------------------------ what is left
+
+def available() -> tuple[int, str] | None:
+    """The memory this process may still use, and where that figure comes from."""
+    limit = os.environ.get("S3TOOLS_MEMORY_LIMIT", "").strip()
+    if limit:
+        return parse_size(limit, "S3TOOLS_MEMORY_LIMIT"), "S3TOOLS_MEMORY_LIMIT"
+    found = []
+    machine = _meminfo_available()
+    if machine is not None:
+        found.append((machine, "available on this machine"))
+    session = _cgroup_left()
+    if session is not None:
+        found.append((session, "under this session's memory limit"))
+    return min(found) if found else None
+
+
+def parse_size(text: str, name: str) -> int:
+    """``1048576``, ``500MB``, ``1.5G``, ``12GiB``: bytes (units are powers of 1024)."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?", text.strip().upper())
+    if match is None:
+        raise errors.ConfigError(f"{name} must be a size such as 500MB or 12GB, not {text!r}.")
+    return int(float(match[1]) * _UNITS[match[2]])
+
+
+def _meminfo_available() -> int | None:
+    try:
+        text = Path("/proc/meminfo").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^MemAvailable:\s+(\d+) kB", text, re.MULTILINE)
+    return int(match[1]) * 1024 if match else None
+
+
+# Per cgroup version: where its folders are, and its limit, usage and stat files.
+_CGROUP_FILES = {
+    "v2": ("/sys/fs/cgroup", "memory.max", "memory.current", "inactive_file"),
+    "v1": ("/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes",
+           "total_inactive_file"),
+}
+
+
+def _cgroup_left() -> int | None:
+    """The least memory left under any limit of this process's cgroups and their parents."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    found = []
+    for line in lines:
+        number, controllers, where = (line.split(":", 2) + ["", ""])[:3]
+        version = "v2" if number == "0" and not controllers else \
+            "v1" if "memory" in controllers.split(",") else None
+        if version is None:
+            continue
+        root, limit_file, usage_file, cache_field = _CGROUP_FILES[version]
+        folder = Path(root + where.rstrip("/"))
+        for candidate in [folder, *folder.parents]:
+            if len(candidate.parts) < len(Path(root).parts):
+                break
+            left = _left_in(candidate, limit_file, usage_file, cache_field)
+            if left is not None:
+                found.append(left)
+    return min(found) if found else None
+
+
+def _left_in(folder: Path, limit_file: str, usage_file: str, cache_field: str) -> int | None:
+    try:
+        limit_text = (folder / limit_file).read_text().strip()
+        usage = int((folder / usage_file).read_text())
+        stat = (folder / "memory.stat").read_text()
+    except (OSError, ValueError):
+        return None
+    if not limit_text.isdigit() or int(limit_text) >= _UNLIMITED:
+        return None
+    cache = re.search(rf"^{cache_field} (\d+)$", stat, re.MULTILINE)
+    return int(limit_text) - usage + (int(cache[1]) if cache else 0)
