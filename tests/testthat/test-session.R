@@ -64,3 +64,30 @@ test_that("get_credentials works as 0.0.9 scripts call it, and never shows the s
   half <- tryCatch(get_credentials(key = "AKIAONLY"), error = identity)
   expect_s3_class(half, "s3tools_config")
 })
+
+test_that("an old-style script, installed package and all, starts with get_credentials()", {
+  skip_on_cran()
+  client <- local_s3()
+  put_object(client, "people.csv", "name,age\nAda,36\nAlan,41\n")
+  library_folder <- withr::local_tempdir("s3tools-library-")
+  install <- system2(file.path(R.home("bin"), "R"),
+                     c("CMD", "INSTALL", "--no-docs", "--no-html", "--no-test-load",
+                       paste0("--library=", shQuote(library_folder)), shQuote(test_root())),
+                     stdout = TRUE, stderr = TRUE)
+  expect_true(dir.exists(file.path(library_folder, "s3tools")), label = paste(install, collapse = "\n"))
+  # As scripts written for s3tools 0.0.9 begin.
+  script <- withr::local_tempfile(fileext = ".R")
+  writeLines(c(
+    "s3tools::get_credentials()",
+    "library(s3tools)",
+    "people <- s3_path_to_df('test-bucket/people.csv')",
+    "cat('rows:', nrow(people), '\\n')"
+  ), script)
+  withr::local_envvar(R_LIBS = library_folder)
+  output <- system2(file.path(R.home("bin"), "Rscript"), shQuote(script),
+                    stdout = TRUE, stderr = TRUE)
+  expect_null(attr(output, "status"), label = paste(output, collapse = "\n"))
+  expect_true("rows: 2 " %in% output, label = paste(output, collapse = "\n"))
+  expect_true(any(grepl("AKIA************0001", output, fixed = TRUE)))
+  expect_false(any(grepl(test_keys$AWS_SECRET_ACCESS_KEY, output, fixed = TRUE)))
+})
