@@ -74,7 +74,8 @@ test_that("an old-style script, installed package and all, starts with get_crede
                      c("CMD", "INSTALL", "--no-docs", "--no-html", "--no-test-load",
                        paste0("--library=", shQuote(library_folder)), shQuote(test_root())),
                      stdout = TRUE, stderr = TRUE)
-  expect_true(dir.exists(file.path(library_folder, "s3tools")), label = paste(install, collapse = "\n"))
+  expect_true(dir.exists(file.path(library_folder, "s3tools")),
+              label = paste(install, collapse = "\n"))
   # As scripts written for s3tools 0.0.9 begin.
   script <- withr::local_tempfile(fileext = ".R")
   writeLines(c(
