@@ -7,7 +7,7 @@ R_PACKAGES := r-base-core r-cran-reticulate r-cran-testthat r-cran-jsonlite r-cr
 	r-cran-pkgload
 export TZ := UTC
 
-.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps bench soak lint check clean
+.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps bench soak conformance lint check clean
 
 venv: $(BIN)/.installed
 $(BIN)/.installed: requirements.lock pyproject.toml
@@ -70,6 +70,11 @@ check: venv r-deps
 # `make bench QUICK=1` for small sizes in about a minute.
 bench: venv
 	$(BIN)/python bench/run.py $(if $(filter-out 0,$(QUICK)),--quick,)
+
+# Every file of ../shared/corpus (or S3TOOLS_CORPUS) read through s3tools in Python
+# and in R, compared with its format's usual reader (tests/conformance/corpus.py).
+conformance: venv r-deps
+	$(BIN)/python tests/conformance/corpus.py --r
 
 # 10,000 mixed operations against SeaweedFS; fails if memory grows past its bound.
 soak: venv

@@ -75,8 +75,12 @@ s3_path_to_full_df <- function(s3_path, file_type = NULL, ..., memory_check = TR
 
 #' Preview the first rows of a data file
 #'
-#' Only the bytes needed are fetched: the start of text files (compressed
-#' ones included), the footer and first pages of Parquet.
+#' The first `n` rows of what [s3_path_to_df()] returns, fetching only the
+#' bytes needed: the start of text files (compressed ones included), the
+#' footer and first pages of Parquet and Arrow files, the directory and the
+#' start of the sheet of an xlsx workbook, the header and first rows of SPSS,
+#' Stata and SAS files. JSON documents, xls workbooks and zip archives are
+#' read whole.
 #'
 #' @inheritParams s3_path_to_df
 #' @param n How many rows.

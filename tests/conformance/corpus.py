@@ -21,7 +21,9 @@ import argparse
 import json
 import logging
 import os
+import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -56,12 +58,13 @@ def corpus_files(folder: Path) -> list[Path]:
     return found
 
 
-def usual_read(path: Path, nrows: int | None = None) -> pd.DataFrame:
+def usual_read(path: Path | str, nrows: int | None = None) -> pd.DataFrame:
     """The file as the format's own reader gives it.
 
     With ``nrows``, the first rows as that reader gives them when asked for
     them alone (``nrows``, ``row_limit``, an iterator's first read).
     """
+    path = Path(path)
     fmt, _ = formats.resolve(path.name)
     rows = {} if nrows is None else {"nrows": nrows}
     if fmt.name in ("csv", "tsv"):
@@ -159,6 +162,8 @@ def check(folder: Path, endpoint: str) -> list[dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="also write every outcome to this file")
+    parser.add_argument("--r", action="store_true",
+                        help="then check s3tools in R against the same server (Rscript)")
     arguments = parser.parse_args()
     folder = corpus_folder()
     if not folder.is_dir():
@@ -173,14 +178,21 @@ def main() -> int:
         s3tools.configure(endpoint_url=endpoint, region="us-east-1", access_key_id=KEY,
                           secret_access_key=SECRET, session_token="")
         outcomes = check(folder, endpoint)
+        summarise(outcomes)
+        report = Path(arguments.json or Path(tempfile.mkdtemp()) / "outcomes.json")
+        report.write_text(json.dumps({"endpoint": endpoint, "outcomes": outcomes}))
+        r_status = check_r(report, folder, endpoint) if arguments.r else 0
     finally:
         server.stop()
+    same_everywhere = all(not o["full"] and not o["preview"] for o in outcomes)
+    return 0 if same_everywhere and r_status == 0 else 1
+
+
+def summarise(outcomes: list[dict]) -> None:
     for outcome in outcomes:
         for part in ("full", "preview"):
             if outcome[part]:
                 print(f"DIFFERS {part:7} {outcome['file']}: {outcome[part]}")
-    if arguments.json:
-        Path(arguments.json).write_text(json.dumps({"endpoint": endpoint, "outcomes": outcomes}))
     readable = [o for o in outcomes if o["readable"]]
     same = [o for o in readable if not o["full"]]
     previews = [o for o in outcomes if not o["preview"]]
@@ -188,8 +200,18 @@ def main() -> int:
     print(f"conformance (Python): {len(outcomes)} files; {len(same)}/{len(readable)} read as their "
           f"usual reader reads them; {len(previews)}/{len(outcomes)} previews equal; "
           f"{len(refused)}/{len(outcomes) - len(readable)} unreadable files refused with "
-          "s3tools' format error naming the path.")
-    return 0 if all(not o["full"] and not o["preview"] for o in outcomes) else 1
+          "s3tools' format error naming the path.", flush=True)
+
+
+def check_r(report: Path, folder: Path, endpoint: str) -> int:
+    """corpus.R against the same server; its lines are printed as they come."""
+    environment = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": KEY,
+                   "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": "us-east-1",
+                   "S3TOOLS_PYTHON": sys.executable}
+    environment.pop("AWS_SESSION_TOKEN", None)
+    finished = subprocess.run(["Rscript", str(ROOT / "tests" / "conformance" / "corpus.R"),
+                               str(report), str(folder)], cwd=ROOT, env=environment, check=False)
+    return finished.returncode
 
 
 if __name__ == "__main__":
