@@ -116,6 +116,10 @@ def test_the_functions_draw_a_bar_on_a_terminal_and_can_be_silenced(seed, big_fi
     monkeypatch.setenv("S3TOOLS_PROGRESS", "false")
     s3tools.download_file_from_s3(f"{BUCKET}/big.bin", str(tmp_path / "again.bin"))
     assert terminal.getvalue() == ""
+    monkeypatch.setenv("S3TOOLS_PROGRESS", "true")
+    s3tools.configure(progress=False)  # the same, from Python
+    s3tools.download_file_from_s3(f"{BUCKET}/big.bin", str(tmp_path / "once-more.bin"))
+    assert terminal.getvalue() == ""
 
     monkeypatch.setenv("S3TOOLS_PROGRESS", "sometimes")
     with pytest.raises(s3tools.ConfigError, match="S3TOOLS_PROGRESS"):
