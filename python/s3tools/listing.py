@@ -72,7 +72,8 @@ def accessible_buckets(access: bool = False) -> list[str] | pd.DataFrame:
     if not access:
         return found
     rows = access_levels.access_levels(found)
-    return pd.DataFrame(rows, columns=["bucket", "access", "source"])
+    # Text columns even when there is no row (R then gets character vectors).
+    return pd.DataFrame(rows, columns=["bucket", "access", "source"], dtype=str)
 
 
 def list_files_in_buckets(bucket_filter: str | list[str] | None = None,

@@ -84,6 +84,13 @@ def test_with_list_buckets_allowed_the_list_says_so(seed, monkeypatch):
         {"bucket": BUCKET, "access": "read-write", "source": "ListBuckets"}]
 
 
+def test_no_buckets_is_an_empty_list_and_a_frame_of_text_columns():
+    assert s3tools.accessible_buckets() == []
+    frame = s3tools.accessible_buckets(access=True)
+    assert frame.empty and list(frame.columns) == ["bucket", "access", "source"]
+    assert all(pd.api.types.is_string_dtype(frame[name]) for name in frame.columns)
+
+
 def test_listing_denied_the_list_comes_from_s3tools_buckets(seed, read_only, counted,
                                                            monkeypatch):
     seed.create_bucket(Bucket="other-bucket")
