@@ -69,8 +69,8 @@ def test_ls_buckets_folders_objects_and_every_page(seed):
     put(seed, "cohort/2024/visits.csv", "x\n")
     put(seed, "readme.txt", "hello")
     buckets = s3tools("ls")
-    assert buckets.returncode == 0
-    assert [line.split()[-1] for line in buckets.out.splitlines()] == ["Request4_CT", BUCKET]
+    assert buckets.returncode == 0 and buckets.err == ""
+    assert buckets.out.splitlines() == ["Request4_CT", BUCKET]
 
     top = s3tools("ls", f"s3://{BUCKET}")
     assert top.returncode == 0
@@ -256,6 +256,15 @@ def test_cp_recursive_of_nothing_is_not_found(seed, tmp_path):
     (tmp_path / "file.csv").write_text("a\n")
     failed(s3tools("cp", "-r", str(tmp_path / "file.csv"), f"s3://{BUCKET}/"), 2)
     failed(s3tools("cp", str(tmp_path), f"s3://{BUCKET}/"), 2)
+
+
+@moto_only
+def test_ls_names_the_configured_buckets_where_listing_them_is_denied(seed, read_only):
+    read_only()
+    result = s3tools("ls", S3TOOLS_BUCKETS=f"{BUCKET}:read-only")
+    assert result.returncode == 0, result.err
+    assert result.out.splitlines() == [BUCKET]
+    assert "S3TOOLS_BUCKETS" in result.err
 
 
 @moto_only

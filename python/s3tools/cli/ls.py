@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from .. import folders, paths, transport
-from ..listing import readable_size
+from .. import folders, paths
+from ..listing import accessible_buckets, readable_size
 from .common import local_time
 
 
 def register(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     ls = verbs.add_parser(
         "ls", parents=[common], help="list buckets, or folders and objects under a prefix",
-        description="Without a path: the buckets these credentials can see. With one: the "
-                    "folders (PRE) and objects under that prefix, every page (no 1,000-key cap).")
+        description="Without a path: the buckets these credentials can use (where ListBuckets "
+                    "is denied, from S3TOOLS_BUCKETS or the caller's IAM policies). With one: "
+                    "the folders (PRE) and objects under that prefix, every page (no 1,000-key "
+                    "cap).")
     ls.add_argument("path", nargs="?", metavar="PATH", help="s3://bucket[/prefix]")
     ls.add_argument("-r", "--recursive", action="store_true",
                     help="every object under the prefix, with its full key")
@@ -26,9 +29,13 @@ def register(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 def run(arguments: argparse.Namespace) -> int:
     if arguments.path is None:
-        answer = transport.request("list_buckets", "the list of buckets")
-        for bucket in sorted(answer.get("Buckets", []), key=lambda b: b["Name"]):
-            print(f"{local_time(bucket['CreationDate'])} {bucket['Name']}")
+        # Where ListBuckets is denied, the list comes from S3TOOLS_BUCKETS or the caller's
+        # IAM policies: said on standard error, so that standard output stays the names.
+        buckets = accessible_buckets()
+        print("\n".join(buckets))
+        source = getattr(buckets, "source", "ListBuckets")
+        if source != "ListBuckets" and not arguments.quiet:
+            print(f"s3tools: buckets from {source} (ListBuckets is denied)", file=sys.stderr)
         return 0
     prefix = paths.parse(arguments.path)
     # Names are shown from the last "/" of the prefix on, as the aws CLI does.
