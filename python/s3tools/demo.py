@@ -9,7 +9,6 @@ does the same against the same server. The server is stopped by its PID.
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import subprocess
