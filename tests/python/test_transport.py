@@ -91,6 +91,8 @@ class Operation:
     writes: bool = False
     parts: bool = True  # reads in several parts (an object replaced mid-read is possible)
     replace: Callable[[object], str] | None = None  # replaces the object, returns new digest
+    # Version k of the object, as a writer of its kind would make it.
+    variant: Callable[[int], bytes] = lambda k: random_bytes(20 * READ_PART, seed=k)
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -169,13 +171,15 @@ OPERATIONS: dict[str, Operation] = {
         _seeded("frame.csv", _csv_bytes(FRAME), frame_digest(FRAME)),
         lambda tmp: frame_digest(s3tools.s3_path_to_df(f"{BUCKET}/frame.csv")),
         object_get,
-        replace=_replacer("frame.csv", _csv_bytes(FRAME_NEW), frame_digest(FRAME_NEW))),
+        replace=_replacer("frame.csv", _csv_bytes(FRAME_NEW), frame_digest(FRAME_NEW)),
+        variant=lambda k: _csv_bytes(sample_frame(shift=k))),
     "parquet_to_df": Operation(
         _seeded("frame.parquet", _parquet_bytes(FRAME), frame_digest(FRAME)),
         lambda tmp: frame_digest(s3tools.s3_path_to_df(f"{BUCKET}/frame.parquet")),
         object_get,
         replace=_replacer("frame.parquet", _parquet_bytes(FRAME_NEW),
-                          frame_digest(FRAME_NEW))),
+                          frame_digest(FRAME_NEW)),
+        variant=lambda k: _parquet_bytes(sample_frame(shift=k))),
     "preview": Operation(
         _seeded("frame.csv", _csv_bytes(FRAME), frame_digest(FRAME.head(5))),
         lambda tmp: frame_digest(s3tools.s3_path_to_preview_df(f"{BUCKET}/frame.csv")),
@@ -304,7 +308,7 @@ def test_an_object_that_keeps_changing_is_refused(name, proxy, seed, tmp_path, m
     versions = iter(range(1000))
 
     def replace() -> None:
-        operation.replace(seed, random_bytes(20 * READ_PART, seed=100 + next(versions)))
+        operation.replace(seed, operation.variant(100 + next(versions)))
 
     proxy.add("after", object_get, times=None, action=replace)
     with pytest.raises(s3tools.ObjectChangedError, match="replaced while it was being read"):
