@@ -134,14 +134,16 @@ def buckets_unknown(reason: str) -> AccessDeniedError:
     )
 
 
-def too_large(path: str, needed: str, left: str, frame: bool) -> TooLargeError:
+def too_large(path: str, needed: str, left: str, frame: bool,
+              started: bool = False) -> TooLargeError:
     smaller = ("s3_path_to_preview_df() for the first rows, columns= (and filters= for "
                "Parquet) for part of it, or chunks (pandas' chunksize on an s3:// path) or "
                "Dask for data larger than memory" if frame else
                "download_file_from_s3() to a local file, or fewer objects at a time")
     return TooLargeError(
         f"{path} needs about {needed} of memory to read whole, and this process has about "
-        f"{left}; the download was not started. Read less of it: {smaller}. To read it anyway, "
+        f"{left}; the download was {'stopped after its first part' if started else 'not started'}"
+        f". Read less of it: {smaller}. To read it anyway, "
         "pass memory_check=FALSE (R) / memory_check=False (Python), or set "
         "S3TOOLS_MEMORY_CHECK=false.",
         path=path,

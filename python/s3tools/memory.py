@@ -7,10 +7,14 @@ compared with what this process may still use; too much is a
 downloads and ``read_using`` are not checked: they hold little in memory.
 
 What a read needs, from the object's size and its format. The size comes
-from the listing for a folder, otherwise from a GET of the object's first
-byte: one request, like a HEAD, but a refused one says why (expired keys are
-told from missing access, where a HEAD's answer has no body to say it), and a
-missing or denied object is still exactly one request.
+from the listing for a folder. Otherwise, for a data frame, from a GET of the
+object's first byte: one request, like a HEAD, but a refused one says why
+(expired keys are told from missing access, where a HEAD's answer has no body
+to say it), and a missing or denied object is still exactly one request. For
+bytes (``read_file_from_s3``, a list given to ``read_files_from_s3``), from
+the answer to the read's own first GET, which asks for no more than a share
+of what is left (see :class:`Budget`): no request of its own, so reading
+thousands of small objects stays one GET each.
 
 - bytes: twice the objects' size (the download buffer, and the copy handed back);
 - a data frame: the downloaded bytes (not for uncompressed csv/tsv, which are
@@ -35,14 +39,16 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import errors, formats, paths, transport
+from . import errors, formats, transport
 from .listing import list_keys, readable_size
 from .paths import S3Path
+from .transport import reads
 
 COMPRESSION_RATIO = 5
 # Memory of the pandas frame per byte of uncompressed data, by format: numbers
@@ -64,35 +70,50 @@ def enabled(memory_check: bool) -> bool:
     return bool(memory_check) and text not in ("false", "0", "no")
 
 
-def check_objects(paths_or_prefix: Any, memory_check: bool = True) -> Any:
-    """Refuse to read objects into memory as bytes when they would not fit.
-
-    Args:
-        paths_or_prefix: one path, a folder (its listing gives the sizes), or
-            an iterable of paths (their first bytes fetched concurrently).
-        memory_check: ``False`` skips the check.
-
-    Returns:
-        ``paths_or_prefix``, an iterable made a list, so that a generator can
-        still be read by the caller.
+def check_sizes(shown: str, sizes: list[int], memory_check: bool = True) -> None:
+    """Refuse to read objects of known sizes (from a listing) into memory as bytes.
 
     Raises:
-        TooLargeError: nothing was downloaded (but the first byte of each).
+        TooLargeError: nothing was downloaded.
     """
-    if not isinstance(paths_or_prefix, (str, S3Path)):
-        paths_or_prefix = list(paths_or_prefix)
+    if enabled(memory_check):
+        _compare(shown, 2 * sum(sizes), frame=False)
+
+
+class Budget:
+    """Objects of unknown sizes read into memory as bytes, admitted while they fit.
+
+    A read of a whole object starts with one GET of its first part; that
+    answer tells the object's size, and :meth:`admit` refuses before the rest
+    is fetched when the objects admitted so far would not fit. The first GET
+    asks for no more than :attr:`first_part`, a share of what is left, so
+    even a refused read has not filled the memory: the check costs no request
+    of its own (thousands of small objects are one GET each).
+    """
+
+    def __init__(self, shown: str, left: tuple[int, str], readers: int) -> None:
+        self.shown = shown
+        self._left = left
+        self._sizes: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.first_part = max(1, min(reads.PART_SIZE, left[0] // (2 * max(readers, 1))))
+
+    def admit(self, path: S3Path, size: int) -> None:
+        with self._lock:
+            self._sizes[str(path)] = size  # a read that starts again is counted once
+            needed = 2 * sum(self._sizes.values())
+        if needed > self._left[0]:
+            raise errors.too_large(self.shown, readable_size(needed),
+                                   f"{readable_size(max(self._left[0], 0))} left "
+                                   f"({self._left[1]})", frame=False, started=True)
+
+
+def budget(shown: str, readers: int, memory_check: bool = True) -> Budget | None:
+    """A :class:`Budget` for reading objects whose sizes are not known yet (None: no check)."""
     if not enabled(memory_check):
-        return paths_or_prefix
-    if isinstance(paths_or_prefix, (str, S3Path)):
-        path = paths.parse(paths_or_prefix)
-        sizes = [size for _, size in list_keys(path)] if path.is_folder else [_size(path)]
-        shown = str(path)
-    else:
-        targets = [paths.parse_file(item) for item in paths_or_prefix]
-        sizes = _each(_size, targets)
-        shown = str(targets[0]) if len(targets) == 1 else f"{len(targets)} objects"
-    _compare(shown, 2 * sum(sizes), frame=False)
-    return paths_or_prefix
+        return None
+    left = available()
+    return None if left is None else Budget(shown, left, readers)
 
 
 def check_frame(path: S3Path, file_type: str | None, options: Mapping[str, Any],

@@ -35,20 +35,21 @@ def read_file_from_s3(s3_path: str, encoding: str | None = None,
         PathError, NotFoundError, AccessDeniedError, S3ConnectionError, TooLargeError.
     """
     path = paths.parse_file(s3_path)
-    memory.check_objects(path, memory_check)
-    data = transport.fetch(path)
+    data = transport.fetch(path, memory.budget(str(path), 1, memory_check))
     return data.decode(encoding) if encoding else bytes(data)
 
 
-def _expand(paths_or_prefix: str | Iterable[str]) -> list[S3Path]:
+def _expand(paths_or_prefix: str | Iterable[str]) -> tuple[list[S3Path], list[int] | None]:
+    """The objects to read, and their sizes when a listing gave them."""
     if isinstance(paths_or_prefix, (str, S3Path)):
         path = paths.parse(paths_or_prefix)
         if not path.is_folder:
-            return [path]
+            return [path], None
         from .listing import list_keys
 
-        return [path.child(key) for key, _ in list_keys(path)]
-    return [paths.parse_file(item) for item in paths_or_prefix]
+        listed = list(list_keys(path))
+        return [path.child(key) for key, _ in listed], [size for _, size in listed]
+    return [paths.parse_file(item) for item in paths_or_prefix], None
 
 
 def read_files_from_s3(paths_or_prefix: str | Iterable[str],
@@ -68,15 +69,20 @@ def read_files_from_s3(paths_or_prefix: str | Iterable[str],
         A dict from ``bucket/key`` to the object's bytes, in the order given
         (listing order for a folder).
     """
-    paths_or_prefix = memory.check_objects(paths_or_prefix, memory_check)
-    targets = _expand(paths_or_prefix)
     workers = int(max_concurrency or transport.settings().max_concurrency)
     if workers < 1:
         raise errors.ConfigError("max_concurrency must be 1 or more.")
+    targets, sizes = _expand(paths_or_prefix)
     if not targets:
         return {}
+    shown = str(targets[0]) if len(targets) == 1 else f"{len(targets)} objects"
+    budget = None
+    if sizes is not None:
+        memory.check_sizes(shown, sizes, memory_check)  # before any GET
+    else:
+        budget = memory.budget(shown, min(workers, len(targets)), memory_check)
     with ThreadPoolExecutor(max_workers=min(workers, len(targets))) as pool:
-        contents = list(pool.map(lambda path: bytes(transport.fetch(path)), targets))
+        contents = list(pool.map(lambda path: bytes(transport.fetch(path, budget)), targets))
     return {str(path): data for path, data in zip(targets, contents)}
 
 

@@ -250,13 +250,19 @@ def restarting(path: S3Path, read: Callable[[], Any]) -> Any:
     raise AssertionError("unreachable")
 
 
-def fetch(path: S3Path) -> bytearray:
-    """A whole object in memory: one GET if small, parallel pinned ranged GETs if large."""
-    return restarting(path, lambda: _fetch_once(path))
+def fetch(path: S3Path, budget: Any = None) -> bytearray:
+    """A whole object in memory: one GET if small, parallel pinned ranged GETs if large.
+
+    ``budget`` (a ``memory.Budget``): the first GET asks for at most its
+    ``first_part``, and its ``admit(path, size)`` may refuse before the rest.
+    """
+    return restarting(path, lambda: _fetch_once(path, budget))
 
 
-def _fetch_once(path: S3Path) -> bytearray:
-    first, version = get_range(path, 0, PART_SIZE)
+def _fetch_once(path: S3Path, budget: Any = None) -> bytearray:
+    first, version = get_range(path, 0, PART_SIZE if budget is None else budget.first_part)
+    if budget is not None:
+        budget.admit(path, version.size)
     if version.size <= len(first):
         return first
     whole = bytearray(version.size)
