@@ -22,6 +22,11 @@ def list_keys(prefix: S3Path) -> Iterator[tuple[str, int]]:
         yield item["Key"], item["Size"]
 
 
+def list_objects(prefix: S3Path) -> Iterator[dict]:
+    """Every object under a prefix as the listing gives it (``Key``, ``Size``, ``ETag``...)."""
+    return _objects(prefix)
+
+
 def _objects(prefix: S3Path) -> Iterator[dict]:
     """Every object under a prefix, one page (one retried request) at a time."""
     parameters = {"Bucket": prefix.bucket, "Prefix": prefix.key, "MaxKeys": PAGE_SIZE}

@@ -135,6 +135,17 @@ def check_frame(path: S3Path, file_type: str | None, options: Mapping[str, Any],
     _compare(str(path), sum(needed), frame=True)
 
 
+def check_needed(shown: str, needed: int, memory_check: bool = True) -> None:
+    """Refuse a data frame read that needs ``needed`` bytes at its peak when they would not
+    fit (for readers that work the figure out themselves, as dataset reads do).
+
+    Raises:
+        TooLargeError: nothing but metadata was fetched.
+    """
+    if enabled(memory_check):
+        _compare(shown, needed, frame=True)
+
+
 def _each(function: Any, items: list) -> list:
     if len(items) <= 1:
         return [function(item) for item in items]

@@ -64,7 +64,10 @@ def botocore_options(settings: config.Settings, *, retries: bool) -> dict[str, A
     return options
 
 
-def _pandas_defaults(settings: config.Settings) -> dict[str, Any]:
+def fsspec_options(settings: config.Settings) -> dict[str, Any]:
+    """What s3fs needs to reach the endpoint as s3tools does (no credentials): the
+    endpoint, region, path-style addressing, checksum rule, timeouts and the proxy
+    decision (an empty ``proxies`` keeps ``http_proxy`` away from a custom endpoint)."""
     defaults: dict[str, Any] = {
         "client_kwargs": {"region_name": settings.region},
         "config_kwargs": botocore_options(settings, retries=True),
@@ -91,7 +94,7 @@ def publish_to_pandas(settings: config.Settings) -> None:
                                       or os.environ.get("AWS_ENDPOINT_URL")):
         os.environ["AWS_ENDPOINT_URL_S3"] = settings.endpoint_url
         _exported["endpoint"] = settings.endpoint_url
-    fsspec.config.conf["s3"] = _pandas_defaults(settings)
+    fsspec.config.conf["s3"] = fsspec_options(settings)
 
 
 def _build(settings: config.Settings) -> tuple[Any, Any, Any]:

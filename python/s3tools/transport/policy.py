@@ -34,6 +34,7 @@ _METHODS = {"get_object": "GET", "head_object": "HEAD", "put_object": "PUT",
             "upload_part": "PUT", "create_multipart_upload": "POST",
             "complete_multipart_upload": "POST", "abort_multipart_upload": "DELETE",
             "list_objects_v2": "GET", "list_buckets": "GET", "delete_object": "DELETE",
+            "delete_objects": "POST",
             "copy_object": "PUT", "upload_part_copy": "PUT",
             # STS and IAM (the access lookups): every request is a POST.
             "get_caller_identity": "POST", "list_user_policies": "POST",

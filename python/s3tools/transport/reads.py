@@ -289,21 +289,24 @@ class ObjectStream(io.RawIOBase):
     rest is on its way, and the whole object never sits in memory at once.
     Every part is pinned to the first one's version. A failure is kept in
     :attr:`failure`, so that whoever reads through a parser can tell a
-    network error from a format error.
+    network error from a format error. A smaller ``part_size`` holds less in
+    memory at once (chunked reads), at the cost of more requests.
     """
 
-    def __init__(self, path: S3Path, version: Version | None = None) -> None:
+    def __init__(self, path: S3Path, version: Version | None = None, *,
+                 part_size: int = PART_SIZE) -> None:
         super().__init__()
         self.path = path
         self.failure: BaseException | None = None
+        self._part_size = part_size
         # Errors (not found, denied...) show here, before any parser sees the stream.
-        first, self.version = get_range(path, 0, PART_SIZE, version)
+        first, self.version = get_range(path, 0, part_size, version)
         self.size = self.version.size
         self.head = bytes(first[:4096])  # the file's first bytes, kept for error messages
         self._current = memoryview(first)
         self._offset = 0
-        self._starts = iter(range(len(first), self.size, PART_SIZE))
-        self._window = _workers((self.size + PART_SIZE - 1) // PART_SIZE)
+        self._starts = iter(range(len(first), self.size, part_size))
+        self._window = _workers((self.size + part_size - 1) // part_size)
         self._pool = ThreadPoolExecutor(max_workers=self._window)
         self._pending: collections.deque = collections.deque()
         self._fill()
@@ -314,12 +317,12 @@ class ObjectStream(io.RawIOBase):
             if start is None:
                 return
             self._pending.append(
-                self._pool.submit(get_range, self.path, start, PART_SIZE, self.version))
+                self._pool.submit(get_range, self.path, start, self._part_size, self.version))
 
     def reopen(self) -> ObjectStream:
         """A new stream from the start of the same version (for a second parser)."""
         self.close()
-        return ObjectStream(self.path, self.version)
+        return ObjectStream(self.path, self.version, part_size=self._part_size)
 
     def readable(self) -> bool:
         return True
@@ -410,24 +413,39 @@ class RangedFile(io.RawIOBase):
     theirs. Every later read is pinned to that version. With ``readahead``, a
     read outside what is at hand fetches at least that much, doubling on each
     such read: readers that go through a file in small steps then send a few
-    requests, not one per step.
+    requests, not one per step. With a ``version`` already known (from a
+    listing: its size and ETag), nothing is fetched up front: the tail is
+    fetched at the first read that reaches it (or taken from ``tail``, the
+    :attr:`tail` of an earlier file over the same version), and every read is
+    pinned to that version.
     """
 
     def __init__(self, path: S3Path, tail_length: int = 0, *, head_length: int = 0,
-                 readahead: int = 0) -> None:
+                 readahead: int = 0, version: Version | None = None,
+                 tail: Any = None) -> None:
         super().__init__()
         self.path = path
         self._position = 0
         self._segments: list[tuple[int, Any]] = []
         self._readahead = readahead
-        if head_length:
+        self._tail: Any = None
+        if version is not None:
+            self.version = version
+            self._tail = tail
+        elif head_length:
             first, self.version = get_range(path, 0, head_length)
             self._segments.append((0, first))
             self._tail = bytearray()
         else:
             self._tail, self.version = get_range(path, 0, None, suffix=tail_length)
         self.size = self.version.size
-        self._tail_start = self.size - len(self._tail)
+        self._tail_start = self.size - (min(tail_length, self.size) if self._tail is None
+                                        else len(self._tail))
+
+    @property
+    def tail(self) -> Any:
+        """The object's last bytes, once fetched (None before)."""
+        return self._tail
 
     def prefetch(self, ranges: list[tuple[int, int]]) -> None:
         """Fetch ``(start, length)`` ranges in parallel now; reads inside them need no request."""
@@ -461,6 +479,9 @@ class RangedFile(io.RawIOBase):
             return 0
         start = self._position
         if start >= self._tail_start:
+            if self._tail is None:
+                self._tail, _ = get_range(self.path, self._tail_start,
+                                          self.size - self._tail_start, self.version)
             offset = start - self._tail_start
             data: Any = memoryview(self._tail)[offset:offset + length]
         else:
