@@ -250,7 +250,7 @@ def normalise(value: Any) -> dict[str, Any]:
 
 
 def r_type(column: Any) -> str:
-    """The R type a pandas column becomes (the mapping documented in s3tools.r_bridge)."""
+    """The R type a pandas column becomes (the mapping documented in s3tools.r_codec)."""
     import numpy as np
     import pandas as pd
 

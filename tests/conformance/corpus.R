@@ -12,13 +12,14 @@ outcomes <- jsonlite::fromJSON(arguments[[1]], simplifyVector = FALSE)$outcomes
 corpus <- arguments[[2]]
 suppressMessages(pkgload::load_all(".", quiet = TRUE, export_all = FALSE))
 internal <- asNamespace("s3tools")
-invisible(internal$bridge()$value_to_r)  # starts the package's Python (S3TOOLS_PYTHON)
+invisible(internal$bridge()$ENVIRONMENT_PATTERN)  # starts the package's Python (S3TOOLS_PYTHON)
+codec <- reticulate::import("s3tools.r_codec")
 conformance <- reticulate::import_from_path("corpus", path = "tests/conformance",
                                             convert = FALSE)
 
 expected_frame <- function(local_path, nrows = NULL) {
   frame <- conformance$usual_read(local_path, nrows)
-  internal$value_from_python(internal$bridge()$value_to_r(frame))
+  internal$value_from_python(codec$value_to_r(frame))
 }
 
 attempt <- function(expression) {

@@ -29,7 +29,7 @@ FUNCTIONS = {
 
 
 def build_column(spec: dict[str, Any]) -> Any:
-    """A column as the R package hands it to Python (the mapping in s3tools.r_bridge)."""
+    """A column as the R package hands it to Python (the mapping in s3tools.r_codec)."""
     values = spec["values"]
     missing = any(value is None for value in values)
     kind = spec["type"]

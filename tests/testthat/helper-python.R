@@ -7,10 +7,16 @@ raw_bridge <- function() {
   reticulate::import("s3tools.r_bridge", convert = FALSE)
 }
 
+# The column codec (s3tools.r_codec) without reticulate's conversion.
+raw_codec <- function() {
+  raw_bridge()
+  reticulate::import("s3tools.r_codec", convert = FALSE)
+}
+
 # A pandas frame from Python source (evaluated with numpy as np, pandas as pd,
 # datetime), handed to R through the bridge.
 python_frame <- function(code) {
-  rb <- raw_bridge()
+  rb <- raw_codec()
   main <- reticulate::py_run_string(
     paste0("import numpy as np, pandas as pd, datetime\nframe = ", code),
     local = TRUE, convert = FALSE
@@ -20,7 +26,7 @@ python_frame <- function(code) {
 
 # An R frame through Python and back; also the pandas dtypes it had there.
 python_round_trip <- function(df) {
-  rb <- raw_bridge()
+  rb <- raw_codec()
   record <- s3tools:::frame_to_python(df)
   frame <- rb$frame_from_r(record$columns, record$nrow)
   dtypes <- reticulate::py_to_r(frame$dtypes$astype("str")$tolist())

@@ -198,7 +198,7 @@ test_that("results are tibbles when asked", {
 
 test_that("a million rows by five columns cross intact both ways", {
   skip_on_cran()
-  rb <- raw_bridge()
+  rb <- raw_codec()
   n <- 1e6
   df <- data.frame(i = seq_len(n), d = as.double(seq_len(n)) / 3, s = paste0("name", seq_len(n)),
                    l = rep(c(TRUE, FALSE), n / 2),

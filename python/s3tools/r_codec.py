@@ -1,0 +1,504 @@
+"""The column codec of the R boundary: data frames to and from R, column by column.
+
+Data frames cross as one record per column whose values are a ``bytearray``
+(reticulate hands it to R as a ``raw`` vector, and R's ``raw`` arrives here as
+a ``bytearray``): little-endian int32 or float64 in R's own layout, with R's
+missing-value patterns (``INT_MIN`` for integers and logicals, the ``NA_real_``
+NaN payload for doubles), so that neither side walks the values one by one.
+reticulate's pandas conversion is not used: it loses missing values and breaks
+on pandas 3 / numpy 2.
+
+Type mapping, Python to R:
+
+- int8/16/32, uint8/16 (and their nullable forms) -> integer.
+- int64, uint32, uint64 -> integer when every value fits in 32 bits (and is
+  not ``INT_MIN``, R's NA), otherwise double (the choice ``read.csv`` makes).
+- float16/32/64 -> double; a float ``NaN`` is R's ``NA``; in the nullable
+  ``Float64`` type ``pd.NA`` is ``NA`` and ``NaN`` stays ``NaN``.
+- bool, boolean -> logical; strings (object, ``str``, ``string``) -> character.
+- ``datetime.date`` values and Arrow ``date32``/``date64`` -> Date.
+- naive datetime64 -> POSIXct with ``tzone = ""`` (the wall clock read as UTC);
+  tz-aware -> POSIXct in that time zone; timedelta -> difftime in seconds.
+- categorical -> factor (levels as text, ``ordered`` kept).
+- anything else -> character (``str()`` of each value).
+
+R to Python:
+
+- integer -> int32 (``Int32`` when NA is present); logical -> bool
+  (``boolean`` with NA); factor -> categorical.
+- double -> float64 with ``NaN`` for NA; when a true ``NaN`` is present as
+  well, ``Float64`` with ``pd.NA`` for NA and ``NaN`` for ``NaN``.
+- character -> pandas' default string type (``str`` on pandas 3, object on
+  pandas 2), ``NA`` -> missing.
+- Date -> object column of ``datetime.date`` (what pandas gives for Parquet
+  ``date32``; every writer accepts it).
+- POSIXct -> datetime64[us] (naive when ``tzone`` is empty, tz-aware otherwise).
+- difftime -> timedelta64[us].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+INT_MIN = -2147483648
+INT_MAX = 2147483647
+# R's NA_real_: a NaN whose low word is 1954.
+R_NA_BITS = np.uint64(0x7FF00000000007A2)
+_LOW_WORD = np.uint64(0xFFFFFFFF)
+_R_NA_LOW_WORD = np.uint64(1954)
+_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+# ------------------------------------------------------------ values to R
+
+def value_to_r(value: Any) -> Any:
+    """A result as R should see it: frames, bytes, paths and mappings become records."""
+    if isinstance(value, pd.DataFrame):
+        return {"type": "frame", "nrow": len(value), "columns": frame_to_r(value)}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"type": "raw", "data": bytearray(value)}
+    if isinstance(value, Mapping):
+        names = [str(key) for key in value]
+        contents = list(value.values())
+        if all(isinstance(item, (bytes, bytearray)) for item in contents):
+            return {"type": "raw_list", "names": _strings_to_r(names)[0],
+                    "values": [bytearray(item) for item in contents], "n": len(names)}
+        return {"type": "list", "names": names, "values": [value_to_r(v) for v in contents]}
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        data, missing, ascii_only = _strings_to_r(list(value))
+        return {"type": "character", "data": data, "na": missing, "ascii": ascii_only,
+                "n": len(value)}
+    return {"type": "value", "value": value}
+
+
+def frame_to_r(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """One record per column: ``{name, kind, data, na, levels, tz, ordered}``."""
+    if not isinstance(frame.index, pd.RangeIndex) or any(frame.index.names):
+        frame = frame.reset_index()
+    names = [_column_name(name) for name in frame.columns]
+    return [column_to_r(name, frame.iloc[:, position]) for position, name in enumerate(names)]
+
+
+def _column_name(name: Any) -> str:
+    if isinstance(name, tuple):
+        return "_".join(str(part) for part in name if str(part))
+    return str(name)
+
+
+def _record(name: str, kind: str, data: bytearray, **extra: Any) -> dict[str, Any]:
+    record = {"name": name, "kind": kind, "data": data, "na": None, "levels": None,
+              "tz": None, "ordered": False, "ascii": True}
+    record.update(extra)
+    return record
+
+
+def _mask(column: pd.Series) -> np.ndarray:
+    return np.asarray(column.isna(), dtype=bool)
+
+
+def _integers(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict[str, Any]:
+    """Whole numbers as R integer when they all fit, else as double."""
+    present = values if missing is None or not missing.any() else values[~missing]
+    fits = present.size == 0 or (present.min() > INT_MIN and present.max() <= INT_MAX)
+    if not fits:
+        return _doubles(name, values.astype(np.float64), missing)
+    result = values.astype("<i4")
+    if missing is not None and missing.any():
+        result[missing] = INT_MIN
+    return _record(name, "integer", bytearray(result.tobytes()))
+
+
+def _doubles(name: str, values: np.ndarray, missing: np.ndarray | None,
+             kind: str = "double", **extra: Any) -> dict[str, Any]:
+    """Doubles with R's NA written in: at ``missing``, or at every NaN when no mask is given."""
+    result = np.array(values, dtype="<f8", copy=True)
+    if missing is None:
+        missing = np.isnan(result)
+    if missing.any():
+        result.view(np.uint64)[missing] = R_NA_BITS
+    return _record(name, kind, bytearray(result.tobytes()), **extra)
+
+
+def _logicals(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict[str, Any]:
+    result = values.astype("<i4")
+    if missing is not None and missing.any():
+        result[missing] = INT_MIN
+    return _record(name, "logical", bytearray(result.tobytes()))
+
+
+def _large_strings(values: Any) -> Any:
+    """One contiguous Arrow ``large_string`` array of ``values``."""
+    import pyarrow as pa
+
+    array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else \
+        pa.array(values, type=pa.large_string(), from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.type != pa.large_string():
+        array = array.cast(pa.large_string())
+    return array
+
+
+def _strings_to_r(values: Any, missing: np.ndarray | None = None
+                  ) -> tuple[bytearray, bytearray | None, bool]:
+    """UTF-8 values each ended by a NUL (R reads them with ``readBin``), a NA mask, and
+    whether every byte is ASCII (R then need not mark the encoding).
+
+    ``values`` is anything pyarrow turns into strings (a list, an object array,
+    a string Series); the joining happens in Arrow, without Python objects.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = _large_strings(values)
+    if missing is None:
+        missing = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
+    elif missing.any():
+        array = pc.if_else(pa.array(missing), pa.scalar(None, pa.large_string()), array)
+    else:
+        missing = None
+    filled = array.fill_null("")
+    empty = pa.scalar("", pa.large_string())
+    terminated = pc.binary_join_element_wise(filled, empty, pa.scalar("\0", pa.large_string()))
+    offsets = np.frombuffer(terminated.buffers()[1], dtype=np.int64)
+    offsets = offsets[terminated.offset:terminated.offset + len(terminated) + 1]
+    data = terminated.buffers()[2]
+    joined = bytearray(memoryview(data)[offsets[0]:offsets[-1]]) if data is not None and \
+        len(terminated) else bytearray()
+    if np.count_nonzero(np.frombuffer(joined, dtype=np.uint8) == 0) != len(terminated):
+        # R strings cannot hold NUL: drop it from the values that have one.
+        stripped = pc.replace_substring(filled, "\0", "")
+        return _strings_to_r(stripped, missing)
+    mask = bytearray(missing.astype(np.uint8).tobytes()) if missing is not None else None
+    return joined, mask, joined.isascii()
+
+
+# A string column with at most this share of distinct values crosses as codes
+# into its distinct values: R then makes each string once (``levels[codes]``).
+_REPEATED_SHARE = 0.5
+
+
+def _characters(name: str, column: pd.Series, as_text: bool = False) -> dict[str, Any]:
+    missing = _mask(column)
+    if as_text or column.dtype == object:
+        values = column.to_numpy(dtype=object, na_value="")
+        if as_text:
+            values = [value if isinstance(value, str) else
+                      value.decode("utf-8", errors="replace") if isinstance(value, bytes)
+                      else str(value) for value in values]
+    else:
+        values = column.array
+    repeated = _repeated_strings(values, missing)
+    if repeated is not None:
+        codes, levels = repeated
+        data, _, ascii_only = _strings_to_r(levels)
+        return _record(name, "character", data, ascii=ascii_only, codes=codes,
+                       nlevels=len(levels))
+    data, na, ascii_only = _strings_to_r(values, missing)
+    return _record(name, "character", data, na=na, ascii=ascii_only)
+
+
+def _repeated_strings(values: Any, missing: np.ndarray) -> tuple[bytearray, Any] | None:
+    """1-based int32 codes (``INT_MIN`` for missing) and the distinct values, when few.
+
+    ``None`` when most values are distinct: then the codes would only add work.
+    """
+
+    if len(values) < 2:
+        return None
+    array = _large_strings(values)
+    # A sample first: encoding a column of mostly distinct values costs more than it saves.
+    sample = array.slice(0, 20_000)
+    if len(sample.unique()) > _REPEATED_SHARE * len(sample):
+        return None
+    encoded = array.dictionary_encode()
+    levels = encoded.dictionary
+    if len(levels) > _REPEATED_SHARE * len(array):
+        return None
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype("<i4") + 1
+    absent = missing | (codes == 0)
+    if absent.any():
+        codes[absent] = INT_MIN
+    return bytearray(codes.tobytes()), levels
+
+
+def _dates(name: str, column: pd.Series) -> dict[str, Any]:
+    import pyarrow as pa
+
+    missing = _mask(column)
+    objects = column.to_numpy(dtype=object, na_value=None)
+    days = pa.array(objects, type=pa.date32(), from_pandas=True)
+    values = days.to_numpy(zero_copy_only=False).astype("datetime64[D]").astype(np.float64)
+    return _doubles(name, values, missing, kind="Date")
+
+
+def _datetimes(name: str, column: pd.Series) -> dict[str, Any]:
+    tz = getattr(column.dtype, "tz", None)
+    if tz is not None:
+        column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+    values = column.to_numpy()
+    unit = np.datetime_data(values.dtype)[0]
+    missing = np.isnat(values)
+    seconds = values.view(np.int64) / _PER_SECOND[unit]
+    return _doubles(name, seconds, missing, kind="POSIXct", tz=_timezone_name(tz))
+
+
+def _timezone_name(tz: Any) -> str:
+    if tz is None:
+        return ""
+    zone = getattr(tz, "key", None) or getattr(tz, "zone", None) or str(tz)
+    # A fixed offset has no name R knows; the instants are right in UTC.
+    return "UTC" if zone.startswith(("UTC+", "UTC-", "+", "-")) else zone
+
+
+def _timedeltas(name: str, column: pd.Series) -> dict[str, Any]:
+    values = column.to_numpy()
+    unit = np.datetime_data(values.dtype)[0]
+    missing = np.isnat(values)
+    seconds = values.view(np.int64) / _PER_SECOND[unit]
+    return _doubles(name, seconds, missing, kind="difftime", units="secs")
+
+
+def _factor(name: str, column: pd.Series) -> dict[str, Any]:
+    codes = column.cat.codes.to_numpy().astype("<i4") + 1
+    codes[codes == 0] = INT_MIN
+    levels = [str(level) for level in column.cat.categories]
+    return _record(name, "factor", bytearray(codes.tobytes()), levels=levels,
+                   ordered=bool(column.cat.ordered))
+
+
+def _numpy_values(column: pd.Series, dtype: Any, fill: Any) -> np.ndarray:
+    if isinstance(column.dtype, np.dtype):
+        return column.to_numpy()
+    return column.to_numpy(dtype=dtype, na_value=fill)
+
+
+def column_to_r(name: str, column: pd.Series) -> dict[str, Any]:
+    """One column as a record for R (see the module docstring for the mapping)."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _factor(name, column)
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        return _datetimes(name, column)
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return _timedeltas(name, column)
+    if isinstance(dtype, pd.ArrowDtype):
+        return _arrow_column(name, column)
+    if pd.api.types.is_bool_dtype(dtype):
+        missing = None if isinstance(dtype, np.dtype) else _mask(column)
+        return _logicals(name, _numpy_values(column, bool, False), missing)
+    if pd.api.types.is_integer_dtype(dtype):
+        missing = None if isinstance(dtype, np.dtype) else _mask(column)
+        return _integers(name, _numpy_values(column, dtype.numpy_dtype
+                                             if not isinstance(dtype, np.dtype) else dtype, 0),
+                         missing)
+    if pd.api.types.is_float_dtype(dtype):
+        if isinstance(dtype, np.dtype):
+            return _doubles(name, column.to_numpy(), None)
+        return _doubles(name, column.to_numpy(dtype=np.float64, na_value=0.0), _mask(column))
+    if isinstance(dtype, pd.StringDtype):
+        return _characters(name, column)
+    if dtype == object:
+        return _object_column(name, column)
+    return _characters(name, column, as_text=True)
+
+
+def _arrow_column(name: str, column: pd.Series) -> dict[str, Any]:
+    import pyarrow as pa
+
+    arrow_type = column.dtype.pyarrow_dtype
+    if pa.types.is_date(arrow_type):
+        return _dates(name, column)
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return _characters(name, column)
+    for check, target in ((pa.types.is_boolean, "boolean"), (pa.types.is_integer, "Int64"),
+                          (pa.types.is_floating, "Float64")):
+        if check(arrow_type):
+            if target == "Int64" and pa.types.is_unsigned_integer(arrow_type):
+                target = "Float64" if arrow_type.bit_width == 64 else "Int64"
+            return column_to_r(name, column.astype(target))
+    if pa.types.is_timestamp(arrow_type):
+        unit = arrow_type.unit
+        tz = arrow_type.tz
+        target = pd.DatetimeTZDtype(unit=unit, tz=tz) if tz else f"datetime64[{unit}]"
+        return _datetimes(name, column.astype(target))
+    if pa.types.is_duration(arrow_type):
+        return _timedeltas(name, column.astype(f"timedelta64[{arrow_type.unit}]"))
+    return _characters(name, column, as_text=True)
+
+
+def _object_column(name: str, column: pd.Series) -> dict[str, Any]:
+    inferred = pd.api.types.infer_dtype(column, skipna=True)
+    if inferred == "string":
+        return _characters(name, column)
+    if inferred == "empty":
+        missing = np.ones(len(column), dtype=bool)
+        return _logicals(name, np.zeros(len(column), dtype=bool), missing)
+    if inferred == "boolean":
+        return column_to_r(name, column.astype("boolean"))
+    if inferred == "integer":
+        try:
+            return column_to_r(name, column.astype("Int64"))
+        except (OverflowError, TypeError, ValueError):
+            return column_to_r(name, column.astype("Float64"))
+    if inferred in ("floating", "mixed-integer-float", "decimal"):
+        return column_to_r(name, column.astype("Float64"))
+    if inferred == "date":
+        return _dates(name, column)
+    if inferred in ("datetime", "datetime64"):
+        try:
+            return _datetimes(name, pd.Series(pd.to_datetime(column)))
+        except (TypeError, ValueError):
+            return _datetimes(name, pd.Series(pd.to_datetime(column, utc=True)))
+    if inferred in ("timedelta", "timedelta64"):
+        return _timedeltas(name, pd.Series(pd.to_timedelta(column)))
+    return _characters(name, column, as_text=True)
+
+
+# ---------------------------------------------------------- values from R
+
+def _buffer(data: Any) -> bytes | bytearray:
+    if data is None:
+        return b""
+    if isinstance(data, (bytes, bytearray)):
+        return data
+    return bytes(data)
+
+
+def _listed(value: Any) -> list:
+    """R's length-one vectors arrive as scalars, empty ones as lists or None."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _r_missing(values: np.ndarray) -> np.ndarray:
+    """Where a double holds R's NA (not a plain NaN): R's own test, on the bits."""
+    return np.isnan(values) & ((values.view(np.uint64) & _LOW_WORD) == _R_NA_LOW_WORD)
+
+
+def _strings_array(data: Any, na: Any = None, count: int | None = None) -> Any:
+    """R's ``writeBin(enc2utf8(x), raw())`` output as a pyarrow string array (nulls for NA).
+
+    The NUL terminators become Arrow offsets, so no Python string is made.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    buffer = np.frombuffer(_buffer(data), dtype=np.uint8)
+    ends = np.flatnonzero(buffer == 0)
+    if count is not None and len(ends) != count:
+        raise ValueError(f"Expected {count} strings from R, got {len(ends)}.")
+    offsets = np.empty(len(ends) + 1, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:] = ends - np.arange(len(ends))
+    array = pa.LargeStringArray.from_buffers(
+        len(ends), pa.py_buffer(offsets), pa.py_buffer(np.delete(buffer, ends)))
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid:  # not UTF-8 (R strings marked as bytes): replace what is not
+        texts = bytes(_buffer(data)).decode("utf-8", errors="replace").split("\0")[:-1]
+        array = pa.array(texts, type=pa.large_string())
+    if na is not None and len(_buffer(na)):
+        missing = np.frombuffer(_buffer(na), dtype=np.uint8).astype(bool)
+        array = pc.if_else(pa.array(missing), pa.scalar(None, pa.large_string()), array)
+    return array
+
+
+def strings_from_r(data: Any, na: Any = None, count: int | None = None) -> np.ndarray:
+    """R's ``writeBin(enc2utf8(x), raw())`` output as an object array (None for NA)."""
+    return _strings_array(data, na, count).to_numpy(zero_copy_only=False)
+
+
+def _string_series(values: Any) -> pd.Series:
+    # pyarrow hands pandas its default string type (str on pandas 3, object on
+    # pandas 2), as for a column read from a file.
+    return pd.Series(values.to_pandas())
+
+
+def column_from_r(column: Mapping[str, Any], nrow: int | None = None) -> pd.Series:
+    """One column record from R (see ``column_to_python`` in the R package) as a Series."""
+    kind = column["kind"]
+    data = _buffer(column.get("data"))
+    if kind == "character":
+        return _string_series(_strings_array(data, column.get("na"), nrow))
+    if kind in ("integer", "logical", "factor"):
+        values = np.frombuffer(data, dtype="<i4").astype(np.int32)
+        missing = values == INT_MIN
+        if kind == "factor":
+            levels = [str(level) for level in _listed(column.get("levels"))]
+            codes = np.where(missing, -1, values - 1)
+            return pd.Series(pd.Categorical.from_codes(
+                codes, categories=pd.Index(levels),
+                ordered=bool(column.get("ordered"))))
+        if kind == "logical":
+            if missing.any():
+                return pd.Series(pd.arrays.BooleanArray(values == 1, missing))
+            return pd.Series(values == 1)
+        if missing.any():
+            # Under the mask pandas itself keeps 1 (and NaN for floats): the same
+            # bytes reach Parquet as for a frame built in Python.
+            values[missing] = 1
+            return pd.Series(pd.arrays.IntegerArray(values, missing))
+        return pd.Series(values)
+    values = np.frombuffer(data, dtype="<f8").astype(np.float64)
+    missing = _r_missing(values)
+    if kind == "double":
+        not_a_number = np.isnan(values) & ~missing
+        values[missing] = np.nan
+        if missing.any() and not_a_number.any():
+            return pd.Series(pd.arrays.FloatingArray(values, missing))
+        return pd.Series(values)
+    if kind == "Date":
+        return _dates_from_days(values, np.isnan(values))
+    if kind == "POSIXct":
+        return _datetimes_from_seconds(values, np.isnan(values), column.get("tz"))
+    if kind == "difftime":
+        micro = np.round(np.where(np.isnan(values), 0.0, values) * 1e6).astype(np.int64)
+        result = micro.astype("timedelta64[us]")
+        result[np.isnan(values)] = np.timedelta64("NaT")
+        return pd.Series(result)
+    raise ValueError(f"A column of kind {kind!r} cannot be passed to Python.")
+
+
+def _dates_from_days(days: np.ndarray, missing: np.ndarray) -> pd.Series:
+    import pyarrow as pa
+
+    whole = np.floor(np.where(missing, 0, days)).astype(np.int32)
+    array = pa.array(whole, type=pa.date32(), mask=missing)
+    return pd.Series(array.to_pandas(date_as_object=True), dtype=object)
+
+
+def _datetimes_from_seconds(seconds: np.ndarray, missing: np.ndarray, tz: Any) -> pd.Series:
+    micro = np.round(np.where(missing, 0.0, seconds) * 1e6).astype(np.int64)
+    values = micro.astype("datetime64[us]")
+    values[missing] = np.datetime64("NaT")
+    zone = _listed(tz)[0] if _listed(tz) else ""
+    if not zone:
+        return pd.Series(values)
+    index = pd.DatetimeIndex(values).tz_localize("UTC")
+    try:
+        return pd.Series(index.tz_convert(zone))
+    except Exception:  # noqa: BLE001 - a zone R knows and Python does not: keep the instants
+        return pd.Series(index)
+
+
+def frame_from_r(columns: list | Mapping[str, Any], nrow: int | None = None) -> pd.DataFrame:
+    """Column records from R (``frame_to_python`` in the R package) as a DataFrame."""
+    records = [columns] if isinstance(columns, Mapping) else list(columns or [])
+    series = [column_from_r(record, nrow) for record in records]
+    frame = pd.DataFrame(dict(enumerate(series)))
+    if not series and nrow:
+        frame = pd.DataFrame(index=pd.RangeIndex(int(nrow)))
+    frame.columns = [str(record["name"]) for record in records]
+    return frame
+
+
+__all__ = ["INT_MIN", "column_from_r", "column_to_r", "frame_from_r", "frame_to_r",
+           "strings_from_r", "value_to_r"]

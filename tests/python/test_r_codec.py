@@ -1,0 +1,102 @@
+"""The R boundary's column codec (s3tools.r_codec), tested from Python."""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from s3tools import r_codec
+
+INT_MIN = -2147483648
+
+
+def ints(record: dict) -> list[int]:
+    return np.frombuffer(record["data"], dtype="<i4").tolist()
+
+
+def doubles(record: dict) -> np.ndarray:
+    return np.frombuffer(record["data"], dtype="<f8")
+
+
+def r_na_at(record: dict) -> list[bool]:
+    bits = doubles(record).view(np.uint64)
+    return ((bits & np.uint64(0xFFFFFFFF)) == np.uint64(1954)).tolist()
+
+
+def test_integers_fit_or_become_doubles():
+    small = r_codec.column_to_r("x", pd.Series([1, 2, 3], dtype="int64"))
+    assert (small["kind"], ints(small)) == ("integer", [1, 2, 3])
+    edge = r_codec.column_to_r("x", pd.Series([INT_MIN, 0], dtype="int64"))
+    assert edge["kind"] == "double"
+    big = r_codec.column_to_r("x", pd.Series([2**53 + 1, 1], dtype="uint64"))
+    assert big["kind"] == "double" and doubles(big).tolist() == [2.0**53, 1.0]
+    nullable = r_codec.column_to_r("x", pd.array([5, None], dtype="Int64"))
+    assert ints(nullable) == [5, INT_MIN]
+
+
+def test_doubles_carry_r_na_and_keep_nan_where_pandas_distinguishes():
+    plain = r_codec.column_to_r("x", pd.Series([1.0, np.nan]))
+    assert r_na_at(plain) == [False, True]
+    masked = pd.Series(pd.arrays.FloatingArray(np.array([np.nan, 0.0]), np.array([False, True])))
+    record = r_codec.column_to_r("x", masked)
+    assert r_na_at(record) == [False, True]
+    assert np.isnan(doubles(record)[0])
+
+
+def test_strings_are_nul_terminated_with_a_mask():
+    record = r_codec.column_to_r("s", pd.Series(["a", None, "é"], dtype=object))
+    assert bytes(record["data"]) == "a\0\0é\0".encode()
+    assert bytes(record["na"]) == b"\x00\x01\x00"
+    assert record["ascii"] is False
+    plain = r_codec.column_to_r("s", pd.Series(["x", "y"]))
+    assert plain["na"] is None and plain["ascii"] is True
+    nul = r_codec.column_to_r("s", pd.Series(["a\0b"]))
+    assert bytes(nul["data"]) == b"ab\0"
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_repeated_strings_cross_as_codes_into_distinct_values(dtype):
+    values = ["a", None, "é", "a", "b\0"] * 40
+    record = r_codec.column_to_r("s", pd.Series(values, dtype=dtype))
+    levels = bytes(record["data"]).decode().split("\0")[:-1]
+    assert record["nlevels"] == len(levels) <= 4 and record["ascii"] is False
+    codes = np.frombuffer(bytes(record["codes"]), dtype="<i4")
+    decoded = [None if code == r_codec.INT_MIN else levels[code - 1] for code in codes]
+    assert decoded == [None if value is None else value.replace("\0", "") for value in values]
+    distinct = r_codec.column_to_r("s", pd.Series([f"P{i}" for i in range(1000)], dtype=dtype))
+    assert "codes" not in distinct
+
+
+def test_round_trip_through_r_records_keeps_types_and_missing_values():
+    frame = pd.DataFrame({
+        "i": pd.array([1, None], dtype="Int32"),
+        "d": [0.5, np.nan],
+        "b": pd.array([True, None], dtype="boolean"),
+        "s": pd.Series(["x", None]),
+        "day": pd.Series([datetime.date(2024, 2, 29), None], dtype=object),
+        "t": pd.to_datetime(["2024-01-01 00:00:00.5", None]).astype("datetime64[us]"),
+        "tz": pd.to_datetime(["2024-06-01 12:00", None]).tz_localize("Europe/London")
+        .astype("datetime64[us, Europe/London]"),
+        "c": pd.Categorical(["lo", None], categories=["lo", "hi"], ordered=True),
+        "td": pd.to_timedelta([1.5, None], unit="s").astype("timedelta64[us]"),
+    })
+    back = r_codec.frame_from_r(r_codec.frame_to_r(frame), len(frame))
+    pd.testing.assert_frame_equal(back, frame)
+
+
+def test_strings_from_r_apply_the_mask():
+    values = r_codec.strings_from_r(bytearray("a\0NA\0é\0".encode()), bytearray(b"\0\1\0"), 3)
+    assert values.tolist() == ["a", None, "é"]
+    with pytest.raises(ValueError):
+        r_codec.strings_from_r(bytearray(b"a\0"), None, 2)
+
+
+def test_results_for_r():
+    assert r_codec.value_to_r(["a", "b"])["type"] == "character"
+    assert r_codec.value_to_r([])["n"] == 0
+    listed = r_codec.value_to_r({"b/k": b"1"})
+    assert listed["type"] == "raw_list" and listed["values"] == [bytearray(b"1")]
+    assert r_codec.value_to_r(True) == {"type": "value", "value": True}
