@@ -180,8 +180,10 @@ def _parquet_bytes(path: S3Path, columns: Iterable[str] | None) -> int:
     source = transport.RangedFile(path, PARQUET_FOOTER)
     try:
         metadata = pyarrow.parquet.ParquetFile(source).metadata
-    except pyarrow.ArrowInvalid:
-        return 2 * source.size  # not Parquet after all: the reader will say so
+    except errors.S3ToolsError:
+        raise  # not found, denied, the network (some are OSErrors too)
+    except (pyarrow.ArrowException, OSError):
+        return 2 * source.size  # not Parquet, or damaged: the reader will say so
     wanted = None if columns is None else set(columns)
     data = 0
     for number in range(metadata.num_row_groups):
