@@ -113,9 +113,11 @@ known <- c(
 )
 
 failures <- 0
+known_seen <- 0
 for (outcome in outcomes) {
   problem <- tryCatch(check(outcome), error = function(error) conditionMessage(error))
   if (!is.null(problem) && outcome$file %in% names(known)) {
+    known_seen <- known_seen + 1
     cat(sprintf("KNOWN R         %s: %s\n", outcome$file, known[[outcome$file]]))
   } else if (!is.null(problem)) {
     failures <- failures + 1
@@ -134,7 +136,7 @@ for (outcome in outcomes) {
   }
 }
 readable <- sum(vapply(outcomes, function(o) isTRUE(o$readable), logical(1)))
-cat(sprintf(paste0("conformance (R): %d files; %d differ from s3tools in Python; ",
+cat(sprintf(paste0("conformance (R): %d files; %d differ from s3tools in Python (%d known); ",
                    "%d of %d haven/readxl files have the same values there.\n"),
-            length(outcomes), failures, compared - unlike, compared))
+            length(outcomes), failures, known_seen, compared - unlike, compared))
 quit(status = if (failures > 0) 1 else 0, save = "no")
