@@ -46,6 +46,17 @@ read_files_from_s3 <- function(paths_or_prefix, max_concurrency = NULL, memory_c
 #' feather/arrow, json, jsonl/ndjson, xlsx/xls, sav, dta, sas7bdat. A path
 #' ending in `/` reads every file under it into one data frame.
 #'
+#' A folder of Parquet files is read as a dataset (written by s3tools,
+#' pandas/pyarrow, Spark or Athena): hive-style folders (`year=2024/`) become
+#' columns with their types, and `columns = c(...)` and `filters =
+#' list(list("year", "==", 2024))` are pushed down: only the files, row
+#' groups and columns that can match are fetched (also for one Parquet file).
+#' A filter is `list(column, op, value)` with op `"=="`, `"!="`, `"<"`,
+#' `"<="`, `">"`, `">="`, `"in"` or `"not in"`; several must all hold, and a
+#' list of such lists means any of them.
+#' `_SUCCESS`, `_common_metadata` and other names starting with `_` or `.` are
+#' not data.
+#'
 #' @inheritParams s3tools-parameters
 #' @param ... Options for the reader. The pandas names work (`sep`,
 #'   `skiprows`, `nrows`, `usecols`, `sheet_name`, ...) and so do the R ones

@@ -43,12 +43,25 @@ write_df_to_csv_in_s3 <- function(df, s3_path, overwrite = FALSE, multipart = TR
 #' csv, tsv, parquet, feather, json, jsonl, xlsx, sav or dta, chosen from the
 #' extension (compression suffixes applied) or from `file_type`.
 #'
+#' A folder path (`"bucket/prefix/"`) writes a Parquet dataset, hive-style
+#' with `partition_cols = c("year")` (`prefix/year=2024/part-....parquet`).
+#' `mode` is `"error"` (the default: refuse a folder that holds files),
+#' `"append"`, `"overwrite"` (the whole folder) or `"overwrite_partitions"`
+#' (only the partitions present in `df`). The files are uploaded to a hidden
+#' staging folder first and made visible only once all are there, so a failed
+#' write leaves no half-written dataset; `_SUCCESS` is written last.
+#'
 #' @inheritParams write_df_to_csv_in_s3
 #' @inheritParams s3tools-parameters
-#' @return The `bucket/key` written, invisibly.
+#' @param ... Options for the writer; for a dataset, `partition_cols` and
+#'   `mode` (see above), and Parquet options such as `compression` or
+#'   `row_group_size`.
+#' @return The `bucket/key` (or `bucket/prefix/`) written, invisibly.
 #' @examples
 #' \dontrun{
 #' write_df_to_table_in_s3(mtcars, "my-bucket/output/mtcars.parquet")
+#' write_df_to_table_in_s3(sales, "my-bucket/sales/", partition_cols = "year",
+#'                         mode = "overwrite_partitions")
 #' }
 #' @export
 write_df_to_table_in_s3 <- function(df, s3_path, overwrite = FALSE, multipart = TRUE,

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import errors, formats, memory, paths, progress, transport
+from . import datasets, errors, formats, memory, paths, progress, transport
 from .paths import S3Path
 from .tempfiles import new_private_file
 from .transport.reads import ObjectStream, RangedFile
@@ -158,6 +158,10 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
         PathError, NotFoundError, AccessDeniedError, FormatError, TooLargeError.
     """
     path = paths.parse(s3_path)
+    # Parquet datasets, and Parquet files read with columns= / filters=: only what is needed.
+    pushed = datasets.read_pushdown(path, file_type, options, memory_check)
+    if pushed is not None:
+        return pushed
     memory.check_frame(path, file_type, options, memory_check)
     if not path.is_folder:
         # An unsupported type is reported before the object is downloaded.

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import access, errors, formats, paths, progress, transport
+from . import access, dataset_writes, errors, formats, paths, progress, transport
 from .listing import s3_file_exists
 from .paths import S3Path
 from .tempfiles import temporary_path
@@ -98,7 +98,14 @@ def write_df_to_table_in_s3(df: pd.DataFrame, s3_path: str, overwrite: bool = Fa
     """Write a data frame in the format the key's extension names (csv, parquet, xlsx...).
 
     ``file_type`` overrides the extension; ``**options`` go to the pandas writer.
+    A folder path (``bucket/prefix/``) writes a Parquet dataset: ``partition_cols=``
+    (hive-style folders) and ``mode=`` (``"error"``, ``"append"``, ``"overwrite"``,
+    ``"overwrite_partitions"``), see :mod:`s3tools.dataset_writes`.
     """
+    if dataset_writes.wanted(s3_path, options):
+        options.pop("row_names", None)
+        return dataset_writes.write_dataset(_check_frame(df), s3_path, overwrite, multipart,
+                                            file_type, options)
     path = paths.parse_file(s3_path)
     options.pop("row_names", None)
     return _write_frame(_check_frame(df), path, file_type, overwrite, multipart, options)

@@ -1,0 +1,85 @@
+"""A read-only pyarrow filesystem whose every request goes through :mod:`s3tools.transport`.
+
+pyarrow's dataset reader (partition pruning, row groups skipped by their
+statistics, only the wanted columns' byte ranges) asks this filesystem for
+files; each file is a :class:`~s3tools.transport.RangedFile`: ranged GETs,
+pinned to one version of the object, under s3tools' retry policy and request
+log. A file seen in the dataset's listing is opened without a request (its
+size and ETag are known) and pinned to the ETag the listing gave, so a file
+replaced after the listing is read again or refused, never mixed. A file
+opened again (its footer read first, its data later) reuses the tail fetched
+the first time.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+
+from .paths import S3Path
+from .transport.reads import RangedFile, Version
+
+# Parquet readers fetch the last 64 KiB first (footer and metadata).
+FOOTER_BYTES = 64 * 1024
+# Tails kept for files opened again: at most this many (64 KiB each).
+_KEPT_TAILS = 256
+
+
+class S3ToolsHandler(pafs.FileSystemHandler):
+    """Paths are ``bucket/key``; ``known`` maps the paths of a listing to their versions."""
+
+    def __init__(self, known: dict[str, Version] | None = None) -> None:
+        self.known = dict(known or {})
+        self._opened: collections.OrderedDict[str, RangedFile] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def open_input_file(self, path: str) -> Any:
+        bucket, _, key = path.partition("/")
+        version = self.known.get(path)
+        if version is not None:
+            with self._lock:
+                earlier = self._opened.pop(path, None)
+            source = RangedFile(S3Path(bucket, key), FOOTER_BYTES, version=version,
+                                tail=earlier.tail if earlier is not None else None)
+            with self._lock:
+                self._opened[path] = source
+                while len(self._opened) > _KEPT_TAILS:
+                    self._opened.popitem(last=False)
+        else:
+            source = RangedFile(S3Path(bucket, key), FOOTER_BYTES)
+            self.known[path] = source.version
+        return pa.PythonFile(source, mode="r")
+
+    def open_input_stream(self, path: str) -> Any:
+        return self.open_input_file(path)
+
+    def get_file_info(self, paths: list[str]) -> list[pafs.FileInfo]:
+        return [pafs.FileInfo(path, pafs.FileType.File, size=self.known[path].size)
+                if path in self.known else pafs.FileInfo(path, pafs.FileType.Unknown)
+                for path in paths]
+
+    def get_type_name(self) -> str:
+        return "s3tools"
+
+    def normalize_path(self, path: str) -> str:
+        return path
+
+    def equals(self, other: Any) -> bool:
+        return self is other
+
+    # Everything else is refused: datasets are listed and written by s3tools itself.
+    def _refuse(self, *_: Any) -> Any:
+        raise NotImplementedError("s3tools' pyarrow filesystem only reads files")
+
+    get_file_info_selector = create_dir = delete_dir = delete_dir_contents = _refuse
+    delete_root_dir_contents = delete_file = move = copy_file = _refuse
+    open_output_stream = open_append_stream = _refuse
+
+
+def filesystem(known: dict[str, Version] | None = None) -> pafs.PyFileSystem:
+    """A pyarrow filesystem over s3tools' transport (see the module)."""
+    return pafs.PyFileSystem(S3ToolsHandler(known))

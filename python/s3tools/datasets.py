@@ -1,0 +1,303 @@
+"""Parquet datasets: the files under a prefix read as one table, fetching only what is needed.
+
+A dataset is a folder of Parquet files, hive-partitioned or not, written by
+s3tools, pandas/pyarrow, Dask, Spark or Athena. Its listing says which files
+there are; the folders' ``name=value`` segments give the partition columns.
+``filters`` on partition columns drop whole files before any of their bytes
+are fetched; the remaining files' footers are read (in parallel) and row groups
+whose statistics cannot match are skipped; of the rest, only the byte ranges
+of the wanted ``columns`` are fetched. pyarrow's dataset reader does the
+pushdown; every byte comes through :mod:`s3tools.arrowfs`, that is through
+s3tools' transport.
+
+What is not data: folder markers, empty objects (such as EMR's ``x_$folder$``),
+and anything under a name starting with ``_`` or ``.`` (``_SUCCESS``,
+``_common_metadata``, ``_metadata``, Spark's ``_temporary/``, and s3tools' own
+staging folders and schema file).
+
+Partition columns get their types from ``_s3tools_schema.parquet`` when s3tools
+wrote the dataset (the frame's own types, exactly), otherwise from their values
+(:func:`s3tools.partitions.infer_types`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from . import arrowfs, errors, formats, memory, partitions, transport
+from .listing import list_objects
+from .paths import S3Path, extension_of
+from .transport.reads import Version
+
+SCHEMA_FILE = "_s3tools_schema.parquet"
+PARTITIONS_KEY = b"s3tools.partition_cols"
+STAGING = "_s3tools_staging-"  # a write's files before they are made visible
+COMMIT_MARKER = "_COMMITTING"  # in a staging folder while its files are being made visible
+READ_OPTIONS = {"columns", "filters"}
+_PARQUET = {"parquet", "pq"}
+
+
+@dataclass
+class Listing:
+    """What a dataset's folder holds, sorted by key."""
+
+    root: S3Path
+    files: list[tuple[S3Path, Version]] = field(default_factory=list)  # data files
+    schema_file: S3Path | None = None
+    interrupted: list[str] = field(default_factory=list)  # writes caught making files visible
+    objects: list[dict] = field(default_factory=list)  # every object, as listed
+
+    def relative(self, path: S3Path) -> str:
+        return path.key[len(self.root.key):]
+
+
+def list_dataset(root: S3Path) -> Listing:
+    """Every object under ``root``, sorted into data files and the rest (see the module)."""
+    found = Listing(root)
+    for item in list_objects(root):
+        found.objects.append(item)
+        relative = item["Key"][len(root.key):]
+        parts = relative.split("/")
+        if not relative or relative.endswith("/"):
+            continue
+        if parts[0].startswith(STAGING):
+            if parts[1:] == [COMMIT_MARKER]:
+                found.interrupted.append(f"{root}{parts[0]}/")
+            continue
+        if relative == SCHEMA_FILE:
+            found.schema_file = root.child(item["Key"])
+        elif not any(part.startswith(("_", ".")) for part in parts) and item["Size"] > 0:
+            found.files.append((root.child(item["Key"]),
+                                Version(int(item["Size"]), item.get("ETag"))))
+    return found
+
+
+def is_parquet(listing: Listing, file_type: str | None) -> bool:
+    """Whether a folder is read as a Parquet dataset: ``file_type`` says so, or every data
+    file is Parquet (extensionless files count when some are Parquet or in partitions)."""
+    if file_type is not None:
+        return formats.resolve("", file_type)[0].name == "parquet"
+    extensions = {extension_of(path.key) for path, _ in listing.files}
+    if not extensions <= _PARQUET | {""}:
+        return False
+    hive = any("=" in segment for path, _ in listing.files
+               for segment in listing.relative(path).split("/")[:-1])
+    return bool(extensions & _PARQUET) or listing.schema_file is not None or hive
+
+
+@dataclass
+class Plan:
+    """What a read fetches: the dataset (pruned to the files that can match), the filter,
+    and the columns it returns with their final types."""
+
+    dataset: ds.FileSystemDataset
+    expression: Any
+    columns: list[str]
+    output: pa.Schema
+    shown: str
+
+
+def split_options(options: Mapping[str, Any], caller: str) -> tuple[list[str] | None, Any]:
+    """``columns`` and ``filters`` from the reader options; anything else is refused."""
+    others = sorted(set(options) - READ_OPTIONS)
+    if others:
+        raise TypeError(f"{caller}() reads a Parquet dataset with columns= and filters= only, "
+                        f"not {', '.join(others)}.")
+    columns = options.get("columns")
+    if isinstance(columns, str):
+        columns = [columns]
+    return (None if columns is None else list(columns)), options.get("filters")
+
+
+def plan(target: S3Path, listing: Listing | None, columns: list[str] | None,
+         filters: Any) -> Plan:
+    """Prune a dataset (``listing``) or one Parquet file (``listing`` None) for a read.
+
+    Raises:
+        ValueError: unknown columns, or filters that do not fit the data.
+        FormatError: a file that is not Parquet.
+    """
+    groups = partitions.normalise(filters)
+    if listing is not None and listing.interrupted:
+        raise _interrupted(listing)
+    known = {str(path): version for path, version in listing.files} if listing else {}
+    system = arrowfs.filesystem(known)
+    parquet = ds.ParquetFileFormat()
+    recorded, partition_names = _recorded(listing)
+    if listing is None:
+        places = [(str(target), "")]
+    else:
+        places = [(str(path), listing.relative(path)) for path, _ in listing.files]
+    partition_schema = _partition_schema(recorded, partition_names, places)
+    parsing = pa.schema([pa.field(f.name, partitions.parsing_type(f.type))
+                         for f in partition_schema])
+    hive = ds.partitioning(parsing, flavor="hive")
+    fragments = [parquet.make_fragment(path, system, partition_expression=_parse(hive, place))
+                 for path, place in places]
+    prune = partitions.only(groups, parsing.names)
+    if prune is not None and fragments:
+        probe = ds.FileSystemDataset(fragments, parsing, parquet, system)
+        fragments = list(probe.get_fragments(filter=partitions.expression(prune, parsing)))
+    if recorded is None:
+        recorded = _physical_schema(fragments or [parquet.make_fragment(places[0][0], system)],
+                                    parsing)
+    scanned = pa.schema([parsing.field(f.name) if f.name in parsing.names else f
+                         for f in recorded], metadata=recorded.metadata)
+    wanted = _columns(columns, scanned, target)
+    expression = partitions.expression(groups, scanned)
+    dataset = ds.FileSystemDataset(fragments, scanned, parquet, system)
+    output = pa.schema([recorded.field(name) for name in wanted], metadata=recorded.metadata)
+    return Plan(dataset, expression, wanted, output, str(target))
+
+
+def _parse(hive: Any, place: str) -> Any:
+    """The partition expression of a file (pyarrow takes the last segment for its name)."""
+    return hive.parse("/" + place) if "/" in place and hive.schema.names else None
+
+
+def _recorded(listing: Listing | None) -> tuple[pa.Schema | None, list[str]]:
+    """The schema s3tools recorded when it wrote the dataset, and its partition columns."""
+    if listing is None or listing.schema_file is None:
+        return None, []
+    data = transport.fetch(listing.schema_file)
+    try:
+        schema = pq.read_schema(pa.BufferReader(data))
+    except pa.ArrowInvalid as error:
+        raise errors.FormatError(f"{listing.schema_file} is not a Parquet schema ({error}): "
+                                 "delete it to read the dataset without it.",
+                                 path=str(listing.schema_file)) from error
+    names = json.loads((schema.metadata or {}).get(PARTITIONS_KEY, b"[]"))
+    return schema, [name for name in names if name in schema.names]
+
+
+def _partition_schema(recorded: pa.Schema | None, names: list[str],
+                      places: list[tuple[str, str]]) -> pa.Schema:
+    if recorded is not None and names:
+        return pa.schema([recorded.field(name) for name in names])
+    values: dict[str, list[str | None]] = {}
+    for _, place in places:
+        for name, value in partitions.parse_key(place).items():
+            values.setdefault(name, []).append(value)
+    return partitions.infer_types(values)
+
+
+def _physical_schema(fragments: list[Any], parsing: pa.Schema) -> pa.Schema:
+    """The first file's columns (from its footer), then the partition columns."""
+    first = fragments[0]
+    first.ensure_complete_metadata()
+    physical = first.physical_schema
+    data = [f for f in physical if f.name not in parsing.names]
+    return pa.schema(data + list(parsing), metadata=physical.metadata)
+
+
+def _columns(columns: list[str] | None, schema: pa.Schema, target: S3Path) -> list[str]:
+    if columns is None:
+        return list(schema.names)
+    missing = [name for name in columns if name not in schema.names]
+    if missing:
+        raise ValueError(f"{target} has no column {', '.join(map(repr, missing))}: its "
+                         f"columns are {', '.join(schema.names)}.")
+    return list(dict.fromkeys(columns))
+
+
+def _interrupted(listing: Listing) -> errors.S3ToolsError:
+    return errors.S3ToolsError(
+        f"{listing.root} is being written, or a write stopped while it was making its files "
+        f"visible ({', '.join(listing.interrupted)}): its files may be a mix of two versions, "
+        "so they were not read. Try again in a moment; if this persists, write the dataset "
+        'again with mode="overwrite".', path=str(listing.root))
+
+
+# ------------------------------------------------------------------ reading
+
+def footers(fragments: list[Any]) -> None:
+    """Read the footers of these files, in parallel (pyarrow keeps them for the scan)."""
+    workers = max(1, min(transport.settings().max_concurrency, len(fragments)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda fragment: fragment.ensure_complete_metadata(), fragments))
+
+
+def bytes_needed(chosen: Plan) -> int:
+    """The memory the read needs at its peak: the uncompressed size of the wanted columns in
+    the row groups that can match, twice (Arrow's table and pandas' frame)."""
+    fragments = list(chosen.dataset.get_fragments(filter=chosen.expression)
+                     if chosen.expression is not None else chosen.dataset.get_fragments())
+    footers(fragments)
+    wanted = set(chosen.columns)
+    total = 0
+    for fragment in fragments:
+        metadata = fragment.metadata
+        pieces = fragment.split_by_row_group(chosen.expression, schema=chosen.dataset.schema) \
+            if chosen.expression is not None else None
+        numbers = [piece.row_groups[0].id for piece in pieces] if pieces is not None \
+            else range(metadata.num_row_groups)
+        for number in numbers:
+            group = metadata.row_group(number)
+            total += sum(group.column(index).total_uncompressed_size
+                         for index in range(group.num_columns)
+                         if group.column(index).path_in_schema.split(".")[0] in wanted)
+    return 2 * total
+
+
+def to_frame(table: pa.Table, chosen: Plan) -> pd.DataFrame:
+    """The scanned columns in order, with their recorded types, as pandas reads Parquet."""
+    table = table.select(chosen.columns)
+    if table.schema != chosen.output:
+        table = table.cast(chosen.output)
+    return table.replace_schema_metadata(chosen.output.metadata).to_pandas()
+
+
+def read(target: S3Path, listing: Listing | None, options: Mapping[str, Any],
+         memory_check: bool) -> pd.DataFrame:
+    """A dataset or one Parquet file with ``columns`` / ``filters`` pushed down."""
+    columns, filters = split_options(options, "s3_path_to_df")
+    with arrow_errors(target):
+        chosen = plan(target, listing, columns, filters)
+        if memory.enabled(memory_check):
+            memory.check_needed(chosen.shown, bytes_needed(chosen))
+        table = chosen.dataset.to_table(columns=chosen.columns, filter=chosen.expression)
+        return to_frame(table, chosen)
+
+
+@contextlib.contextmanager
+def arrow_errors(target: S3Path) -> Iterator[None]:
+    """pyarrow's complaints about the files (not Parquet, clashing schemas) as format errors;
+    s3tools' own errors (raised inside pyarrow's reads) pass through unchanged."""
+    try:
+        yield
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError,
+            pa.ArrowKeyError) as error:
+        raise errors.FormatError(
+            f"Could not read {target} as Parquet: {str(error).splitlines()[0]}. If some files "
+            "are not Parquet, move them out of the folder or read one file at a time.",
+            path=str(target)) from error
+
+
+def read_pushdown(path: S3Path, file_type: str | None, options: Mapping[str, Any],
+                  memory_check: bool) -> pd.DataFrame | None:
+    """``s3_path_to_df``'s Parquet pushdown: a folder that is a Parquet dataset, or one
+    Parquet file read with ``columns`` / ``filters``; ``None`` when neither applies."""
+    if not path.is_folder:
+        fmt, compression = formats.resolve(path.key, file_type)
+        if fmt.name != "parquet" or compression is not None or not options \
+                or not set(options) <= READ_OPTIONS:
+            return None
+        return transport.restarting(path, lambda: read(path, None, options, memory_check))
+    first = [list_dataset(path)]
+    if not is_parquet(first[0], file_type) or not (first[0].files or first[0].schema_file):
+        return None
+
+    def once() -> pd.DataFrame:
+        return read(path, first.pop() if first else list_dataset(path), options, memory_check)
+
+    return transport.restarting(path, once)
