@@ -7,7 +7,7 @@ R_PACKAGES := r-base-core r-cran-reticulate r-cran-testthat r-cran-jsonlite r-cr
 	r-cran-pkgload r-cran-pkgbuild r-base-dev
 export TZ := UTC
 
-.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps browser-deps bench soak conformance lint check clean
+.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps bench soak conformance lint check clean
 
 venv: $(BIN)/.installed
 $(BIN)/.installed: requirements.lock pyproject.toml
@@ -24,22 +24,12 @@ r-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(R_PACKAGES) >/dev/null; \
 	fi
 
-# Debian's Chromium and its driver, for the file explorer's browser test (apt, as root, once).
-# Where they cannot be installed, that one test is skipped and says why.
-browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
-		echo "Installing Chromium from Debian..."; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends chromium chromium-driver >/dev/null) || \
-		echo "Chromium could not be installed: the explorer's browser test will be skipped."; \
-	fi
-
 # `s3tools serve` with sample files, then the main job from the command line, in Python
 # and in R (Rscript demo/demo.R) against that server; the server is stopped by its PID.
 demo: venv r-deps
 	$(BIN)/python -m s3tools.demo
 
-test-python: venv browser-deps
+test-python: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/python
 
 # The core suite again, against SeaweedFS: a second, independent S3 implementation.
