@@ -8,6 +8,8 @@ import logging
 
 from . import config as _config
 from . import transport as _transport
+from .chunks import s3_path_to_chunks
+from .ddf import s3_path_to_ddf, storage_options
 from .errors import (
     AccessDeniedError,
     AlreadyExistsError,
@@ -20,7 +22,6 @@ from .errors import (
     S3ToolsError,
     TooLargeError,
 )
-from .explorer import file_explorer_s3
 from .listing import accessible_buckets, list_files_in_buckets, s3_file_exists
 from .logs import install_redaction as _install_redaction
 from .read import (
@@ -54,7 +55,6 @@ __all__ = [
     "accessible_buckets",
     "configure",
     "download_file_from_s3",
-    "file_explorer_s3",
     "get_credentials",
     "list_files_in_buckets",
     "read_file_from_s3",
@@ -62,9 +62,12 @@ __all__ = [
     "read_using",
     "refresh_credentials",
     "s3_file_exists",
+    "s3_path_to_chunks",
+    "s3_path_to_ddf",
     "s3_path_to_df",
     "s3_path_to_full_df",
     "s3_path_to_preview_df",
+    "storage_options",
     "write_df_to_csv_in_s3",
     "write_df_to_table_in_s3",
     "write_file_to_s3",

@@ -32,14 +32,13 @@ class Entry:
 
 
 def page(prefix: S3Path, recursive: bool = False, token: str | None = None,
-         size: int = PAGE_SIZE) -> tuple[list[Entry], str | None]:
+         ) -> tuple[list[Entry], str | None]:
     """One page of what is under ``prefix`` and the token of the next page (None: the last).
 
     Without ``recursive``, keys that go on past the next ``/`` are grouped into
-    folders; with it, every object is listed. ``size`` entries at most (S3
-    gives 1,000 at most whatever is asked).
+    folders; with it, every object is listed.
     """
-    parameters = {"Bucket": prefix.bucket, "Prefix": prefix.key, "MaxKeys": size}
+    parameters = {"Bucket": prefix.bucket, "Prefix": prefix.key, "MaxKeys": PAGE_SIZE}
     if not recursive:
         parameters["Delimiter"] = "/"
     if token:

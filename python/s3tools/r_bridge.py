@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import access, errors, paths, r_codec, read, tempfiles, transport
-from .explorer import R_HELPERS as EXPLORER_HELPERS
+from . import access, chunks, errors, paths, r_codec, read, tempfiles, transport
+from .ddf import PYTHON_ONLY
 from .listing import s3_file_exists
 
 # Variables R passes at every call: Sys.setenv() in R after Python started is
@@ -172,8 +172,8 @@ def _public_functions() -> dict[str, Callable[..., Any]]:
              if callable(function) and not isinstance(function, type)}
     # R's read_using: the same private copy as Python's, which R deletes after use.
     table.update(temporary_copy=read.temporary_copy, temporary_upload_path=temporary_upload_path,
-                 upload_temporary=upload_temporary, accessible_bucket_names=accessible_bucket_names)
-    table.update(EXPLORER_HELPERS)  # R's file_explorer_s3() starts, watches and stops it
+                 upload_temporary=upload_temporary, accessible_bucket_names=accessible_bucket_names,
+                 **chunks.R_HELPERS)
     return table
 
 
@@ -183,10 +183,8 @@ def public_signatures() -> dict[str, list[list[Any]]]:
 
     result = {}
     for name, function in _public_functions().items():
-        if name.startswith(("temporary_", "upload_")) or name in ("configure",
-                                                                  "accessible_bucket_names"):
-            continue
-        if name in EXPLORER_HELPERS:
+        if name.startswith(("temporary_", "upload_", "chunks_")) or name in (
+                "configure", "accessible_bucket_names", *PYTHON_ONLY):
             continue
         # A keyword-only argument is one R takes after its `...`: both must be named.
         parameters = sorted(inspect.signature(function).parameters.values(),

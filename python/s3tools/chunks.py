@@ -1,0 +1,249 @@
+"""Larger than memory: a CSV, JSON Lines or Parquet file (or a folder of them) in chunks of rows.
+
+Text files stream through :class:`~s3tools.transport.ObjectStream` in parts
+of :data:`PART_SIZE` (a few parts in flight at once) into pandas' own chunked
+readers, so each chunk has the values and types ``pandas.read_csv(...,
+chunksize=)`` gives it (types are worked out per chunk, as pandas does).
+Parquet files and datasets go through the same pruned scan as
+``s3_path_to_df`` (``columns=`` and ``filters=`` pushed down), a row group at a
+time. Memory stays bounded by the chunk and a few parts or row groups,
+whatever the size of the data.
+
+R cannot hold a Python iterator across calls, so it reads through a handle:
+``chunks_open`` / ``chunks_next`` / ``chunks_close`` (:data:`R_HELPERS`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from . import datasets, errors, formats, paths
+from .paths import S3Path
+from .transport.reads import ObjectChanged, ObjectStream
+
+# Text files are fetched in parts of this size, a few at a time, ahead of the parser.
+PART_SIZE = 2 * 1024 * 1024
+_PANDAS_COMPRESSION = {"gz": "gzip", "bz2": "bz2", "xz": "xz", "zst": "zstd"}
+_CHUNKED = ("csv", "tsv", "jsonl", "parquet")
+
+
+def s3_path_to_chunks(s3_path: str, chunk_size: int = 100000,
+                      callback: Callable[[pd.DataFrame], Any] | None = None,
+                      file_type: str | None = None,
+                      **options: Any) -> Iterator[pd.DataFrame] | None:
+    """Read a CSV, TSV, JSON Lines or Parquet file, or a folder of them, in chunks of rows.
+
+    Memory stays bounded however large the data: for files larger than memory.
+
+    Args:
+        s3_path: a file, or a folder (``bucket/prefix/``): a Parquet dataset, or
+            text files of one format read one after the other (a chunk never
+            spans two text files).
+        chunk_size: rows per chunk (the last one may have fewer).
+        callback: called with each chunk as a data frame; returning ``False``
+            stops the reading. Without it, an iterator of data frames is returned.
+        file_type: a format name that overrides the extension.
+        **options: for text, the pandas reader's options (``sep``, ``dtype``,
+            ``usecols``...; ``columns`` means ``usecols``); for Parquet,
+            ``columns=`` and ``filters=`` (pushed down as in ``s3_path_to_df``).
+
+    Returns:
+        An iterator of data frames, or ``None`` when ``callback`` is given.
+
+    Raises:
+        PathError, NotFoundError, AccessDeniedError, FormatError (a format that
+        cannot be read in chunks), ObjectChangedError (replaced mid-read).
+
+    Example: ``for chunk in s3_path_to_chunks("bucket/big.csv", 500_000): total += len(chunk)``.
+    """
+    size = _chunk_size(chunk_size)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be a function, not {type(callback).__name__}.")
+    chunks = _chunks(paths.parse(s3_path), size, file_type, dict(options))
+    if callback is None:
+        return chunks
+    try:
+        for chunk in chunks:
+            if callback(chunk) is False:
+                break
+    finally:
+        chunks.close()
+    return None
+
+
+def _chunk_size(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or number != value:
+        raise ValueError(f"chunk_size must be a whole number of rows, 1 or more, not {value!r}.")
+    return number
+
+
+def _chunks(path: S3Path, size: int, file_type: str | None,
+            options: dict[str, Any]) -> Iterator[pd.DataFrame]:
+    """Checks the path and format now; the returned generator reads."""
+    if not path.is_folder:
+        fmt, compression = _chunked_format(path, file_type)
+        if fmt.name == "parquet" and compression is None:
+            return _parquet(path, None, size, options)
+        return _text(path, fmt, compression, size, options)
+    listing = datasets.list_dataset(path)
+    if not listing.files and listing.schema_file is None:
+        raise errors.not_found(str(path))
+    if datasets.is_parquet(listing, file_type):
+        return _parquet(path, listing, size, options)
+    formats_found = {_chunked_format(file, file_type) for file, _ in listing.files}
+    if len({fmt.name for fmt, _ in formats_found}) > 1:
+        raise errors.FormatError(f"{path} holds files of several formats: read one format at "
+                                 "a time, or pass a narrower folder.", path=str(path))
+    return _files(listing.files, file_type, size, options)
+
+
+def _files(files: list, file_type: str | None, size: int,
+           options: dict[str, Any]) -> Iterator[pd.DataFrame]:
+    for file, _ in files:
+        yield from _text(file, *_chunked_format(file, file_type), size, options)
+
+
+def _chunked_format(path: S3Path, file_type: str | None) -> tuple[formats.Format, str | None]:
+    fmt, compression = formats.resolve(path.key, file_type)
+    if fmt.name not in _CHUNKED or compression == "zip" or \
+            fmt.name == "parquet" and compression is not None:
+        hint = ' If it holds one object per line, pass file_type="jsonl".' \
+            if fmt.name == "json" else ""
+        raise errors.FormatError(
+            f"{path} cannot be read in chunks as {fmt.name}{' in a .zip' if compression == 'zip' else ''}"
+            f": s3_path_to_chunks reads csv, tsv and jsonl (compressed with gz, bz2, xz or zst "
+            f"too) and parquet.{hint} Use s3_path_to_df() to read it whole.", path=str(path))
+    return fmt, compression
+
+
+def _text(path: S3Path, fmt: formats.Format, compression: str | None, size: int,
+          options: dict[str, Any]) -> Iterator[pd.DataFrame]:
+    if "filters" in options:
+        raise ValueError("filters= works on Parquet files and datasets; for text files, "
+                         "filter each chunk.")
+    options = dict(options)
+    if "columns" in options:
+        options["usecols"] = options.pop("columns")
+    if compression is not None:
+        options.setdefault("compression", _PANDAS_COMPRESSION[compression])
+    try:
+        stream = ObjectStream(path, part_size=PART_SIZE)
+    except ObjectChanged:
+        raise errors.object_changed(str(path)) from None
+    try:
+        if fmt.name == "jsonl":
+            reader = pd.read_json(stream, lines=True, chunksize=size, **options)
+        else:
+            options.setdefault("sep", "\t" if fmt.name == "tsv" else ",")
+            reader = pd.read_csv(stream, chunksize=size, **options)
+        with reader:
+            while True:
+                try:
+                    chunk = next(reader)
+                except StopIteration:
+                    return
+                except (errors.S3ToolsError, TypeError):
+                    raise
+                except Exception as error:
+                    raise _failure(path, fmt, stream, error) from error
+                yield chunk
+    finally:
+        stream.close()
+
+
+def _failure(path: S3Path, fmt: formats.Format, stream: ObjectStream,
+             error: BaseException) -> BaseException:
+    """The network's failure if the stream failed first, else a format error with a hint."""
+    failure = stream.failure or (error if isinstance(error, ObjectChanged) else None)
+    if isinstance(failure, ObjectChanged):
+        return errors.object_changed(str(path))
+    if failure is not None:
+        return failure
+    advice = formats.hint(fmt, error, stream.head) or "Check the reader options (sep, encoding...)."
+    return errors.FormatError(f"Could not read {path} as {fmt.name}: {error}. {advice}",
+                              path=str(path))
+
+
+def _parquet(target: S3Path, listing: datasets.Listing | None, size: int,
+             options: Mapping[str, Any]) -> Iterator[pd.DataFrame]:
+    columns, filters = datasets.split_options(options, "s3_path_to_chunks")
+    with datasets.arrow_errors(target):
+        chosen = datasets.plan(target, listing, columns, filters)
+    return _batches(target, chosen, size)
+
+
+def _batches(target: S3Path, chosen: datasets.Plan, size: int) -> Iterator[pd.DataFrame]:
+    """Chunks of exactly ``size`` rows (but the last), one row group read at a time."""
+    scanner = chosen.dataset.scanner(columns=chosen.columns, filter=chosen.expression,
+                                     batch_size=size, batch_readahead=1, fragment_readahead=1)
+    held: list[pa.RecordBatch] = []
+    count = 0
+    try:
+        with datasets.arrow_errors(target):
+            for batch in scanner.to_batches():
+                held.append(batch)
+                count += batch.num_rows
+                while count >= size:
+                    table = pa.Table.from_batches(held, scanner.projected_schema)
+                    yield datasets.to_frame(table.slice(0, size), chosen)
+                    rest = table.slice(size)
+                    held, count = rest.to_batches(), rest.num_rows
+            if count:
+                yield datasets.to_frame(pa.Table.from_batches(held, scanner.projected_schema),
+                                        chosen)
+    except ObjectChanged:
+        raise errors.object_changed(str(target)) from None
+
+
+# ------------------------------------------------------------------ for R
+
+_open: dict[int, Iterator[pd.DataFrame]] = {}
+_lock = threading.Lock()
+_numbers = itertools.count(1)
+
+
+def chunks_open(s3_path: str, chunk_size: int = 100000, file_type: str | None = None,
+                **options: Any) -> int:
+    """Start a chunked read for R; returns the handle ``chunks_next`` takes."""
+    chunks = _chunks(paths.parse(s3_path), _chunk_size(chunk_size), file_type, dict(options))
+    with _lock:
+        handle = next(_numbers)
+        _open[handle] = chunks
+    return handle
+
+
+def chunks_next(handle: int) -> pd.DataFrame | None:
+    """The next chunk, or ``None`` at the end (the read is then closed)."""
+    chunks = _open.get(int(handle))
+    if chunks is None:
+        return None
+    try:
+        chunk = next(chunks, None)
+    except BaseException:
+        chunks_close(handle)
+        raise
+    if chunk is None:
+        chunks_close(handle)
+    return chunk
+
+
+def chunks_close(handle: int) -> None:
+    """Stop a chunked read (its streams and threads); closing twice is harmless."""
+    with _lock:
+        chunks = _open.pop(int(handle), None)
+    if chunks is not None:
+        chunks.close()
+
+
+R_HELPERS = {"chunks_open": chunks_open, "chunks_next": chunks_next,
+             "chunks_close": chunks_close}

@@ -1,0 +1,145 @@
+# Datasets (partitioned Parquet) and chunked reads (R/datasets.R).
+
+sales <- function(n = 12, start = 0L) {
+  id <- seq_len(n) + start - 1L
+  data.frame(
+    id = id,
+    region = c("north", "south", "east")[id %% 3 + 1],
+    year = 2020L + id %% 4L,
+    day = as.Date("2024-01-01") + id %% 2,
+    amount = id * 1.5,
+    stringsAsFactors = FALSE
+  )
+}
+
+by_id <- function(df) {
+  df <- df[order(df$id), , drop = FALSE]
+  rownames(df) <- NULL
+  df
+}
+
+test_that("partitioned datasets round-trip in every mode (strings, integers, dates)", {
+  local_s3()
+  for (columns in list("region", "year", "day", c("year", "region"))) {
+    root <- paste0("test-bucket/", paste(columns, collapse = "-"), "/")
+    first <- sales()
+    expect_identical(write_df_to_table_in_s3(first, root, partition_cols = columns), root)
+    expect_identical(by_id(s3_path_to_df(root)), first)
+    expect_error(write_df_to_table_in_s3(first, root, partition_cols = columns),
+                 class = "s3tools_exists")
+    more <- sales(6, start = 100L)
+    write_df_to_table_in_s3(more, root, partition_cols = columns, mode = "append")
+    expect_identical(by_id(s3_path_to_df(root)), by_id(rbind(first, more)))
+    replacement <- sales(12, start = 200L)
+    replacement <- replacement[replacement[[columns[1]]] == first[[columns[1]]][1], ]
+    write_df_to_table_in_s3(replacement, root, partition_cols = columns,
+                            mode = "overwrite_partitions")
+    kept <- rbind(first, more)
+    kept <- kept[!kept[[columns[1]]] %in% replacement[[columns[1]]], ]
+    expect_identical(by_id(s3_path_to_df(root)), by_id(rbind(kept, replacement)))
+    last <- sales(5, start = 300L)
+    write_df_to_table_in_s3(last, root, partition_cols = columns, mode = "overwrite")
+    expect_identical(by_id(s3_path_to_df(root)), last, label = root)
+  }
+})
+
+test_that("columns and filters are pushed down from R", {
+  local_s3()
+  write_df_to_table_in_s3(sales(24), "test-bucket/sales/", partition_cols = c("year", "day"))
+  got <- s3_path_to_df("test-bucket/sales/", columns = c("id", "day"),
+                       filters = list(list("year", "in", c(2021, 2022)),
+                                      list("day", ">=", as.Date("2024-01-02"))))
+  expected <- sales(24)
+  expected <- expected[expected$year %in% 2021:2022 & expected$day >= as.Date("2024-01-02"),
+                       c("id", "day")]
+  expect_identical(by_id(got), by_id(expected))
+  expect_error(s3_path_to_df("test-bucket/sales/", filters = list(list("nope", "==", 1))),
+               class = "s3tools_error", regexp = "not in the data")
+})
+
+test_that("s3_path_to_chunks calls the callback on each chunk, with its position", {
+  client <- local_s3()
+  df <- sales(250)
+  write_df_to_csv_in_s3(df, "test-bucket/sales.csv")
+  sizes <- integer()
+  positions <- numeric()
+  result <- s3_path_to_chunks("test-bucket/sales.csv", 100, function(chunk, position) {
+    sizes <<- c(sizes, nrow(chunk))
+    positions <<- c(positions, position)
+  })
+  expect_null(result)
+  expect_identical(sizes, c(100L, 100L, 50L))
+  expect_identical(positions, c(1, 101, 201))
+  chunks <- list()
+  s3_path_to_chunks("test-bucket/sales.csv", 100, function(chunk) {
+    chunks[[length(chunks) + 1]] <<- chunk
+    length(chunks) < 2 # FALSE after the second chunk stops the reading
+  })
+  expect_length(chunks, 2)
+  expect_identical(do.call(rbind, chunks), df[1:200, c("id", "region", "year", "day", "amount")]
+                   |> transform(day = as.character(day)))
+  write_df_to_table_in_s3(df, "test-bucket/ds/", partition_cols = "year")
+  got <- list()
+  s3_path_to_chunks("test-bucket/ds/", 40, function(chunk) got[[length(got) + 1]] <<- chunk,
+                    filters = list(list("year", "==", 2021)))
+  expect_identical(by_id(do.call(rbind, got)), by_id(df[df$year == 2021L, ]))
+  error <- tryCatch(s3_path_to_chunks("test-bucket/sales.csv", 100, function(chunk) stop("mine")),
+                    error = identity)
+  expect_identical(conditionMessage(error), "mine")
+  expect_error(s3_path_to_chunks("test-bucket/sales.csv"), class = "s3tools_error",
+               regexp = "callback")
+  expect_error(s3_path_to_chunks("test-bucket/missing.csv", 10, identity),
+               class = "s3tools_not_found")
+})
+
+memory_kb <- function(field) {
+  status <- readLines("/proc/self/status")
+  as.numeric(sub("[^0-9]*([0-9]+) kB", "\\1", grep(paste0("^", field, ":"), status,
+                                                   value = TRUE))) * 1024
+}
+
+big_csv_in_python <- function(size) {
+  # About `size` bytes of CSV lines (an id, two hex columns): made in Python, fast.
+  reticulate::py_run_string(paste(
+    "import numpy as np",
+    sprintf("rows = %d // 48", size),
+    "hexes = np.frombuffer(np.random.default_rng(5).bytes(rows * 16).hex().encode(), 'S1')",
+    "lines = np.full((rows, 48), b',', dtype='S1')",
+    "lines[:, :12] = np.frombuffer(np.char.zfill(np.arange(rows).astype('S12'), 12).tobytes(),",
+    "                              'S1').reshape(rows, 12)",
+    "lines[:, 13:29] = hexes.reshape(rows, 32)[:, :16]",
+    "lines[:, 30:46] = hexes.reshape(rows, 32)[:, 16:]",
+    "lines[:, 46] = b'0'",
+    "lines[:, 47] = b'\\n'",
+    "body = b'id,a,b,c\\n' + lines.tobytes()",
+    "del lines, hexes",
+    sep = "\n"
+  ), convert = FALSE)
+}
+
+test_that("a CSV four times the memory allowed is read in chunks within it", {
+  skip_if_not(file.exists("/proc/self/clear_refs"), "no /proc/self/clear_refs")
+  client <- local_s3()
+  allowed <- 32 * 1024^2
+  size <- 4 * allowed
+  client$put_object(Bucket = "test-bucket", Key = "small.csv",
+                    Body = big_csv_in_python(16 * 1024^2)$body)
+  client$put_object(Bucket = "test-bucket", Key = "big.csv", Body = big_csv_in_python(size)$body)
+  reticulate::py_run_string("del body; import gc; gc.collect()")
+  count_rows <- function(path) {
+    rows <- 0
+    s3_path_to_chunks(path, 50000, function(chunk) rows <<- rows + nrow(chunk))
+    rows
+  }
+  # A few chunks first: Python, its clients and R's heap grown to what one chunk needs.
+  count_rows("test-bucket/small.csv")
+  gc()
+  before <- memory_kb("VmRSS")
+  writeLines("5", "/proc/self/clear_refs") # resets VmHWM, the peak mark
+  rows <- count_rows("test-bucket/big.csv")
+  added <- memory_kb("VmHWM") - before
+  expect_equal(rows, size %/% 48)
+  expect_lt(added, allowed)
+  message(sprintf("R: chunked read of a %.0f MB CSV added %.1f MB at its peak (allowed %.0f MB)",
+                  size / 1024^2, added / 1024^2, allowed / 1024^2))
+})
