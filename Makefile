@@ -4,10 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 R_PACKAGES := r-base-core r-cran-reticulate r-cran-testthat r-cran-jsonlite r-cran-readxl \
 	r-cran-haven r-cran-knitr r-cran-rmarkdown r-cran-withr r-cran-tibble r-cran-roxygen2 \
-	r-cran-pkgload
+	r-cran-pkgload r-cran-pkgbuild r-base-dev
 export TZ := UTC
 
-.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps bench soak conformance lint check clean
+.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps browser-deps bench soak conformance lint check clean
 
 venv: $(BIN)/.installed
 $(BIN)/.installed: requirements.lock pyproject.toml
@@ -16,11 +16,22 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-# R and its packages come from Debian (apt), installed once.
+# R and its packages come from Debian (apt), installed once; r-base-dev brings the C
+# compiler and headers for the package's src/ (pkgbuild compiles it under load_all).
 r-deps:
-	@if ! Rscript -e 'for (p in c("reticulate","testthat","jsonlite","readxl","haven","knitr","rmarkdown","withr","tibble","roxygen2","pkgload")) if (!requireNamespace(p, quietly=TRUE)) quit(status=1)' >/dev/null 2>&1; then \
+	@if ! Rscript -e 'for (p in c("reticulate","testthat","jsonlite","readxl","haven","knitr","rmarkdown","withr","tibble","roxygen2","pkgload","pkgbuild")) if (!requireNamespace(p, quietly=TRUE)) quit(status=1)' >/dev/null 2>&1 || ! command -v gcc >/dev/null; then \
 		echo "Installing R from Debian..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(R_PACKAGES) >/dev/null; \
+	fi
+
+# Debian's Chromium and its driver, for the file explorer's browser test (apt, as root, once).
+# Where they cannot be installed, that one test is skipped and says why.
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+		echo "Installing Chromium from Debian..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium chromium-driver >/dev/null) || \
+		echo "Chromium could not be installed: the explorer's browser test will be skipped."; \
 	fi
 
 # `s3tools serve` with sample files, then the main job from the command line, in Python
@@ -28,7 +39,7 @@ r-deps:
 demo: venv r-deps
 	$(BIN)/python -m s3tools.demo
 
-test-python: venv
+test-python: venv browser-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/python
 
 # The core suite again, against SeaweedFS: a second, independent S3 implementation.

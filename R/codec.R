@@ -9,11 +9,8 @@ value_from_python <- function(value, tibble = FALSE) {
   switch(value$type,
     value = value$value,
     raw = value$data,
-    character = strings_from_python(value$data, value$na, value$n, value$ascii),
-    raw_list = stats::setNames(
-      lapply(value$values, as_raw),
-      strings_from_python(value$names, NULL, value$n)
-    ),
+    character = strings_from_python(value),
+    raw_list = stats::setNames(lapply(value$values, as_raw), strings_from_python(value$names)),
     list = stats::setNames(lapply(value$values, value_from_python), as.character(value$names)),
     frame = frame_from_python(value$columns, value$nrow, tibble = tibble),
     value
@@ -24,56 +21,50 @@ as_raw <- function(value) {
   if (is.raw(value)) value else as.raw(value)
 }
 
-strings_from_python <- function(data, na, n, ascii = FALSE) {
-  n <- as.integer(n)
-  if (n == 0) {
-    return(character())
-  }
-  values <- readBin(as_raw(data), "character", n)
-  if (!isTRUE(ascii)) {
-    Encoding(values) <- "UTF-8"
-  }
-  if (!is.null(na)) {
-    values[as.logical(as_raw(na))] <- NA_character_
-  }
-  values
+# Text arrives as Arrow's buffers: the UTF-8 bytes of all values, n + 1 offsets
+# (int64) into them and a byte mask of NAs (src/codec.c). `lazy` makes an
+# ALTREP vector whose strings are made when used (option s3tools.lazy_strings).
+strings_from_python <- function(text, lazy = FALSE) {
+  na <- if (is.null(text$na)) NULL else as_raw(text$na)
+  .Call(s3tools_strings, as_raw(text$data), as_raw(text$offsets), na, isTRUE(lazy))
 }
 
-column_from_python <- function(column, n) {
-  data <- as_raw(column$data)
+# Little-endian int32 or float64 with R's NA patterns already in place.
+numbers_from_python <- function(data, type) {
+  .Call(s3tools_numbers, as_raw(data), type)
+}
+
+column_from_python <- function(column) {
+  data <- column$data
   switch(column$kind,
-    integer = readBin(data, "integer", n, size = 4L, endian = "little"),
-    logical = readBin(data, "logical", n, size = 4L, endian = "little"),
-    double = readBin(data, "double", n, size = 8L, endian = "little"),
+    integer = numbers_from_python(data, "integer"),
+    logical = numbers_from_python(data, "logical"),
+    double = numbers_from_python(data, "double"),
     character = if (is.null(column$codes)) {
-      strings_from_python(data, column$na, n, column$ascii)
+      strings_from_python(column, lazy = getOption("s3tools.lazy_strings", TRUE))
     } else {
       # Few distinct values: each string is made once, then indexed (NA code -> NA).
-      levels <- strings_from_python(data, NULL, column$nlevels, column$ascii)
-      levels[readBin(as_raw(column$codes), "integer", n, size = 4L, endian = "little")]
+      strings_from_python(column)[numbers_from_python(column$codes, "integer")]
     },
     factor = structure(
-      readBin(data, "integer", n, size = 4L, endian = "little"),
+      numbers_from_python(data, "integer"),
       levels = as.character(unlist(column$levels)),
       class = c(if (isTRUE(column$ordered)) "ordered", "factor")
     ),
-    Date = structure(readBin(data, "double", n, size = 8L, endian = "little"), class = "Date"),
+    Date = structure(numbers_from_python(data, "double"), class = "Date"),
     POSIXct = structure(
-      readBin(data, "double", n, size = 8L, endian = "little"),
+      numbers_from_python(data, "double"),
       class = c("POSIXct", "POSIXt"),
       tzone = if (is.null(column$tz)) "" else column$tz
     ),
-    difftime = structure(
-      readBin(data, "double", n, size = 8L, endian = "little"),
-      units = "secs", class = "difftime"
-    ),
+    difftime = structure(numbers_from_python(data, "double"), units = "secs", class = "difftime"),
     signal_s3tools_error(paste("Python sent a column of unknown kind", column$kind))
   )
 }
 
 frame_from_python <- function(columns, nrow, tibble = FALSE) {
   nrow <- as.integer(nrow)
-  values <- lapply(columns, column_from_python, n = nrow)
+  values <- lapply(columns, column_from_python)
   names(values) <- vapply(columns, function(column) as.character(column$name), "")
   frame <- structure(values, class = "data.frame", row.names = .set_row_names(nrow))
   if (isTRUE(tibble)) {

@@ -13,7 +13,11 @@
 #' `s3tools_exists`, `s3tools_format`, `s3tools_config`, `s3tools_connection`,
 #' `s3tools_too_large` (a whole read that would not fit in memory), so
 #' `tryCatch(..., s3tools_not_found = function(e) ...)` catches one kind.
+#' Text columns arrive as ALTREP character vectors whose strings are made
+#' when first used (they save and serialise as plain character vectors);
+#' `options(s3tools.lazy_strings = FALSE)` makes every string at once.
 #' @keywords internal
+#' @useDynLib s3tools, .registration = TRUE
 "_PACKAGE"
 
 #' Arguments shared by s3tools functions

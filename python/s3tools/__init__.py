@@ -22,6 +22,7 @@ from .errors import (
     S3ToolsError,
     TooLargeError,
 )
+from .explorer import file_explorer_s3
 from .listing import accessible_buckets, list_files_in_buckets, s3_file_exists
 from .logs import install_redaction as _install_redaction
 from .read import (
@@ -55,6 +56,7 @@ __all__ = [
     "accessible_buckets",
     "configure",
     "download_file_from_s3",
+    "file_explorer_s3",
     "get_credentials",
     "list_files_in_buckets",
     "read_file_from_s3",

@@ -32,13 +32,14 @@ class Entry:
 
 
 def page(prefix: S3Path, recursive: bool = False, token: str | None = None,
-         ) -> tuple[list[Entry], str | None]:
+         size: int = PAGE_SIZE) -> tuple[list[Entry], str | None]:
     """One page of what is under ``prefix`` and the token of the next page (None: the last).
 
     Without ``recursive``, keys that go on past the next ``/`` are grouped into
-    folders; with it, every object is listed.
+    folders; with it, every object is listed. ``size`` entries at most (S3
+    gives 1,000 at most whatever is asked).
     """
-    parameters = {"Bucket": prefix.bucket, "Prefix": prefix.key, "MaxKeys": PAGE_SIZE}
+    parameters = {"Bucket": prefix.bucket, "Prefix": prefix.key, "MaxKeys": size}
     if not recursive:
         parameters["Delimiter"] = "/"
     if token:

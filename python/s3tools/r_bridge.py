@@ -18,6 +18,7 @@ from typing import Any
 
 from . import access, chunks, errors, paths, r_codec, read, tempfiles, transport
 from .ddf import PYTHON_ONLY
+from .explorer import R_HELPERS as EXPLORER_HELPERS
 from .listing import s3_file_exists
 
 # Variables R passes at every call: Sys.setenv() in R after Python started is
@@ -174,6 +175,7 @@ def _public_functions() -> dict[str, Callable[..., Any]]:
     table.update(temporary_copy=read.temporary_copy, temporary_upload_path=temporary_upload_path,
                  upload_temporary=upload_temporary, accessible_bucket_names=accessible_bucket_names,
                  **chunks.R_HELPERS)
+    table.update(EXPLORER_HELPERS)  # R's file_explorer_s3() starts, watches and stops it
     return table
 
 
@@ -185,6 +187,8 @@ def public_signatures() -> dict[str, list[list[Any]]]:
     for name, function in _public_functions().items():
         if name.startswith(("temporary_", "upload_", "chunks_")) or name in (
                 "configure", "accessible_bucket_names", *PYTHON_ONLY):
+            continue
+        if name in EXPLORER_HELPERS:
             continue
         # A keyword-only argument is one R takes after its `...`: both must be named.
         parameters = sorted(inspect.signature(function).parameters.values(),

@@ -5,6 +5,8 @@ Data frames cross as one record per column whose values are a ``bytearray``
 a ``bytearray``): little-endian int32 or float64 in R's own layout, with R's
 missing-value patterns (``INT_MIN`` for integers and logicals, the ``NA_real_``
 NaN payload for doubles), so that neither side walks the values one by one.
+Text crosses as Arrow's own buffers (:func:`text_to_r`), which the package's C
+code (``src/codec.c``) turns into R strings, by default only when each is used.
 reticulate's pandas conversion is not used: it loses missing values and breaks
 on pandas 3 / numpy 2.
 
@@ -65,18 +67,17 @@ def value_to_r(value: Any) -> Any:
         names = [str(key) for key in value]
         contents = list(value.values())
         if all(isinstance(item, (bytes, bytearray)) for item in contents):
-            return {"type": "raw_list", "names": _strings_to_r(names)[0],
-                    "values": [bytearray(item) for item in contents], "n": len(names)}
+            return {"type": "raw_list", "names": text_to_r(names),
+                    "values": [bytearray(item) for item in contents]}
         return {"type": "list", "names": names, "values": [value_to_r(v) for v in contents]}
     if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
-        data, missing, ascii_only = _strings_to_r(list(value))
-        return {"type": "character", "data": data, "na": missing, "ascii": ascii_only,
-                "n": len(value)}
+        return {"type": "character", **text_to_r(list(value))}
     return {"type": "value", "value": value}
 
 
 def frame_to_r(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """One record per column: ``{name, kind, data, na, levels, tz, ordered}``."""
+    """One record per column: ``{name, kind, data, na, levels, tz, ordered}``; text
+    columns add ``offsets`` (and ``codes`` when their values repeat)."""
     if not isinstance(frame.index, pd.RangeIndex) or any(frame.index.names):
         frame = frame.reset_index()
     names = [_column_name(name) for name in frame.columns]
@@ -91,7 +92,7 @@ def _column_name(name: Any) -> str:
 
 def _record(name: str, kind: str, data: bytearray, **extra: Any) -> dict[str, Any]:
     record = {"name": name, "kind": kind, "data": data, "na": None, "levels": None,
-              "tz": None, "ordered": False, "ascii": True}
+              "tz": None, "ordered": False}
     record.update(extra)
     return record
 
@@ -109,7 +110,7 @@ def _integers(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict
     result = values.astype("<i4")
     if missing is not None and missing.any():
         result[missing] = INT_MIN
-    return _record(name, "integer", bytearray(result.tobytes()))
+    return _record(name, "integer", bytearray(result))
 
 
 def _doubles(name: str, values: np.ndarray, missing: np.ndarray | None,
@@ -120,14 +121,22 @@ def _doubles(name: str, values: np.ndarray, missing: np.ndarray | None,
         missing = np.isnan(result)
     if missing.any():
         result.view(np.uint64)[missing] = R_NA_BITS
-    return _record(name, kind, bytearray(result.tobytes()), **extra)
+    return _record(name, kind, bytearray(result), **extra)
 
 
 def _logicals(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict[str, Any]:
     result = values.astype("<i4")
     if missing is not None and missing.any():
         result[missing] = INT_MIN
-    return _record(name, "logical", bytearray(result.tobytes()))
+    return _record(name, "logical", bytearray(result))
+
+
+def _arrow_logicals(name: str, flags: Any) -> dict[str, Any]:
+    """An Arrow boolean array as R logicals (nulls -> NA), without Python objects."""
+    import pyarrow as pa
+
+    values = flags.cast(pa.int32()).fill_null(INT_MIN).to_numpy(zero_copy_only=False)
+    return _record(name, "logical", bytearray(values.astype("<i4")))
 
 
 def _large_strings(values: Any) -> Any:
@@ -143,38 +152,34 @@ def _large_strings(values: Any) -> Any:
     return array
 
 
-def _strings_to_r(values: Any, missing: np.ndarray | None = None
-                  ) -> tuple[bytearray, bytearray | None, bool]:
-    """UTF-8 values each ended by a NUL (R reads them with ``readBin``), a NA mask, and
-    whether every byte is ASCII (R then need not mark the encoding).
+def text_to_r(values: Any, missing: np.ndarray | None = None) -> dict[str, Any]:
+    """Text as R's C code reads it: Arrow's own buffers, without a Python string.
 
+    ``data`` is the UTF-8 bytes of every value one after the other, ``offsets``
+    the n + 1 little-endian int64 positions where each value starts (and the
+    last ends), ``na`` one byte a value (1 for NA) or ``None`` when none is.
     ``values`` is anything pyarrow turns into strings (a list, an object array,
-    a string Series); the joining happens in Arrow, without Python objects.
+    a string Series or Arrow array); ``missing`` adds NAs to its nulls.
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     array = _large_strings(values)
-    if missing is None:
-        missing = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
-    elif missing.any():
-        array = pc.if_else(pa.array(missing), pa.scalar(None, pa.large_string()), array)
+    if array.null_count:
+        nulls = array.is_null().to_numpy(zero_copy_only=False)
+        missing = nulls if missing is None else missing | nulls
+    buffers = array.buffers()
+    if buffers[1] is None:
+        offsets = np.zeros(1, dtype=np.int64)
     else:
-        missing = None
-    filled = array.fill_null("")
-    empty = pa.scalar("", pa.large_string())
-    terminated = pc.binary_join_element_wise(filled, empty, pa.scalar("\0", pa.large_string()))
-    offsets = np.frombuffer(terminated.buffers()[1], dtype=np.int64)
-    offsets = offsets[terminated.offset:terminated.offset + len(terminated) + 1]
-    data = terminated.buffers()[2]
-    joined = bytearray(memoryview(data)[offsets[0]:offsets[-1]]) if data is not None and \
-        len(terminated) else bytearray()
-    if np.count_nonzero(np.frombuffer(joined, dtype=np.uint8) == 0) != len(terminated):
+        offsets = np.frombuffer(buffers[1], dtype=np.int64)[array.offset:
+                                                            array.offset + len(array) + 1]
+    data = bytearray(memoryview(buffers[2])[offsets[0]:offsets[-1]]) \
+        if buffers[2] is not None else bytearray()
+    if data.find(0) >= 0:
         # R strings cannot hold NUL: drop it from the values that have one.
-        stripped = pc.replace_substring(filled, "\0", "")
-        return _strings_to_r(stripped, missing)
-    mask = bytearray(missing.astype(np.uint8).tobytes()) if missing is not None else None
-    return joined, mask, joined.isascii()
+        return text_to_r(pc.replace_substring(array, "\0", ""), missing)
+    na = bytearray(missing.astype(np.uint8)) if missing is not None and missing.any() else None
+    return {"data": data, "offsets": bytearray((offsets - offsets[0]).astype("<i8")), "na": na}
 
 
 # A string column with at most this share of distinct values crosses as codes
@@ -192,25 +197,22 @@ def _characters(name: str, column: pd.Series, as_text: bool = False) -> dict[str
                       else str(value) for value in values]
     else:
         values = column.array
-    repeated = _repeated_strings(values, missing)
+    array = _large_strings(values)
+    repeated = _repeated_strings(array, missing)
     if repeated is not None:
         codes, levels = repeated
-        data, _, ascii_only = _strings_to_r(levels)
-        return _record(name, "character", data, ascii=ascii_only, codes=codes,
-                       nlevels=len(levels))
-    data, na, ascii_only = _strings_to_r(values, missing)
-    return _record(name, "character", data, na=na, ascii=ascii_only)
+        return {**_record(name, "character", None), **text_to_r(levels), "codes": codes}
+    return {**_record(name, "character", None), **text_to_r(array, missing)}
 
 
-def _repeated_strings(values: Any, missing: np.ndarray) -> tuple[bytearray, Any] | None:
+def _repeated_strings(array: Any, missing: np.ndarray) -> tuple[bytearray, Any] | None:
     """1-based int32 codes (``INT_MIN`` for missing) and the distinct values, when few.
 
     ``None`` when most values are distinct: then the codes would only add work.
     """
 
-    if len(values) < 2:
+    if len(array) < 2:
         return None
-    array = _large_strings(values)
     # A sample first: encoding a column of mostly distinct values costs more than it saves.
     sample = array.slice(0, 20_000)
     if len(sample.unique()) > _REPEATED_SHARE * len(sample):
@@ -223,17 +225,21 @@ def _repeated_strings(values: Any, missing: np.ndarray) -> tuple[bytearray, Any]
     absent = missing | (codes == 0)
     if absent.any():
         codes[absent] = INT_MIN
-    return bytearray(codes.tobytes()), levels
+    return bytearray(codes), levels
 
 
 def _dates(name: str, column: pd.Series) -> dict[str, Any]:
+    """Days since 1970 as doubles, from Arrow's date32 (no Python date objects made)."""
     import pyarrow as pa
 
-    missing = _mask(column)
-    objects = column.to_numpy(dtype=object, na_value=None)
-    days = pa.array(objects, type=pa.date32(), from_pandas=True)
-    values = days.to_numpy(zero_copy_only=False).astype("datetime64[D]").astype(np.float64)
-    return _doubles(name, values, missing, kind="Date")
+    if isinstance(column.dtype, pd.ArrowDtype):
+        days = pa.array(column.array)
+    else:  # an object column of datetime.date: the objects are already there
+        days = pa.array(column.to_numpy(dtype=object, na_value=None), type=pa.date32())
+    if not pa.types.is_date32(days.type):
+        days = days.cast(pa.date32())
+    values = days.cast(pa.int32()).cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return _doubles(name, values, None, kind="Date")
 
 
 def _datetimes(name: str, column: pd.Series) -> dict[str, Any]:
@@ -267,7 +273,7 @@ def _factor(name: str, column: pd.Series) -> dict[str, Any]:
     codes = column.cat.codes.to_numpy().astype("<i4") + 1
     codes[codes == 0] = INT_MIN
     levels = [str(level) for level in column.cat.categories]
-    return _record(name, "factor", bytearray(codes.tobytes()), levels=levels,
+    return _record(name, "factor", bytearray(codes), levels=levels,
                    ordered=bool(column.cat.ordered))
 
 
@@ -315,7 +321,9 @@ def _arrow_column(name: str, column: pd.Series) -> dict[str, Any]:
         return _dates(name, column)
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         return _characters(name, column)
-    for check, target in ((pa.types.is_boolean, "boolean"), (pa.types.is_integer, "Int64"),
+    if pa.types.is_boolean(arrow_type):
+        return _arrow_logicals(name, pa.array(column.array))
+    for check, target in ((pa.types.is_integer, "Int64"),
                           (pa.types.is_floating, "Float64")):
         if check(arrow_type):
             if target == "Int64" and pa.types.is_unsigned_integer(arrow_type):
@@ -339,7 +347,10 @@ def _object_column(name: str, column: pd.Series) -> dict[str, Any]:
         missing = np.ones(len(column), dtype=bool)
         return _logicals(name, np.zeros(len(column), dtype=bool), missing)
     if inferred == "boolean":
-        return column_to_r(name, column.astype("boolean"))
+        import pyarrow as pa
+
+        flags = pa.array(column.to_numpy(dtype=object), type=pa.bool_(), from_pandas=True)
+        return _arrow_logicals(name, flags)
     if inferred == "integer":
         try:
             return column_to_r(name, column.astype("Int64"))
@@ -383,14 +394,20 @@ def _r_missing(values: np.ndarray) -> np.ndarray:
     return np.isnan(values) & ((values.view(np.uint64) & _LOW_WORD) == _R_NA_LOW_WORD)
 
 
-def _strings_array(data: Any, na: Any = None, count: int | None = None) -> Any:
+def _strings_array(data: Any, na: Any = None, count: int | None = None,
+                   offsets: Any = None) -> Any:
     """R's ``writeBin(enc2utf8(x), raw())`` output as a pyarrow string array (nulls for NA).
 
-    The NUL terminators become Arrow offsets, so no Python string is made.
+    The NUL terminators become Arrow offsets, so no Python string is made; with
+    ``offsets``, ``data`` and ``offsets`` are already Arrow's (see :func:`text_to_r`).
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
+    if offsets is not None:  # Arrow's own buffers (what text_to_r makes)
+        starts = np.frombuffer(_buffer(offsets), dtype="<i8")
+        array = pa.LargeStringArray.from_buffers(len(starts) - 1, pa.py_buffer(starts),
+                                                 pa.py_buffer(_buffer(data)))
+        return _masked(array, na)
     buffer = np.frombuffer(_buffer(data), dtype=np.uint8)
     ends = np.flatnonzero(buffer == 0)
     if count is not None and len(ends) != count:
@@ -405,6 +422,13 @@ def _strings_array(data: Any, na: Any = None, count: int | None = None) -> Any:
     except pa.ArrowInvalid:  # not UTF-8 (R strings marked as bytes): replace what is not
         texts = bytes(_buffer(data)).decode("utf-8", errors="replace").split("\0")[:-1]
         array = pa.array(texts, type=pa.large_string())
+    return _masked(array, na)
+
+
+def _masked(array: Any, na: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if na is not None and len(_buffer(na)):
         missing = np.frombuffer(_buffer(na), dtype=np.uint8).astype(bool)
         array = pc.if_else(pa.array(missing), pa.scalar(None, pa.large_string()), array)
@@ -427,7 +451,13 @@ def column_from_r(column: Mapping[str, Any], nrow: int | None = None) -> pd.Seri
     kind = column["kind"]
     data = _buffer(column.get("data"))
     if kind == "character":
-        return _string_series(_strings_array(data, column.get("na"), nrow))
+        if column.get("codes") is not None:
+            import pyarrow as pa
+
+            levels = _strings_array(data, None, None, column.get("offsets"))
+            codes = np.frombuffer(_buffer(column["codes"]), dtype="<i4")
+            return _string_series(levels.take(pa.array(codes - 1, mask=codes == INT_MIN)))
+        return _string_series(_strings_array(data, column.get("na"), nrow, column.get("offsets")))
     if kind in ("integer", "logical", "factor"):
         values = np.frombuffer(data, dtype="<i4").astype(np.int32)
         missing = values == INT_MIN
@@ -501,4 +531,4 @@ def frame_from_r(columns: list | Mapping[str, Any], nrow: int | None = None) -> 
 
 
 __all__ = ["INT_MIN", "column_from_r", "column_to_r", "frame_from_r", "frame_to_r",
-           "strings_from_r", "value_to_r"]
+           "strings_from_r", "text_to_r", "value_to_r"]

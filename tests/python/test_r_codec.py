@@ -46,28 +46,52 @@ def test_doubles_carry_r_na_and_keep_nan_where_pandas_distinguishes():
     assert np.isnan(doubles(record)[0])
 
 
-def test_strings_are_nul_terminated_with_a_mask():
+def texts(record: dict) -> list[str | None]:
+    """What R's C code makes of a text record: Arrow's data and offsets, and the mask."""
+    offsets = np.frombuffer(bytes(record["offsets"]), dtype="<i8")
+    data = bytes(record["data"])
+    missing = bytes(record["na"]) if record["na"] is not None else bytes(len(offsets) - 1)
+    return [None if missing[i] else data[offsets[i]:offsets[i + 1]].decode()
+            for i in range(len(offsets) - 1)]
+
+
+def test_strings_cross_as_arrow_buffers_with_a_mask():
     record = r_codec.column_to_r("s", pd.Series(["a", None, "é"], dtype=object))
-    assert bytes(record["data"]) == "a\0\0é\0".encode()
+    assert bytes(record["data"]) == "aé".encode()
+    assert np.frombuffer(bytes(record["offsets"]), dtype="<i8").tolist() == [0, 1, 1, 3]
     assert bytes(record["na"]) == b"\x00\x01\x00"
-    assert record["ascii"] is False
     plain = r_codec.column_to_r("s", pd.Series(["x", "y"]))
-    assert plain["na"] is None and plain["ascii"] is True
+    assert plain["na"] is None and texts(plain) == ["x", "y"]
     nul = r_codec.column_to_r("s", pd.Series(["a\0b"]))
-    assert bytes(nul["data"]) == b"ab\0"
+    assert texts(nul) == ["ab"]
+    sliced = r_codec.text_to_r(pd.Series(["skip", "b", None, "cd"]).array._pa_array
+                               .combine_chunks().slice(1))
+    assert texts(sliced) == ["b", None, "cd"]
+    assert texts(r_codec.text_to_r([])) == []
 
 
 @pytest.mark.parametrize("dtype", [object, "str"])
 def test_repeated_strings_cross_as_codes_into_distinct_values(dtype):
     values = ["a", None, "é", "a", "b\0"] * 40
     record = r_codec.column_to_r("s", pd.Series(values, dtype=dtype))
-    levels = bytes(record["data"]).decode().split("\0")[:-1]
-    assert record["nlevels"] == len(levels) <= 4 and record["ascii"] is False
+    levels = texts(record)
+    assert len(levels) <= 4
     codes = np.frombuffer(bytes(record["codes"]), dtype="<i4")
     decoded = [None if code == r_codec.INT_MIN else levels[code - 1] for code in codes]
     assert decoded == [None if value is None else value.replace("\0", "") for value in values]
     distinct = r_codec.column_to_r("s", pd.Series([f"P{i}" for i in range(1000)], dtype=dtype))
     assert "codes" not in distinct
+
+
+def test_dates_and_logicals_come_from_arrow():
+    days = pd.Series([datetime.date(1969, 12, 31), None], dtype=object)
+    assert doubles(r_codec.column_to_r("d", days))[0] == -1.0
+    assert r_na_at(r_codec.column_to_r("d", days)) == [False, True]
+    arrow_days = days.astype("date32[pyarrow]")
+    assert r_na_at(r_codec.column_to_r("d", arrow_days)) == [False, True]
+    flags = pd.Series([True, np.nan, np.False_], dtype=object)
+    assert ints(r_codec.column_to_r("b", flags)) == [1, INT_MIN, 0]
+    assert ints(r_codec.column_to_r("b", flags.astype("bool[pyarrow]"))) == [1, INT_MIN, 0]
 
 
 def test_round_trip_through_r_records_keeps_types_and_missing_values():
@@ -96,7 +120,7 @@ def test_strings_from_r_apply_the_mask():
 
 def test_results_for_r():
     assert r_codec.value_to_r(["a", "b"])["type"] == "character"
-    assert r_codec.value_to_r([])["n"] == 0
+    assert bytes(r_codec.value_to_r([])["offsets"]) == bytes(8)
     listed = r_codec.value_to_r({"b/k": b"1"})
     assert listed["type"] == "raw_list" and listed["values"] == [bytearray(b"1")]
     assert r_codec.value_to_r(True) == {"type": "value", "value": True}

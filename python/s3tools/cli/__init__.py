@@ -2,10 +2,9 @@
 
 Each verb lives in a module of its own and registers itself in :data:`VERBS`
 (``ls``; ``cp``; ``cat``, ``head`` and ``exists`` in ``objects``; ``config``
-in ``settings``; ``serve``). The file explorer, ``s3tools browse``, will be
-one more module there. This module builds the parser, runs the verb, and
-turns every error into one line in the command line's words and an exit code
-per kind of error.
+in ``settings``; ``serve``; ``browse``, the file explorer). This module
+builds the parser, runs the verb, and turns every error into one line in the
+command line's words and an exit code per kind of error.
 """
 
 from __future__ import annotations
@@ -17,10 +16,10 @@ import re
 import sys
 
 from .. import errors
-from . import cp, ls, objects, serve, settings
+from . import browse, cp, ls, objects, serve, settings
 from .common import UsageError
 
-VERBS = (ls, cp, objects, settings, serve)
+VERBS = (ls, cp, objects, settings, serve, browse)
 
 # One exit code per kind of error; 1 is any other failure, 2 bad usage.
 EXIT_CODES = (

@@ -1,0 +1,197 @@
+/* The R side of the column codec (R/codec.R, python/s3tools/r_codec.py).
+ *
+ * Python sends each column as raw vectors in R's own layout: numbers as
+ * little-endian int32 / float64 with R's NA patterns already written in, and
+ * text as Arrow's two buffers (the UTF-8 bytes of every value one after the
+ * other, and n + 1 int64 offsets into them) with a byte mask of NAs.
+ *
+ * Text becomes either a plain character vector (every string made now) or an
+ * ALTREP character vector that keeps R-owned copies of those buffers and makes
+ * a string only when it is asked for: creating millions of R strings is most
+ * of the cost of reading a table into R, and much of a table is never looked
+ * at. The whole vector is made at once when R asks for its data pointer or
+ * sets an element, and the buffers are then let go. Such a vector has no
+ * serialisation method of its own, so serialize() and saveRDS() write a plain
+ * character vector.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include <R.h>
+#include <Rinternals.h>
+#include <R_ext/Altrep.h>
+#include "codec.h"
+
+static R_altrep_class_t lazy_strings_class;
+
+/* ------------------------------------------------------------- the buffers */
+
+typedef struct {
+    const char *data;
+    const int64_t *offsets;
+    const Rbyte *missing; /* NULL when no value is NA */
+    R_xlen_t length;
+} text_buffers;
+
+static R_xlen_t checked_length(SEXP data, SEXP offsets, SEXP missing) {
+    if (TYPEOF(data) != RAWSXP || TYPEOF(offsets) != RAWSXP)
+        error("s3tools: text buffers must be raw vectors");
+    if (XLENGTH(offsets) % 8 != 0 || XLENGTH(offsets) < 8)
+        error("s3tools: text offsets must be n + 1 64-bit integers");
+    R_xlen_t length = XLENGTH(offsets) / 8 - 1;
+    if (missing != R_NilValue && (TYPEOF(missing) != RAWSXP || XLENGTH(missing) != length))
+        error("s3tools: the NA mask must be a raw vector of one byte a value");
+    /* Once here, every string lies inside the data: elements need no checks. */
+    const int64_t *at = (const int64_t *) RAW(offsets);
+    if (at[0] != 0 || at[length] != (int64_t) XLENGTH(data))
+        error("s3tools: text offsets do not cover the data");
+    for (R_xlen_t i = 0; i < length; i++) {
+        if (at[i + 1] < at[i] || at[i + 1] - at[i] > INT_MAX)
+            error("s3tools: text offsets are not increasing at %ld", (long) i);
+    }
+    return length;
+}
+
+static text_buffers buffers_of(SEXP data, SEXP offsets, SEXP missing) {
+    text_buffers buffers = {(const char *) RAW(data), (const int64_t *) RAW(offsets),
+                            missing == R_NilValue ? NULL : RAW(missing),
+                            XLENGTH(offsets) / 8 - 1};
+    return buffers;
+}
+
+static SEXP string_at(const text_buffers *buffers, R_xlen_t i) {
+    if (buffers->missing != NULL && buffers->missing[i])
+        return NA_STRING;
+    int64_t start = buffers->offsets[i];
+    /* R marks a string that is all ASCII as such, whatever encoding it is given. */
+    return mkCharLenCE(buffers->data + start, (int) (buffers->offsets[i + 1] - start), CE_UTF8);
+}
+
+static SEXP all_strings(const text_buffers *buffers) {
+    SEXP result = PROTECT(allocVector(STRSXP, buffers->length));
+    for (R_xlen_t i = 0; i < buffers->length; i++)
+        SET_STRING_ELT(result, i, string_at(buffers, i));
+    UNPROTECT(1);
+    return result;
+}
+
+/* --------------------------------------------------- the lazy character vector */
+
+/* data1: list(data, offsets, missing) until the vector is made, then NULL;
+ * data2: the made character vector, or NULL. */
+
+static SEXP made(SEXP x) {
+    SEXP strings = R_altrep_data2(x);
+    if (strings != R_NilValue)
+        return strings;
+    SEXP held = R_altrep_data1(x);
+    text_buffers buffers = buffers_of(VECTOR_ELT(held, 0), VECTOR_ELT(held, 1),
+                                      VECTOR_ELT(held, 2));
+    strings = PROTECT(all_strings(&buffers));
+    R_set_altrep_data2(x, strings);
+    R_set_altrep_data1(x, R_NilValue);
+    UNPROTECT(1);
+    return strings;
+}
+
+static R_xlen_t lazy_length(SEXP x) {
+    SEXP strings = R_altrep_data2(x);
+    if (strings != R_NilValue)
+        return XLENGTH(strings);
+    return XLENGTH(VECTOR_ELT(R_altrep_data1(x), 1)) / 8 - 1;
+}
+
+static SEXP lazy_element(SEXP x, R_xlen_t i) {
+    SEXP strings = R_altrep_data2(x);
+    if (strings != R_NilValue)
+        return STRING_ELT(strings, i);
+    SEXP held = R_altrep_data1(x);
+    text_buffers buffers = buffers_of(VECTOR_ELT(held, 0), VECTOR_ELT(held, 1),
+                                      VECTOR_ELT(held, 2));
+    return string_at(&buffers, i);
+}
+
+static void lazy_set_element(SEXP x, R_xlen_t i, SEXP value) {
+    SET_STRING_ELT(made(x), i, value);
+}
+
+static void *lazy_dataptr(SEXP x, Rboolean writeable) {
+    (void) writeable;
+    return DATAPTR(made(x));
+}
+
+static const void *lazy_dataptr_or_null(SEXP x) {
+    SEXP strings = R_altrep_data2(x);
+    return strings == R_NilValue ? NULL : DATAPTR(strings);
+}
+
+static int lazy_no_na(SEXP x) {
+    SEXP strings = R_altrep_data2(x);
+    if (strings != R_NilValue)
+        return 0; /* unknown once elements may have been set */
+    return VECTOR_ELT(R_altrep_data1(x), 2) == R_NilValue;
+}
+
+static Rboolean lazy_inspect(SEXP x, int pre, int deep, int pvec,
+                             void (*inspect_subtree)(SEXP, int, int, int)) {
+    (void) pre, (void) deep, (void) pvec, (void) inspect_subtree;
+    Rprintf(" s3tools lazy strings (%s)\n",
+            R_altrep_data2(x) == R_NilValue ? "not yet made" : "made");
+    return TRUE;
+}
+
+void s3tools_init_strings(DllInfo *dll) {
+    lazy_strings_class = R_make_altstring_class("lazy_strings", "s3tools", dll);
+    R_set_altrep_Length_method(lazy_strings_class, lazy_length);
+    R_set_altrep_Inspect_method(lazy_strings_class, lazy_inspect);
+    R_set_altvec_Dataptr_method(lazy_strings_class, lazy_dataptr);
+    R_set_altvec_Dataptr_or_null_method(lazy_strings_class, lazy_dataptr_or_null);
+    R_set_altstring_Elt_method(lazy_strings_class, lazy_element);
+    R_set_altstring_Set_elt_method(lazy_strings_class, lazy_set_element);
+    R_set_altstring_No_NA_method(lazy_strings_class, lazy_no_na);
+}
+
+/* ----------------------------------------------------------- entry points */
+
+SEXP s3tools_strings(SEXP data, SEXP offsets, SEXP missing, SEXP lazy) {
+    R_xlen_t length = checked_length(data, offsets, missing);
+    if (!asLogical(lazy) || length == 0) {
+        text_buffers buffers = buffers_of(data, offsets, missing);
+        return all_strings(&buffers);
+    }
+    SEXP held = PROTECT(allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(held, 0, data);
+    SET_VECTOR_ELT(held, 1, offsets);
+    SET_VECTOR_ELT(held, 2, missing);
+    SEXP result = R_new_altrep(lazy_strings_class, held, R_NilValue);
+    UNPROTECT(1);
+    return result;
+}
+
+SEXP s3tools_numbers(SEXP data, SEXP type) {
+#ifdef WORDS_BIGENDIAN
+    error("s3tools: columns from Python are little-endian; this machine is not");
+#endif
+    if (TYPEOF(data) != RAWSXP)
+        error("s3tools: a column's buffer must be a raw vector");
+    const char *name = CHAR(asChar(type));
+    SEXPTYPE kind = strcmp(name, "double") == 0 ? REALSXP
+        : strcmp(name, "integer") == 0 ? INTSXP
+        : strcmp(name, "logical") == 0 ? LGLSXP : NILSXP;
+    if (kind == NILSXP)
+        error("s3tools: unknown number type '%s'", name);
+    size_t size = kind == REALSXP ? sizeof(double) : sizeof(int);
+    if (XLENGTH(data) % size != 0)
+        error("s3tools: a column of %s is not a whole number of values", name);
+    SEXP result = PROTECT(allocVector(kind, XLENGTH(data) / size));
+    if (XLENGTH(data) > 0)
+        memcpy(kind == REALSXP ? (void *) REAL(result) : (void *) INTEGER(result), RAW(data),
+               (size_t) XLENGTH(data));
+    UNPROTECT(1);
+    return result;
+}
+
+SEXP s3tools_is_lazy(SEXP x) {
+    return ScalarLogical(R_altrep_inherits(x, lazy_strings_class)
+                         && R_altrep_data2(x) == R_NilValue);
+}

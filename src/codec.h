@@ -1,0 +1,11 @@
+#ifndef S3TOOLS_CODEC_H
+#define S3TOOLS_CODEC_H
+#include <Rinternals.h>
+#include <R_ext/Rdynload.h>
+
+SEXP s3tools_strings(SEXP data, SEXP offsets, SEXP missing, SEXP lazy);
+SEXP s3tools_numbers(SEXP data, SEXP type);
+SEXP s3tools_is_lazy(SEXP x);
+void s3tools_init_strings(DllInfo *dll);
+
+#endif

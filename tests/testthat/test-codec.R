@@ -1,0 +1,51 @@
+# The column codec's compiled half (src/codec.c): text from Arrow's buffers.
+
+is_lazy <- function(x) .Call(s3tools:::s3tools_is_lazy, x)
+
+test_that("text columns are lazy ALTREP vectors with the values, NAs and encodings of eager ones", {
+  code <- paste0("pd.DataFrame({'s': pd.Series([f'n{i}' for i in range(300)] + [None, 'é', ''],",
+                 " dtype='str')})")
+  lazy <- withr::with_options(list(s3tools.lazy_strings = TRUE), python_frame(code))$s
+  eager <- withr::with_options(list(s3tools.lazy_strings = FALSE), python_frame(code))$s
+  expect_true(is_lazy(lazy))
+  expect_false(is_lazy(eager))
+  expect_identical(lazy[301:303], c(NA, "\u00e9", ""))
+  expect_identical(Encoding(lazy[302]), "UTF-8")
+  expect_true(is_lazy(lazy))  # single elements do not make the whole vector
+  expect_identical(lazy, eager)
+  expect_identical(unserialize(serialize(lazy, NULL)), eager)
+  expect_identical(sort(lazy), sort(eager))
+})
+
+test_that("a lazy vector outlives Python's buffers, saves as a plain vector and can be changed", {
+  x <- python_frame("pd.DataFrame({'s': [f'v{i}' for i in range(1000)]})")$s
+  reticulate::py_run_string("import gc; gc.collect()")
+  invisible(gc())
+  expect_identical(x[[1000]], "v999")
+  file <- withr::local_tempfile(fileext = ".rds")
+  saveRDS(x, file)
+  restored <- readRDS(file)
+  expect_false(is_lazy(restored))
+  expect_identical(restored, paste0("v", 0:999))
+  y <- x
+  y[2] <- "changed"
+  expect_identical(y[1:3], c("v0", "changed", "v2"))
+  expect_identical(x[2], "v1")
+})
+
+test_that("the C routines refuse buffers that do not fit together", {
+  strings <- function(data, offsets, na = NULL) {
+    .Call(s3tools:::s3tools_strings, data, offsets, na, TRUE)
+  }
+  # int64 little-endian: each value's low word, then a zero high word.
+  offsets <- function(...) writeBin(as.vector(rbind(as.integer(c(...)), 0L)), raw(),
+                                    endian = "little")
+  expect_error(strings(charToRaw("ab"), writeBin(c(0L, 2L), raw())), "offsets")
+  expect_error(strings(charToRaw("ab"), offsets(0, 3)), "cover")
+  expect_error(strings(charToRaw("ab"), offsets(0, 2, 1, 2)), "increasing")
+  expect_error(strings(charToRaw("ab"), offsets(0, 2), as.raw(c(0, 0))), "mask")
+  expect_identical(strings(charToRaw("ab"), offsets(0, 1, 2), as.raw(c(1, 0))), c(NA, "b"))
+  expect_error(.Call(s3tools:::s3tools_numbers, as.raw(1:3), "integer"), "whole number")
+  expect_identical(.Call(s3tools:::s3tools_numbers, writeBin(c(1L, NA), raw()), "logical"),
+                   c(TRUE, NA))
+})

@@ -1,0 +1,70 @@
+# The file explorer from R (R/explorer.R): the Python server, started and stopped from R.
+
+explorer_read <- function(address) {
+  connection <- url(address)
+  on.exit(close(connection))
+  paste(readLines(connection, warn = FALSE), collapse = "\n")
+}
+
+explorer_get <- function(address) {
+  jsonlite::fromJSON(explorer_read(address))
+}
+
+explorer_post <- function(address) {
+  request <- reticulate::import("urllib.request")
+  opener <- request$build_opener(request$ProxyHandler(reticulate::dict()))
+  answer <- opener$open(request$Request(address, data = reticulate::py_eval("b''"),
+                                        method = "POST"))
+  jsonlite::fromJSON(answer$read()$decode("utf-8"))
+}
+
+test_that("file_explorer_s3() serves its API to requests with the token, and stops", {
+  client <- local_s3()
+  put_object(client, "folder/people.csv", "id,name\n1,Ann\n2,Bob\n")
+  explorer <- file_explorer_s3(show = FALSE)
+  withr::defer(explorer$stop())
+  expect_s3_class(explorer, "s3tools_explorer")
+  expect_match(explorer$url, "^http://127\\.0\\.0\\.1:[0-9]+/\\?token=[A-Za-z0-9_-]{20,}$")
+  expect_output(print(explorer), explorer$url, fixed = TRUE)
+  base <- sub("?token=", "", sub("[^=]*$", "", explorer$url), fixed = TRUE)
+  token <- sub(".*token=", "", explorer$url)
+  api <- function(name, query = "") paste0(base, "api/", name, "?token=", token, query)
+
+  buckets <- explorer_get(api("buckets"))$buckets
+  expect_true("test-bucket" %in% buckets$bucket)
+  expect_named(buckets, c("bucket", "access", "source"))
+  listing <- explorer_get(api("list", "&path=test-bucket/folder/"))
+  expect_identical(listing$entries$name, "people.csv")
+  preview <- explorer_get(api("preview", "&path=test-bucket/folder/people.csv"))
+  expect_identical(preview$columns, c("id", "name"))
+  expect_error(suppressWarnings(explorer_read(paste0(base, "api/buckets"))))
+  expect_error(suppressWarnings(explorer_read(api("buckets", "x"))))
+
+  chosen <- explorer_post(api("select", "&path=test-bucket/folder/people.csv"))
+  expect_identical(chosen$r, "s3_path_to_df(\"test-bucket/folder/people.csv\")")
+  expect_identical(explorer$selected(), chosen$r)
+  if (requireNamespace("later", quietly = TRUE)) {
+    # The call reaches the console (printed, without RStudio) when R is idle; later's
+    # callbacks run outside the caller's handlers, so the message stream is sunk.
+    Sys.sleep(0.6)
+    printed <- tempfile()
+    sunk <- file(printed, "w")
+    sink(sunk, type = "message")
+    later::run_now(2)
+    sink(type = "message")
+    close(sunk)
+    expect_identical(readLines(printed), chosen$r)
+  }
+
+  expect_true(explorer$stop())
+  expect_false(explorer$stop())
+  expect_error(suppressWarnings(explorer_read(api("buckets"))))
+})
+
+test_that("a taken port is an error, not a second server", {
+  skip_if_no_server()
+  first <- file_explorer_s3(show = FALSE)
+  withr::defer(first$stop())
+  port <- as.integer(sub(".*:([0-9]+)/.*", "\\1", first$url))
+  expect_error(file_explorer_s3(port = port, show = FALSE), "taken")
+})
