@@ -7,10 +7,11 @@
  *
  * Text becomes either a plain character vector (every string made now) or an
  * ALTREP character vector that keeps R-owned copies of those buffers and makes
- * a string only when it is asked for: creating millions of R strings is most
- * of the cost of reading a table into R, and much of a table is never looked
- * at. The whole vector is made at once when R asks for its data pointer or
- * sets an element, and the buffers are then let go. Such a vector has no
+ * a string only when it is first asked for, keeping it for the next time:
+ * creating millions of R strings is most of the cost of reading a table into
+ * R, and much of a table is never looked at. The rest is made at once when R
+ * asks for the vector's data pointer or sets an element; the buffers are then
+ * let go. Such a vector has no
  * serialisation method of its own, so serialize() and saveRDS() write a plain
  * character vector.
  */
@@ -77,38 +78,61 @@ static SEXP all_strings(const text_buffers *buffers) {
 
 /* --------------------------------------------------- the lazy character vector */
 
-/* data1: list(data, offsets, missing) until the vector is made, then NULL;
- * data2: the made character vector, or NULL. */
+/* data1: list(data, offsets, missing) until every string is made, then NULL.
+ * data2: NULL until the first element is asked for, then a character vector
+ * of the strings made so far; the others are still "" there (an empty string
+ * is cheap to make again, so "" also means "not made yet"). */
 
-static SEXP made(SEXP x) {
-    SEXP strings = R_altrep_data2(x);
-    if (strings != R_NilValue)
-        return strings;
+static SEXP held_buffers(SEXP x, text_buffers *buffers) {
     SEXP held = R_altrep_data1(x);
-    text_buffers buffers = buffers_of(VECTOR_ELT(held, 0), VECTOR_ELT(held, 1),
-                                      VECTOR_ELT(held, 2));
-    strings = PROTECT(all_strings(&buffers));
-    R_set_altrep_data2(x, strings);
-    R_set_altrep_data1(x, R_NilValue);
-    UNPROTECT(1);
+    *buffers = buffers_of(VECTOR_ELT(held, 0), VECTOR_ELT(held, 1), VECTOR_ELT(held, 2));
+    return held;
+}
+
+static SEXP strings_so_far(SEXP x, R_xlen_t length) {
+    SEXP strings = R_altrep_data2(x);
+    if (strings == R_NilValue) {
+        strings = PROTECT(allocVector(STRSXP, length)); /* all "" */
+        R_set_altrep_data2(x, strings);
+        UNPROTECT(1);
+    }
     return strings;
 }
 
 static R_xlen_t lazy_length(SEXP x) {
-    SEXP strings = R_altrep_data2(x);
-    if (strings != R_NilValue)
-        return XLENGTH(strings);
-    return XLENGTH(VECTOR_ELT(R_altrep_data1(x), 1)) / 8 - 1;
+    SEXP held = R_altrep_data1(x);
+    if (held == R_NilValue)
+        return XLENGTH(R_altrep_data2(x));
+    return XLENGTH(VECTOR_ELT(held, 1)) / 8 - 1;
 }
 
 static SEXP lazy_element(SEXP x, R_xlen_t i) {
-    SEXP strings = R_altrep_data2(x);
-    if (strings != R_NilValue)
-        return STRING_ELT(strings, i);
-    SEXP held = R_altrep_data1(x);
-    text_buffers buffers = buffers_of(VECTOR_ELT(held, 0), VECTOR_ELT(held, 1),
-                                      VECTOR_ELT(held, 2));
-    return string_at(&buffers, i);
+    if (R_altrep_data1(x) == R_NilValue)
+        return STRING_ELT(R_altrep_data2(x), i);
+    text_buffers buffers;
+    held_buffers(x, &buffers);
+    SEXP strings = strings_so_far(x, buffers.length);
+    SEXP value = STRING_ELT(strings, i);
+    if (value != R_BlankString)
+        return value;
+    value = string_at(&buffers, i);
+    SET_STRING_ELT(strings, i, value);
+    return value;
+}
+
+/* Every string made: R wants the vector's memory, or to change it. */
+static SEXP made(SEXP x) {
+    if (R_altrep_data1(x) == R_NilValue)
+        return R_altrep_data2(x);
+    text_buffers buffers;
+    held_buffers(x, &buffers);
+    SEXP strings = strings_so_far(x, buffers.length);
+    for (R_xlen_t i = 0; i < buffers.length; i++) {
+        if (STRING_ELT(strings, i) == R_BlankString)
+            SET_STRING_ELT(strings, i, string_at(&buffers, i));
+    }
+    R_set_altrep_data1(x, R_NilValue); /* the buffers can go */
+    return strings;
 }
 
 static void lazy_set_element(SEXP x, R_xlen_t i, SEXP value) {
@@ -121,22 +145,20 @@ static void *lazy_dataptr(SEXP x, Rboolean writeable) {
 }
 
 static const void *lazy_dataptr_or_null(SEXP x) {
-    SEXP strings = R_altrep_data2(x);
-    return strings == R_NilValue ? NULL : DATAPTR(strings);
+    return R_altrep_data1(x) == R_NilValue ? DATAPTR(R_altrep_data2(x)) : NULL;
 }
 
 static int lazy_no_na(SEXP x) {
-    SEXP strings = R_altrep_data2(x);
-    if (strings != R_NilValue)
-        return 0; /* unknown once elements may have been set */
-    return VECTOR_ELT(R_altrep_data1(x), 2) == R_NilValue;
+    SEXP held = R_altrep_data1(x);
+    /* Unknown once made: elements may have been set since. */
+    return held != R_NilValue && VECTOR_ELT(held, 2) == R_NilValue;
 }
 
 static Rboolean lazy_inspect(SEXP x, int pre, int deep, int pvec,
                              void (*inspect_subtree)(SEXP, int, int, int)) {
     (void) pre, (void) deep, (void) pvec, (void) inspect_subtree;
     Rprintf(" s3tools lazy strings (%s)\n",
-            R_altrep_data2(x) == R_NilValue ? "not yet made" : "made");
+            R_altrep_data1(x) == R_NilValue ? "all made" : "made when used");
     return TRUE;
 }
 
@@ -193,5 +215,5 @@ SEXP s3tools_numbers(SEXP data, SEXP type) {
 
 SEXP s3tools_is_lazy(SEXP x) {
     return ScalarLogical(R_altrep_inherits(x, lazy_strings_class)
-                         && R_altrep_data2(x) == R_NilValue);
+                         && R_altrep_data1(x) != R_NilValue);
 }
