@@ -11,9 +11,9 @@ install_source <- getwd()
 
 python_help <- paste(
   "s3tools needs its Python core (the s3tools Python package).",
-  "Install it into the Python that R uses with `pip install <path to s3tools checkout>`,",
-  "or run `make venv` in the checkout, or point S3TOOLS_PYTHON (in .Renviron) at a",
-  "Python that has it, then restart R."
+  "Set it up with install_s3tools_python() (a virtual environment s3tools then finds),",
+  "or run `make venv` in an s3tools checkout, or point S3TOOLS_PYTHON (in .Renviron) at a",
+  "Python that has it (`pip install <path to s3tools checkout>`), then restart R."
 )
 
 # The folders that may hold a checkout of s3tools with its .venv.
@@ -32,8 +32,9 @@ source_folders <- function() {
 #'
 #' In order: the `S3TOOLS_PYTHON` environment variable, `RETICULATE_PYTHON`,
 #' the option `s3tools.python`, the `.venv` of the s3tools checkout the package
-#' was installed from (or of the folder in option `s3tools.source`), and
-#' otherwise reticulate's own choice (`NULL`).
+#' was installed from (or of the folder in option `s3tools.source`), the
+#' environment [install_s3tools_python()] made, and otherwise reticulate's own
+#' choice (`NULL`).
 #'
 #' @return The path of a Python executable, or `NULL` to let reticulate choose.
 #' @examples
@@ -49,7 +50,8 @@ s3tools_python <- function() {
   # Only a checkout of s3tools counts (not any folder with a .venv).
   folders <- source_folders()
   folders <- folders[file.exists(file.path(folders, "python", "s3tools", "__init__.py"))]
-  venvs <- file.path(folders, ".venv", "bin", "python")
+  venvs <- c(file.path(folders, ".venv", "bin", "python"),
+             file.path(python_home(), "bin", "python"))
   found <- venvs[file.exists(venvs)]
   if (length(found) > 0) found[[1]] else NULL
 }
