@@ -227,3 +227,15 @@ def test_a_cgroup_limit_counts_what_is_in_use_but_not_the_page_cache(tmp_path):
     (v1 / "memory.limit_in_bytes").write_text("4096\n")
     assert memory._left_in(v1, "memory.limit_in_bytes", "memory.usage_in_bytes",
                            "total_inactive_file") == 4096 - 1000 + 10
+
+
+def test_a_read_whose_first_part_the_budget_shortened_is_whole(seed, monkeypatch):
+    """With little memory left the first GET asks for less than a part: the rest
+    must still arrive, byte for byte."""
+    big, small = random_csv(rows=15_000, seed=2), random_csv(rows=100, seed=3)
+    put(seed, "a.csv", big)
+    put(seed, "b.csv", small)
+    monkeypatch.setenv("S3TOOLS_MEMORY_LIMIT", "1MB")  # first GETs of 256 KiB for two readers
+    assert 256 * 1024 < len(big) and 2 * (len(big) + len(small)) < 1024 * 1024
+    got = s3tools.read_files_from_s3([f"{BUCKET}/a.csv", f"{BUCKET}/b.csv"])
+    assert got == {f"{BUCKET}/a.csv": big, f"{BUCKET}/b.csv": small}

@@ -268,8 +268,8 @@ def _fetch_once(path: S3Path, budget: Any = None) -> bytearray:
     whole = bytearray(version.size)
     view = memoryview(whole)
     view[:len(first)] = first
+    starts = range(len(first), version.size, PART_SIZE)
     del first
-    starts = range(PART_SIZE, version.size, PART_SIZE)
     try:
         with ThreadPoolExecutor(max_workers=_workers(len(starts))) as pool:
             for future in [pool.submit(get_range, path, start, PART_SIZE, version,
