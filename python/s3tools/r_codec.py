@@ -101,34 +101,44 @@ def _mask(column: pd.Series) -> np.ndarray:
     return np.asarray(column.isna(), dtype=bool)
 
 
+def _buffer_for_r(values: Any, dtype: str) -> tuple[bytearray, np.ndarray]:
+    """A bytearray (what R receives as raw) holding ``values`` as ``dtype``, made with one
+    copy, and a numpy view on it through which missing values are written in."""
+    values = np.asarray(values)
+    buffer = bytearray(values.size * np.dtype(dtype).itemsize)
+    view = np.frombuffer(buffer, dtype=dtype)
+    np.copyto(view, values.reshape(-1), casting="unsafe")
+    return buffer, view
+
+
 def _integers(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict[str, Any]:
     """Whole numbers as R integer when they all fit, else as double."""
     present = values if missing is None or not missing.any() else values[~missing]
     fits = present.size == 0 or (present.min() > INT_MIN and present.max() <= INT_MAX)
     if not fits:
         return _doubles(name, values.astype(np.float64), missing)
-    result = values.astype("<i4")
+    buffer, result = _buffer_for_r(values, "<i4")
     if missing is not None and missing.any():
         result[missing] = INT_MIN
-    return _record(name, "integer", bytearray(result))
+    return _record(name, "integer", buffer)
 
 
 def _doubles(name: str, values: np.ndarray, missing: np.ndarray | None,
              kind: str = "double", **extra: Any) -> dict[str, Any]:
     """Doubles with R's NA written in: at ``missing``, or at every NaN when no mask is given."""
-    result = np.array(values, dtype="<f8", copy=True)
+    buffer, result = _buffer_for_r(values, "<f8")
     if missing is None:
         missing = np.isnan(result)
     if missing.any():
         result.view(np.uint64)[missing] = R_NA_BITS
-    return _record(name, kind, bytearray(result), **extra)
+    return _record(name, kind, buffer, **extra)
 
 
 def _logicals(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict[str, Any]:
-    result = values.astype("<i4")
+    buffer, result = _buffer_for_r(values, "<i4")
     if missing is not None and missing.any():
         result[missing] = INT_MIN
-    return _record(name, "logical", bytearray(result))
+    return _record(name, "logical", buffer)
 
 
 def _arrow_logicals(name: str, flags: Any) -> dict[str, Any]:
@@ -136,7 +146,7 @@ def _arrow_logicals(name: str, flags: Any) -> dict[str, Any]:
     import pyarrow as pa
 
     values = flags.cast(pa.int32()).fill_null(INT_MIN).to_numpy(zero_copy_only=False)
-    return _record(name, "logical", bytearray(values.astype("<i4")))
+    return _record(name, "logical", _buffer_for_r(values, "<i4")[0])
 
 
 def _large_strings(values: Any) -> Any:
