@@ -62,6 +62,10 @@ def write_dataset(df: pd.DataFrame, s3_path: str, overwrite: bool, multipart: bo
         ValueError: a bad mode, partition column or path.
     """
     root = paths.parse(s3_path)
+    if not root.key:
+        # "overwrite" there would empty the bucket.
+        raise errors.PathError("A dataset is written to a folder inside the bucket, as in "
+                               "'bucket/folder/', not to the bucket itself.", path=str(root))
     columns = _partition_cols(options.pop("partition_cols", None), df)
     mode = _mode(options.pop("mode", None), overwrite)
     if not root.is_folder:

@@ -124,6 +124,9 @@ def normalise(filters: Any) -> list[list[Predicate]] | None:
     if not isinstance(filters, (list, tuple)) or not filters:
         raise ValueError("filters must be a list of (column, op, value) filters, such as "
                          "[('year', '==', 2024)], or a list of such lists (any of them).")
+    if _is_predicate(filters) and isinstance(filters[1], str) \
+            and filters[1].strip().lower() in OPERATORS:
+        filters = [filters]  # one filter on its own (R's c("year", "==", "2024"))
     groups = [filters] if _is_predicate(filters[0]) else list(filters)
     result = []
     for group in groups:

@@ -229,6 +229,7 @@ def test_filters_in_every_form(seed):
     assert read([("year", "not in", [2020]), ("note", "!=", "n7")]) == \
         sorted(df.query("year != 2020 and note != 'n7' and note.notna()")["id"])
     assert read([["year", ">=", "2023"]]) == sorted(df[df["year"] >= 2023]["id"])
+    assert read(["year", "==", "2021"]) == sorted(df[df["year"] == 2021]["id"])  # one, alone
     assert s3tools.s3_path_to_df(ROOT, filters=[("year", "==", 1999)]).empty
     with pytest.raises(ValueError, match="not in the data"):
         s3tools.s3_path_to_df(ROOT, filters=[("nope", "==", 1)])

@@ -113,6 +113,8 @@ def requests_sent():
                                  "s3:///key.csv"])
 @pytest.mark.parametrize("call", sorted(_CALLS))
 def test_bad_paths_fail_before_any_request(call, bad, requests_sent, tmp_path):
+    if (call, bad) == ("write_df_to_table_in_s3", f"{BUCKET}/folder/"):
+        pytest.skip("a folder path writes a dataset there: tests/python/test_datasets.py")
     with pytest.raises(s3tools.PathError):
         _CALLS[call](bad, tmp_path)
     assert requests_sent == []

@@ -15,7 +15,8 @@ load_cases <- function() {
 case_functions <- list(
   read_bytes = function(path) readBin(path, "raw", file.size(path)),
   file_extension = function(path) paste0(".", tools::file_ext(path)),
-  write_text = function(obj, path) writeChar(obj, path, eos = NULL)
+  write_text = function(obj, path) writeChar(obj, path, eos = NULL),
+  ignore_chunk = function(chunk) NULL
 )
 
 build_column <- function(spec) {

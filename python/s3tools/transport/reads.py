@@ -294,11 +294,11 @@ class ObjectStream(io.RawIOBase):
     """
 
     def __init__(self, path: S3Path, version: Version | None = None, *,
-                 part_size: int = PART_SIZE) -> None:
+                 part_size: int | None = None) -> None:
         super().__init__()
         self.path = path
         self.failure: BaseException | None = None
-        self._part_size = part_size
+        self._part_size = part_size = part_size or PART_SIZE  # the module's, when called
         # Errors (not found, denied...) show here, before any parser sees the stream.
         first, self.version = get_range(path, 0, part_size, version)
         self.size = self.version.size
