@@ -6,11 +6,22 @@ test_that("install_s3tools_python() makes a virtual environment with the s3tools
   root <- test_root()
   skip_if(!nzchar(python) || !file.exists(file.path(root, "pyproject.toml")),
           "needs the project's Python and an s3tools checkout")
+  # A wheel of this checkout, built from a copy (nothing is written into the
+  # checkout) with the project's own setuptools and wheel: no package index.
+  source <- withr::local_tempdir()
+  file.copy(file.path(root, c("pyproject.toml", "README.md", "python")), source,
+            recursive = TRUE)
+  wheels <- withr::local_tempdir()
+  built <- system2(python, c("-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
+                             "--no-deps", "--no-build-isolation", "--no-index", "-w", wheels,
+                             source), env = "LD_LIBRARY_PATH=")
+  expect_identical(built, 0L)
+  wheel <- list.files(wheels, pattern = "[.]whl$", full.names = TRUE)
+  expect_length(wheel, 1)
   home <- withr::local_tempdir()
-  # Without its dependencies (minutes to fetch); pip still fetches setuptools to build.
   expect_message(
-    installed <- install_s3tools_python(root, envname = home, python = python,
-                                        pip_arguments = "--no-deps"),
+    installed <- install_s3tools_python(wheel, envname = home, python = python,
+                                        pip_arguments = c("--no-deps", "--no-index")),
     "ready"
   )
   expect_identical(installed, file.path(home, "bin", "python"))
