@@ -154,10 +154,13 @@ def _parquet(dataframe: Any, path: S3Path, listing: datasets.Listing | None,
                                                        flavor="hive")} if partition_fields else {}
     if listing is not None:
         dataset_options["partition_base_dir"] = f"{path.bucket}/{path.key}".rstrip("/")
+    # No read-ahead cache: pyarrow asks for the wanted columns' byte ranges itself, and
+    # s3fs' default (5 MB blocks) would fetch nearly every column of the file.
+    settings = dict(storage_options(), default_cache_type="none")
     frame = dataframe.read_parquet(
         files, columns=chosen.columns,
         filters=partitions.typed(partitions.normalise(filters), chosen.dataset.schema),
-        storage_options=dict(storage_options()), dataset=dataset_options, **options)
+        storage_options=settings, dataset=dataset_options, **options)
     return frame[list(meta.columns)].astype(meta.dtypes.to_dict())
 
 

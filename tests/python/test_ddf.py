@@ -105,6 +105,22 @@ def test_a_partitioned_dataset_computed_on_two_worker_processes(seed, cluster):
     assert len(set(processes)) == 2 and os.getpid() not in processes
 
 
+def test_dask_fetches_only_the_columns_it_reads(seed, forwarder):
+    rows = 300_000
+    generator = np.random.default_rng(1)
+    df = pd.DataFrame({"year": 2020 + np.arange(rows) % 3, "shop": generator.choice(
+        list("abcdef"), rows)} | {f"x{i}": generator.random(rows) for i in range(8)})
+    s3tools.write_df_to_table_in_s3(df, f"{BUCKET}/wide/", partition_cols=["year"])
+    forwarder.reset()
+    s3tools.s3_path_to_df(f"{BUCKET}/wide/")
+    everything = forwarder.received
+    forwarder.reset()
+    totals = s3tools.s3_path_to_ddf(f"{BUCKET}/wide/", columns=["shop", "x0"]) \
+        .groupby("shop")["x0"].sum().compute(scheduler="sync")
+    assert forwarder.received < everything / 3, (forwarder.received, everything)
+    pd.testing.assert_series_equal(totals.sort_index(), df.groupby("shop")["x0"].sum())
+
+
 def test_csv_files_as_a_dask_frame(seed):
     df = sales(300)
     put(seed, "csv/1.csv", df.iloc[:100].to_csv(index=False))
