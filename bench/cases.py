@@ -423,6 +423,119 @@ def in_r(ctx: dict) -> Any:
 R_SCENARIOS = ("7a", "7b")
 
 
+# ----------------------------------------------------------------------------- 8. dataset
+FILTERED_YEAR = 2020  # the partition scenario 8 reads (bench/data.py writes 2015-2024)
+
+
+def s3tools_partition(ctx: dict) -> Any:
+    import s3tools
+
+    return s3tools.s3_path_to_df(path(ctx, ctx["layout"]["dataset"]),
+                                 filters=[("year", "==", FILTERED_YEAR)])
+
+
+def pandas_partition(ctx: dict) -> Any:
+    import pandas as pd
+
+    return pd.read_parquet(f"s3://{path(ctx, ctx['layout']['dataset'])}",
+                           filters=[("year", "==", FILTERED_YEAR)])
+
+
+def pyarrow_partition(ctx: dict) -> Any:
+    import pyarrow.dataset
+    import pyarrow.fs
+
+    filesystem = cached("pyarrow-fs", lambda: pyarrow.fs.S3FileSystem(
+        endpoint_override=ctx["endpoint"], region=ctx["region"],
+        access_key=ctx["access_key"], secret_key=ctx["secret_key"]))
+    dataset = pyarrow.dataset.dataset(path(ctx, ctx["layout"]["dataset"]),
+                                      filesystem=filesystem, format="parquet",
+                                      partitioning="hive")
+    return dataset.to_table(filter=pyarrow.dataset.field("year") == FILTERED_YEAR).to_pandas()
+
+
+def listing_partition(ctx: dict) -> Any:
+    """awswrangler's way: list every file, keep the partition's paths, read each one."""
+    import pandas as pd
+    import s3fs
+
+    filesystem = cached("s3fs", lambda: s3fs.S3FileSystem())
+    filesystem.invalidate_cache()
+    wanted = f"/year={FILTERED_YEAR}/"
+    files = [name for name in filesystem.find(path(ctx, ctx["layout"]["dataset"]))
+             if wanted in name and name.endswith(".parquet")]
+    return pd.concat([pd.read_parquet(f"s3://{name}").assign(year=FILTERED_YEAR)
+                      for name in files], ignore_index=True)
+
+
+def limit_partition(ctx: dict) -> Any:
+    import pandas as pd
+    import pyarrow as pa
+
+    key = f"{ctx['layout']['dataset']}year={FILTERED_YEAR}/part-00000.parquet"
+    data, transfer = raw_fetch(ctx, key)
+    started = time.perf_counter()
+    frame = pd.read_parquet(pa.BufferReader(data))
+    return limit_result(transfer, time.perf_counter() - started, frame)
+
+
+# ----------------------------------------------------------------------------- 9. group-by
+def _group_by(frame: Any) -> Any:
+    return frame.groupby("region")["cost"].agg(["sum", "mean", "count"])
+
+
+def pandas_group_by(ctx: dict) -> Any:
+    import pandas as pd
+
+    return _group_by(pd.read_parquet(f"s3://{path(ctx, ctx['layout']['groupby'])}",
+                                     columns=["region", "cost"]))
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        return int(status.read().split(f"{field}:")[1].split()[0])
+
+
+def _reset_peak() -> int:
+    """On a Dask worker: reset the kernel's peak mark; the resident memory now (KiB)."""
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+    return _status_kib("VmRSS")
+
+
+def _peak() -> int:
+    return _status_kib("VmHWM")
+
+
+def dask_group_by(workers: int) -> Callable[[dict], Any]:
+    """s3_path_to_ddf on a LocalCluster of ``workers`` processes (one thread each); the
+    answer carries the most resident memory a worker added during the call."""
+
+    def run(ctx: dict) -> Any:
+        from distributed import Client, LocalCluster
+
+        import s3tools
+
+        client = cached(f"dask-{workers}", lambda: Client(LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True,
+            dashboard_address=None)))
+        before = client.run(_reset_peak)
+        frame = s3tools.s3_path_to_ddf(path(ctx, ctx["layout"]["groupby"]),
+                                       columns=["region", "cost"])
+        result = _group_by(frame).compute()
+        after = client.run(_peak)
+        added = max(after[address] - before[address] for address in after) / 1024
+        return {"value": result, "report": {"worker_peak_mb": added}}
+
+    return run
+
+
+def regions(ctx: dict, result: Any) -> None:
+    expected = ctx["layout"]["groupby_rows"]
+    if int(result["count"].sum()) != expected:
+        raise AssertionError(f"expected {expected} rows counted, got {result['count'].sum()}")
+
+
 # ----------------------------------------------------------------------------- the table
 def scenarios(quick: bool) -> list[Scenario]:
     full_read_runs = 1
@@ -492,5 +605,21 @@ def scenarios(quick: bool) -> list[Scenario]:
             Case("s3tools", "r", in_r),
             Case("s3tools (Python)", "s3tools", s3tools_listing,
                  expect=count_of("listing_keys")),
+        ]),
+        Scenario("8", "Filtered read of one partition of ten", [
+            Case("s3tools", "s3tools", s3tools_partition, expect=rows("dataset_partition_rows")),
+            Case("pandas read_parquet filters= (s3fs)", "pandas", pandas_partition,
+                 expect=rows("dataset_partition_rows")),
+            Case("pyarrow.dataset filter (S3FileSystem)", "pyarrow", pyarrow_partition,
+                 expect=rows("dataset_partition_rows")),
+            Case("full listing + path filter (s3fs)", "pandas", listing_partition,
+                 expect=rows("dataset_partition_rows")),
+        ], limit=Case("limit", "limit", limit_partition)),
+        # s3tools is s3_path_to_ddf on 2 worker processes; the answer also carries the
+        # peak memory a worker added (the table's peak is the calling process's).
+        Scenario("9", "Group-by over a dataset (Dask)", [
+            Case("s3tools", "s3tools", dask_group_by(2), expect=regions),
+            Case("s3_path_to_ddf, 1 worker", "s3tools", dask_group_by(1), expect=regions),
+            Case("pandas, one process (s3fs)", "pandas", pandas_group_by, expect=regions),
         ]),
     ]

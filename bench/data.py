@@ -37,12 +37,19 @@ class Sizes:
     upload_file_mb: int
     frame_csv_mb: int
     listing_keys: int
+    dataset_mb: int  # a dataset of ten partitions (scenario 8)
+    groupby_mb: int  # the dataset a group-by runs over (scenario 9)
 
 
 FULL = Sizes(csv_mb=200, parquet_mb=200, preview_mb=1000, small_count=1000, small_kb=100,
-             upload_file_mb=500, frame_csv_mb=200, listing_keys=20_000)
+             upload_file_mb=500, frame_csv_mb=200, listing_keys=20_000, dataset_mb=1000,
+             groupby_mb=2000)
 QUICK = Sizes(csv_mb=10, parquet_mb=10, preview_mb=40, small_count=100, small_kb=100,
-              upload_file_mb=20, frame_csv_mb=5, listing_keys=1_000)
+              upload_file_mb=20, frame_csv_mb=5, listing_keys=1_000, dataset_mb=40,
+              groupby_mb=40)
+# The partitions of the datasets: year=2015 ... year=2024, one file each.
+DATASET_YEARS = tuple(range(2015, 2025))
+FILTERED_YEAR = 2020
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,10 @@ class Layout:
     frame_rows: int
     listing_prefix: str
     listing_keys: int
+    dataset: str  # a prefix
+    dataset_partition_rows: int
+    groupby: str  # a prefix
+    groupby_rows: int
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -144,11 +155,25 @@ def write_parquet(path: str, total_rows: int, seed: int) -> None:
         writer.close()
 
 
+def write_partition(path: str, total_rows: int, seed: int) -> None:
+    """One partition's file: a generated block repeated (the partition column is in the path)."""
+    block = _arrow(frame_chunk(min(_CHUNK_ROWS, total_rows), seed))
+    with pyarrow.parquet.ParquetWriter(path, block.schema, compression="snappy") as writer:
+        for _ in range(max(1, total_rows // block.num_rows)):
+            writer.write_table(block, row_group_size=block.num_rows)
+
+
 def write_random(path: str, size: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     block = 16 * 1024 * 1024
     with open(path, "wb") as sink:
         sink.writelines(rng.bytes(min(block, size - start)) for start in range(0, size, block))
+
+
+def _partition_rows(dataset_mb: int) -> int:
+    """Rows of one partition file (a whole number of blocks once past one block)."""
+    rows = rows_for(dataset_mb // len(DATASET_YEARS), _PARQUET_BYTES_PER_ROW)
+    return rows if rows < _CHUNK_ROWS else rows // _CHUNK_ROWS * _CHUNK_ROWS
 
 
 def rows_for(megabytes: int, bytes_per_row: int) -> int:
@@ -222,6 +247,10 @@ def seed_server(endpoint: str, access_key: str, secret_key: str, region: str,
         upload_source=os.path.join(work_dir, "upload.bin"),
         frame_rows=rows_for(sizes.frame_csv_mb, _CSV_BYTES_PER_ROW),
         listing_prefix="keys/", listing_keys=sizes.listing_keys,
+        dataset=f"dataset/{sizes.dataset_mb}mb/",
+        dataset_partition_rows=_partition_rows(sizes.dataset_mb),
+        groupby=f"dataset/{sizes.groupby_mb}mb/",
+        groupby_rows=_partition_rows(sizes.groupby_mb) * len(DATASET_YEARS),
     )
     steps = [
         (layout.csv, lambda p: write_csv(p, csv_rows, seed=1)),
@@ -230,6 +259,12 @@ def seed_server(endpoint: str, access_key: str, secret_key: str, region: str,
         (layout.preview_parquet,
          lambda p: write_repeated_parquet(p, preview_parquet_rows, seed=4)),
     ]
+    for prefix, megabytes in {layout.dataset: sizes.dataset_mb,
+                              layout.groupby: sizes.groupby_mb}.items():
+        rows = _partition_rows(megabytes)
+        steps += [(f"{prefix}year={year}/part-00000.parquet",
+                   lambda p, y=year, r=rows: write_partition(p, r, seed=6 + y))
+                  for year in DATASET_YEARS]
     for key, make in steps:
         local = os.path.join(work_dir, key.replace("/", "_"))
         make(local)

@@ -166,10 +166,37 @@ def targets(results: list[dict]) -> list[str]:
         if rows:
             lines.append(_check(f"{scenario} R: R time / Python time <= 1.25",
                                 _ratio(rows, "s3tools (Python)"), 1.25, "{:.2f}"))
+    rows = grouped.get("8", [])
+    if rows:
+        peers = [r for r in rows if r["peer"] not in ("s3tools", "limit")]
+        best = min(peers, key=lambda r: r["median"]) if peers else None
+        lines.append(_check(f"8 one partition: s3tools / best peer ({best['peer'] if best else '-'})"
+                            " <= 1.0", _ratio(rows, best["peer"]) if best else None, 1.0,
+                            "{:.2f}"))
+    rows = grouped.get("9", [])
+    if rows:
+        lines.append(_check("9 group-by: 2 workers / pandas on one process <= 1.0",
+                            _ratio(rows, "pandas, one process (s3fs)"), 1.0, "{:.2f}"))
     return lines
 
 
-def render(results: list[dict], sizes: object, quick: bool, runs: int, elapsed: float) -> str:
+def dask_figures(results: list[dict], layout_rows: int | None) -> list[str]:
+    """Scenario 9 in rows per second, with the peak memory of each worker process."""
+    rows = _by_scenario(results).get("9", [])
+    if not rows or not layout_rows:
+        return []
+    lines = ["| Group-by | Rows/s | Peak MB per worker | Peak MB of the calling process |",
+             "| --- | ---: | ---: | ---: |"]
+    for row in rows:
+        worker = row.get("worker_peak_mb")
+        lines.append(f"| {row['peer']} | {layout_rows / row['median']:,.0f} | "
+                     f"{_number(worker, 0) if worker is not None else '-'} | "
+                     f"{_number(row['peak_mb'], 0)} |")
+    return lines
+
+
+def render(results: list[dict], sizes: object, quick: bool, runs: int, elapsed: float,
+           groupby_rows: int | None = None) -> str:
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# s3tools benchmark",
@@ -190,6 +217,8 @@ def render(results: list[dict], sizes: object, quick: bool, runs: int, elapsed: 
          "bytes, each timed on its own."),
         "",
         *table(results),
+        "",
+        *dask_figures(results, groupby_rows),
         "",
         "## Targets",
         "",

@@ -119,6 +119,9 @@ def run_scenario(scenario: cases.Scenario, workers: Workers, srv: server.Server,
             "traffic_mb": statistics.median(s["traffic_mb"] for s in taken),
             "is_limit": case is scenario.limit,
         }
+        worker_peaks = [s["worker_peak_mb"] for s in taken if "worker_peak_mb" in s]
+        if worker_peaks:
+            row["worker_peak_mb"] = statistics.median(worker_peaks)
         if row["is_limit"]:
             row["parts"] = {part: statistics.median(s["limit"][part] for s in taken)
                             for part in taken[0]["limit"]}
@@ -198,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
         shutil.rmtree(work_dir, ignore_errors=True)
     elapsed = time.perf_counter() - started
-    text = report.render(results, sizes, quick, runs, elapsed)
+    text = report.render(results, sizes, quick, runs, elapsed, layout.groupby_rows)
     os.makedirs(os.path.dirname(options.output), exist_ok=True)
     with open(options.output, "w") as handle:
         handle.write(text)

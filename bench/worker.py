@@ -73,6 +73,9 @@ def main() -> None:
             peak = _memory_kib()["VmHWM"] if peak_known else None
             answer: dict = {"seconds": seconds,
                             "peak_mb": None if peak is None else (peak - before) / 1024}
+            if isinstance(result, dict) and "report" in result:  # figures of its own
+                answer.update(result["report"])
+                result = result["value"]
             if isinstance(result, dict) and "limit" in result:
                 answer["limit"] = result["limit"]
                 answer["seconds"] = sum(result["limit"].values())
