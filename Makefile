@@ -35,7 +35,7 @@ browser-deps:
 	fi
 
 # `s3tools serve` with sample files, then the main job from the command line, in Python
-# and in R (Rscript demo/demo.R) against that server; the server is stopped by its PID.
+# and in R (Rscript python/s3tools/demo.R) against that server; the server is stopped by its PID.
 demo: venv r-deps
 	$(BIN)/python -m s3tools.demo
 

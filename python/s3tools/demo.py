@@ -3,7 +3,7 @@
 Needs no account and no network: ``s3tools serve`` starts an S3 server on
 127.0.0.1 seeded with sample files, the command line lists and previews them,
 Python reads, writes back and reads bytes as an analyst would, then R
-(``Rscript demo/demo.R``, the package loaded from this checkout with pkgload)
+(``Rscript python/s3tools/demo.R``, the package loaded from this checkout with pkgload)
 does the same against the same server. The server is stopped by its PID.
 """
 
@@ -112,9 +112,9 @@ def _python() -> None:
 
 
 def _r(environment: dict[str, str]) -> None:
-    _step("R: Rscript demo/demo.R (the same job, the same server)")
+    _step("R: Rscript python/s3tools/demo.R (the same job, the same server)")
     variables = {**os.environ, **environment, "S3TOOLS_PYTHON": sys.executable, "TZ": "UTC"}
-    subprocess.run(["Rscript", str(CHECKOUT / "demo" / "demo.R")], check=True, cwd=CHECKOUT,
+    subprocess.run(["Rscript", str(Path(__file__).with_name("demo.R"))], check=True, cwd=CHECKOUT,
                    env=variables)
 
 
