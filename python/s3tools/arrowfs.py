@@ -34,6 +34,8 @@ class S3ToolsHandler(pafs.FileSystemHandler):
 
     def __init__(self, known: dict[str, Version] | None = None) -> None:
         self.known = dict(known or {})
+        # Byte ranges to fetch in parallel as soon as a file is opened (see read_ahead).
+        self.ranges: dict[str, list[tuple[int, int]]] = {}
         self._opened: collections.OrderedDict[str, RangedFile] = collections.OrderedDict()
         self._lock = threading.Lock()
 
@@ -45,14 +47,24 @@ class S3ToolsHandler(pafs.FileSystemHandler):
                 earlier = self._opened.pop(path, None)
             source = RangedFile(S3Path(bucket, key), FOOTER_BYTES, version=version,
                                 tail=earlier.tail if earlier is not None else None)
-            with self._lock:
-                self._opened[path] = source
-                while len(self._opened) > _KEPT_TAILS:
-                    self._opened.popitem(last=False)
         else:
+            # Not listed (one file): the first request fetches the tail and pins the version.
             source = RangedFile(S3Path(bucket, key), FOOTER_BYTES)
             self.known[path] = source.version
+        with self._lock:
+            self._opened[path] = source
+            while len(self._opened) > _KEPT_TAILS:
+                self._opened.popitem(last=False)
+            ranges = self.ranges.pop(path, None)
+        if ranges:
+            source.prefetch(ranges)
         return pa.PythonFile(source, mode="r")
+
+    def read_ahead(self, path: str, ranges: list[tuple[int, int]]) -> None:
+        """Fetch these ``(start, length)`` ranges in parallel when ``path`` is next opened:
+        pyarrow's own reads of a Python file come one after another."""
+        with self._lock:
+            self.ranges[path] = ranges
 
     def open_input_stream(self, path: str) -> Any:
         return self.open_input_file(path)
@@ -81,5 +93,6 @@ class S3ToolsHandler(pafs.FileSystemHandler):
 
 
 def filesystem(known: dict[str, Version] | None = None) -> pafs.PyFileSystem:
-    """A pyarrow filesystem over s3tools' transport (see the module)."""
+    """A pyarrow filesystem over s3tools' transport (see the module); its ``handler`` is
+    the :class:`S3ToolsHandler`."""
     return pafs.PyFileSystem(S3ToolsHandler(known))

@@ -105,6 +105,8 @@ class Plan:
     columns: list[str]
     output: pa.Schema
     shown: str
+    handler: arrowfs.S3ToolsHandler
+    filtered: set[str]  # the columns the filters name (read too, to filter rows)
 
 
 def split_options(options: Mapping[str, Any], caller: str) -> tuple[list[str] | None, Any]:
@@ -157,7 +159,8 @@ def plan(target: S3Path, listing: Listing | None, columns: list[str] | None,
     expression = partitions.expression(groups, scanned)
     dataset = ds.FileSystemDataset(fragments, scanned, parquet, system)
     output = pa.schema([recorded.field(name) for name in wanted], metadata=recorded.metadata)
-    return Plan(dataset, expression, wanted, output, str(target))
+    filtered = {column for group in groups or [] for column, _, _ in group}
+    return Plan(dataset, expression, wanted, output, str(target), system.handler, filtered)
 
 
 def _parse(hive: Any, place: str) -> Any:
@@ -227,26 +230,65 @@ def footers(fragments: list[Any]) -> None:
         list(pool.map(lambda fragment: fragment.ensure_complete_metadata(), fragments))
 
 
-def bytes_needed(chosen: Plan) -> int:
-    """The memory the read needs at its peak: the uncompressed size of the wanted columns in
-    the row groups that can match, twice (Arrow's table and pandas' frame)."""
+def kept_fragments(chosen: Plan) -> list[Any]:
+    """The files whose partitions can match, their footers read (in parallel)."""
     fragments = list(chosen.dataset.get_fragments(filter=chosen.expression)
                      if chosen.expression is not None else chosen.dataset.get_fragments())
     footers(fragments)
+    return fragments
+
+
+def _column_chunks(chosen: Plan, fragment: Any, wanted: set[str]) -> Iterator[Any]:
+    """The column chunks of ``wanted`` columns in the row groups whose statistics can match."""
+    metadata = fragment.metadata
+    if chosen.expression is None:
+        numbers: Any = range(metadata.num_row_groups)
+    else:
+        numbers = [piece.row_groups[0].id for piece in fragment.split_by_row_group(
+            chosen.expression, schema=chosen.dataset.schema)]
+    for number in numbers:
+        group = metadata.row_group(number)
+        for index in range(group.num_columns):
+            column = group.column(index)
+            if column.path_in_schema.split(".")[0] in wanted:
+                yield column
+
+
+def bytes_needed(chosen: Plan, fragments: list[Any]) -> int:
+    """The memory the read needs at its peak: the uncompressed size of the wanted columns in
+    the row groups that can match, twice (Arrow's table and pandas' frame)."""
     wanted = set(chosen.columns)
-    total = 0
+    return 2 * sum(column.total_uncompressed_size for fragment in fragments
+                   for column in _column_chunks(chosen, fragment, wanted))
+
+
+# pyarrow merges reads whose gap is at most this (its default hole size limit): ranges
+# merged the same way hold every read it makes.
+_HOLE = 8192
+
+
+def read_ahead(chosen: Plan, fragments: list[Any]) -> None:
+    """Have each file's wanted column chunks fetched in parallel when pyarrow opens it.
+
+    pyarrow reads a Python file one range after another; fetched together, a file's
+    ranges take about the time of the largest. The file's wanted bytes (compressed)
+    are then held until it has been read: for whole reads, not for chunks.
+    """
+    wanted = set(chosen.columns) | chosen.filtered
     for fragment in fragments:
-        metadata = fragment.metadata
-        pieces = fragment.split_by_row_group(chosen.expression, schema=chosen.dataset.schema) \
-            if chosen.expression is not None else None
-        numbers = [piece.row_groups[0].id for piece in pieces] if pieces is not None \
-            else range(metadata.num_row_groups)
-        for number in numbers:
-            group = metadata.row_group(number)
-            total += sum(group.column(index).total_uncompressed_size
-                         for index in range(group.num_columns)
-                         if group.column(index).path_in_schema.split(".")[0] in wanted)
-    return 2 * total
+        ranges = []
+        for column in _column_chunks(chosen, fragment, wanted):
+            start = column.data_page_offset
+            if column.has_dictionary_page and column.dictionary_page_offset:
+                start = min(start, column.dictionary_page_offset)
+            ranges.append((start, column.total_compressed_size))
+        merged: list[list[int]] = []
+        for start, length in sorted(ranges):
+            if merged and start <= merged[-1][0] + merged[-1][1] + _HOLE:
+                merged[-1][1] = max(merged[-1][1], start + length - merged[-1][0])
+            else:
+                merged.append([start, length])
+        chosen.handler.read_ahead(fragment.path, [(start, length) for start, length in merged])
 
 
 def to_frame(table: pa.Table, chosen: Plan) -> pd.DataFrame:
@@ -263,8 +305,10 @@ def read(target: S3Path, listing: Listing | None, options: Mapping[str, Any],
     columns, filters = split_options(options, "s3_path_to_df")
     with arrow_errors(target):
         chosen = plan(target, listing, columns, filters)
+        fragments = kept_fragments(chosen)
         if memory.enabled(memory_check):
-            memory.check_needed(chosen.shown, bytes_needed(chosen))
+            memory.check_needed(chosen.shown, bytes_needed(chosen, fragments))
+        read_ahead(chosen, fragments)
         table = chosen.dataset.to_table(columns=chosen.columns, filter=chosen.expression)
         return to_frame(table, chosen)
 
