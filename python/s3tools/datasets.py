@@ -265,6 +265,9 @@ def bytes_needed(chosen: Plan, fragments: list[Any]) -> int:
 # pyarrow merges reads whose gap is at most this (its default hole size limit): ranges
 # merged the same way hold every read it makes.
 _HOLE = 8192
+# Merged ranges are fetched in pieces of at most this, several at a time (a file's
+# columns are often one contiguous range).
+_PIECE = 8 * 1024 * 1024
 
 
 def read_ahead(chosen: Plan, fragments: list[Any]) -> None:
@@ -288,7 +291,9 @@ def read_ahead(chosen: Plan, fragments: list[Any]) -> None:
                 merged[-1][1] = max(merged[-1][1], start + length - merged[-1][0])
             else:
                 merged.append([start, length])
-        chosen.handler.read_ahead(fragment.path, [(start, length) for start, length in merged])
+        chosen.handler.read_ahead(fragment.path, [
+            (piece, min(_PIECE, start + length - piece))
+            for start, length in merged for piece in range(start, start + length, _PIECE)])
 
 
 def to_frame(table: pa.Table, chosen: Plan) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pytest
 from conftest import BUCKET, keys, put
 
 import s3tools
-from s3tools import dataset_writes, transport
+from s3tools import dataset_writes, datasets, transport
 
 ROOT = f"{BUCKET}/sales/"
 
@@ -191,6 +191,20 @@ def test_one_column_of_a_wide_file_fetches_a_fraction_of_it(seed, forwarder):
         forwarder.received
     print(f"\nwide file {len(data):,} bytes: whole read fetched {everything:,}, one column "
           f"{one_column:,}, one column of one row group {forwarder.received:,}")
+
+
+def test_a_file_fetched_in_pieces_is_fetched_once(seed, forwarder, monkeypatch, caplog):
+    # Its column chunks are one contiguous range, fetched in parallel pieces; reads that
+    # span two pieces are served from both, never fetched again.
+    data = wide_parquet()
+    put(seed, "wide.parquet", data)
+    monkeypatch.setattr(datasets, "_PIECE", 1024 * 1024)
+    forwarder.reset()
+    with caplog.at_level("DEBUG", logger="s3tools.requests"):
+        got = s3tools.s3_path_to_df(f"{BUCKET}/wide.parquet", filters=[("x", ">=", 0)])
+    pd.testing.assert_frame_equal(got, pq.read_table(io.BytesIO(data)).to_pandas())
+    assert forwarder.received < len(data) + 64 * 1024 + 32 * 1024, forwarder.received
+    assert len(object_gets(caplog)) >= len(data) // (1024 * 1024)  # in pieces
 
 
 def test_a_filter_on_one_partition_of_ten_fetches_only_its_files(seed, forwarder, caplog):

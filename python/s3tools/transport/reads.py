@@ -489,10 +489,26 @@ class RangedFile(io.RawIOBase):
                          for first, part in self._segments
                          if first <= start and start + length <= first + len(part)), None)
             if data is None:
+                data = self._joined(start, length)
+            if data is None:
                 data = self._fetch(start, length)
         view[:len(data)] = data
         self._position += len(data)
         return len(data)
+
+    def _joined(self, start: int, length: int) -> bytearray | None:
+        """``[start, start + length)`` from prefetched parts that follow one another
+        (None when a byte of it is in none)."""
+        joined = bytearray()
+        position, end = start, start + length
+        for first, part in sorted(self._segments, key=lambda segment: segment[0]):
+            if first <= position < first + len(part):
+                piece = memoryview(part)[position - first:min(len(part), end - first)]
+                joined += piece
+                position += len(piece)
+                if position >= end:
+                    return joined
+        return None
 
     def _fetch(self, start: int, length: int) -> Any:
         if not self._readahead:
