@@ -181,11 +181,12 @@ def targets(results: list[dict]) -> list[str]:
 
 
 def dask_figures(results: list[dict], layout_rows: int | None) -> list[str]:
-    """Scenario 9 in rows per second, with the peak memory of each worker process."""
+    """Scenario 9 in rows per second, with the most resident memory a worker process held
+    (the whole process, not what the call added) and what the calling process added."""
     rows = _by_scenario(results).get("9", [])
     if not rows or not layout_rows:
         return []
-    lines = ["| Group-by | Rows/s | Peak MB per worker | Peak MB of the calling process |",
+    lines = ["| Group-by | Rows/s | Peak MB of a worker | Peak MB added to the calling process |",
              "| --- | ---: | ---: | ---: |"]
     for row in rows:
         worker = row.get("worker_peak_mb")

@@ -57,7 +57,7 @@ class S3ToolsHandler(pafs.FileSystemHandler):
                 self._opened.popitem(last=False)
             ranges = self.ranges.pop(path, None)
         if ranges:
-            source.prefetch(ranges)
+            source.prefetch_in_background(ranges)
         return pa.PythonFile(source, mode="r")
 
     def read_ahead(self, path: str, ranges: list[tuple[int, int]]) -> None:

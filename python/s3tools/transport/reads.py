@@ -458,6 +458,37 @@ class RangedFile(io.RawIOBase):
                 lambda r: get_range(self.path, r[0], r[1], self.version)[0], ranges))
         self._segments.extend(zip([start for start, _ in ranges], parts))
 
+    def prefetch_in_background(self, ranges: list[tuple[int, int]]) -> None:
+        """Start fetching ``(start, length)`` ranges, in order, several at a time, and return:
+        a read waits only for the ranges it needs, so a reader works on the first while
+        the rest arrive. Closing the file stops what has not started."""
+        ranges = [(start, length) for start, length in ranges
+                  if length > 0 and start < self._tail_start]
+        if not ranges:
+            return
+        self._pool = ThreadPoolExecutor(max_workers=_workers(len(ranges)))
+        self._pending = [(start, length, self._pool.submit(
+            get_range, self.path, start, length, self.version)) for start, length in ranges]
+
+    def _settle(self, start: int, length: int) -> None:
+        """Wait for the background fetches that hold bytes of ``[start, start + length)``."""
+        pending = getattr(self, "_pending", None)
+        if not pending:
+            return
+        needed = [item for item in pending
+                  if item[0] < start + length and start < item[0] + item[1]]
+        for item in needed:
+            self._segments.append((item[0], item[2].result()[0]))
+            pending.remove(item)
+
+    def close(self) -> None:
+        for _, _, future in getattr(self, "_pending", None) or []:
+            future.cancel()
+        if getattr(self, "_pool", None) is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+        super().close()
+
     def readable(self) -> bool:
         return True
 
@@ -485,6 +516,7 @@ class RangedFile(io.RawIOBase):
             offset = start - self._tail_start
             data: Any = memoryview(self._tail)[offset:offset + length]
         else:
+            self._settle(start, length)
             data = next((memoryview(part)[start - first:start - first + length]
                          for first, part in self._segments
                          if first <= start and start + length <= first + len(part)), None)
