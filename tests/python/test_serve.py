@@ -69,7 +69,7 @@ class Served:
         if self.process.poll() is None:
             os.kill(self.process.pid, how)
         try:
-            return self.process.wait(timeout=30)
+            return self.process.wait(timeout=90)  # a loaded machine is slow to stop threads
         finally:
             self.process.stdout.close()
             self.process.stderr.close()
