@@ -6,7 +6,8 @@ import argparse
 import os
 from urllib.parse import urlparse
 
-from .. import config, errors, progress, session, transport
+from .. import config, errors, memory, progress, session, transport
+from ..listing import readable_size
 
 
 def register(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -21,6 +22,24 @@ def register(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser)
 def _without_password(url: str) -> str:
     parsed = urlparse(url)
     return f"{parsed.scheme}://{parsed.hostname}{f':{parsed.port}' if parsed.port else ''}"
+
+
+def _from(variable: str) -> str:
+    return f"environment variable {variable}" if os.environ.get(variable, "").strip() \
+        else "default"
+
+
+def _access_and_memory() -> list[tuple[str, str, str]]:
+    """The buckets handed out for these keys, and the memory check's settings."""
+    buckets = os.environ.get("S3TOOLS_BUCKETS", "").strip()
+    left = memory.available()
+    return [
+        ("buckets", buckets or "(from ListBuckets, or the keys' IAM policies)",
+         _from("S3TOOLS_BUCKETS")),
+        ("memory check", "on" if memory.enabled(True) else "off", _from("S3TOOLS_MEMORY_CHECK")),
+        ("memory left", readable_size(left[0]) if left else "(unknown: not checked)",
+         left[1] if left else "default"),
+    ]
 
 
 def rows() -> list[tuple[str, str, str]]:
@@ -69,6 +88,7 @@ def rows() -> list[tuple[str, str, str]]:
          "environment variable S3TOOLS_GET_CLIENT" if wanted else "default"),
         ("progress bars", "off" if _switched_off() else "on a terminal or in a notebook",
          origin["progress"]),
+        *_access_and_memory(),
         ("AWS config file", os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config",
          "environment variable AWS_CONFIG_FILE" if os.environ.get("AWS_CONFIG_FILE")
          else "default"),
