@@ -26,8 +26,10 @@ def register(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 def run(arguments: argparse.Namespace) -> int:
     stopping = threading.Event()
-    # `kill PID` stops it as cleanly as Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # `kill PID` stops it as cleanly as Ctrl-C does. Ctrl-C is handled here too:
+    # a process started in the background by a script inherits SIGINT ignored.
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stopping.set())
     server = serve.start(port=arguments.port, bucket=arguments.bucket, seed=arguments.seed,
                          read_only=arguments.read_only)
     try:
