@@ -70,6 +70,10 @@ class Served:
             os.kill(self.process.pid, how)
         try:
             return self.process.wait(timeout=90)  # a loaded machine is slow to stop threads
+        except subprocess.TimeoutExpired:
+            self.process.kill()  # the test fails, and leaves no server behind
+            self.process.wait()
+            raise
         finally:
             self.process.stdout.close()
             self.process.stderr.close()
