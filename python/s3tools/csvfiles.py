@@ -53,6 +53,11 @@ def read_csv(data: Any, separator: str, **options: Any) -> pd.DataFrame:
     try:
         model = _model(head, options)
         text_columns = _text_columns(model)
+    except _NeedsPandas as reason:
+        # Decided from the sample alone: nothing has been read, so no second request.
+        logger.debug("CSV read with pandas' parser: %s", reason)
+        return pd.read_csv(_readable(data), **options)
+    try:
         frame = pd.read_csv(_readable(data), engine="pyarrow",
                             **{**options, "dtype": {**text_columns, **(options.get("dtype") or {})}})
         return _as_pandas_reads(frame, model)

@@ -305,14 +305,19 @@ def _preview_excel(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataF
         last, rows = len(frame), rows * 4
 
 
+def _from_the_start(path: S3Path) -> RangedFile:
+    """SPSS, Stata and SAS files keep their dictionary at the start, then the rows in order."""
+    return RangedFile(path, head_length=_PREVIEW_FIRST_FETCH, readahead=_PREVIEW_FIRST_FETCH)
+
+
 def _preview_stata(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFrame:
-    source = RangedFile(path, head_length=_PREVIEW_FIRST_FETCH, readahead=_PREVIEW_FIRST_FETCH)
+    source = _from_the_start(path)
     with pd.read_stata(source, iterator=True, **options) as reader:
         return reader.read(nrows=n)
 
 
 def _preview_sas(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFrame:
-    source = RangedFile(path, head_length=_PREVIEW_FIRST_FETCH, readahead=_PREVIEW_FIRST_FETCH)
+    source = _from_the_start(path)
     options = {"encoding": "infer", **options}  # as the full read
     with pd.read_sas(source, format="sas7bdat", iterator=True, **options) as reader:
         return reader.read(n)
@@ -321,7 +326,7 @@ def _preview_sas(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFra
 def _preview_spss(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFrame:
     # pandas hands the file object and the row limit to pyreadstat, which reads
     # the dictionary and then rows in order.
-    source = RangedFile(path, head_length=_PREVIEW_FIRST_FETCH, readahead=_PREVIEW_FIRST_FETCH)
+    source = _from_the_start(path)
     return pd.read_spss(source, row_limit=n, **options).head(n)
 
 
