@@ -117,7 +117,9 @@ def _write_jsonl(frame: pd.DataFrame, **options: Any) -> bytes:
     return frame.to_json(**options).encode("utf-8")
 
 
-def _read_parquet(data: bytes, **options: Any) -> pd.DataFrame:
+def _read_parquet(data: Any, **options: Any) -> pd.DataFrame:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        return pd.read_parquet(data, **options)  # a file (ArrivingFile: reads without copies)
     if options.get("engine", "auto") in ("auto", "pyarrow"):
         import pyarrow as pa
 

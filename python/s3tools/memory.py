@@ -173,11 +173,25 @@ def _frame_bytes(path: S3Path, size: int | None, file_type: str | None,
     return held + FRAME_FACTORS.get(fmt.name, 2) * data
 
 
+def check_parquet(source: Any, columns: Iterable[str] | None, memory_check: bool = True) -> None:
+    """Refuse to read a Parquet file whole when it would not fit, from its footer alone.
+
+    ``source``: a file over the object whose footer is at hand (an
+    :class:`~s3tools.transport.ArrivingFile` before its rest is fetched).
+    """
+    if enabled(memory_check):
+        _compare(str(source.path), parquet_bytes(source, columns), frame=True)
+
+
 def _parquet_bytes(path: S3Path, columns: Iterable[str] | None) -> int:
+    return parquet_bytes(transport.RangedFile(path, PARQUET_FOOTER), columns)
+
+
+def parquet_bytes(source: Any, columns: Iterable[str] | None) -> int:
+    """The memory a read of a Parquet file needs (see the module), from its footer."""
     import pyarrow
     import pyarrow.parquet
 
-    source = transport.RangedFile(path, PARQUET_FOOTER)
     try:
         metadata = pyarrow.parquet.ParquetFile(source).metadata
     except errors.S3ToolsError:

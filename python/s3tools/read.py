@@ -14,7 +14,7 @@ import pandas as pd
 from . import datasets, errors, formats, memory, paths, progress, transport
 from .paths import S3Path
 from .tempfiles import new_private_file
-from .transport.reads import ObjectStream, RangedFile
+from .transport.reads import ArrivingFile, ObjectStream, RangedFile
 
 _PREVIEW_FIRST_FETCH = 64 * 1024
 _PARQUET_TAIL = 64 * 1024
@@ -162,10 +162,14 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
     pushed = datasets.read_pushdown(path, file_type, options, memory_check)
     if pushed is not None:
         return pushed
+    if not path.is_folder:
+        # An unsupported type is reported before any request.
+        fmt, compression = formats.resolve(path.key, file_type)
+        if fmt.name == "parquet" and compression is None:
+            return transport.restarting(
+                path, lambda: _read_parquet_file(path, options, fmt, memory_check))
     memory.check_frame(path, file_type, options, memory_check)
     if not path.is_folder:
-        # An unsupported type is reported before the object is downloaded.
-        fmt, compression = formats.resolve(path.key, file_type)
         if not (fmt.streams and compression is None):
             return _parse(path, transport.fetch(path), file_type, options, fmt, compression)
 
@@ -187,6 +191,16 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
     contents = read_files_from_s3([str(f) for f in files], memory_check=False)  # checked
     frames = [_parse(f, contents[str(f)], file_type, options) for f in files]
     return pd.concat(frames, ignore_index=True)
+
+
+def _read_parquet_file(path: S3Path, options: Mapping[str, Any], fmt: formats.Format,
+                       memory_check: bool) -> pd.DataFrame:
+    """One Parquet file: its tail first (size, version, footer: the memory check needs no
+    request of its own), then the rest in parallel parts, row groups decoded as they arrive."""
+    with ArrivingFile(path) as source:
+        memory.check_parquet(source, options.get("columns"), memory_check)
+        source.fetch_rest()
+        return _parse(path, source, None, options, fmt)
 
 
 def s3_path_to_full_df(s3_path: str, file_type: str | None = None, *,

@@ -453,3 +453,37 @@ def test_a_download_interrupted_midway_leaves_no_partial_file(seed, tmp_path, fo
     s3tools.download_file_from_s3(f"{BUCKET}/d/big.bin", str(out / "big.bin"))
     assert (out / "big.bin").read_bytes() == data
     assert os.listdir(out) == ["big.bin"]
+
+
+def test_a_parquet_file_arrives_tail_first_and_is_read_in_place(seed, monkeypatch, caplog):
+    """ArrivingFile: one GET for the tail (size, version, footer: the memory check needs
+    no more), then the rest in parallel parts; reads return views of the one buffer."""
+    frame = pd.DataFrame({"n": range(200_000), "x": [i / 7 for i in range(200_000)]})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, row_group_size=20_000)
+    data = buffer.getvalue()
+    put(seed, "arriving.parquet", data)
+    part = 256 * 1024
+    monkeypatch.setattr(s3tools.transport.reads, "ARRIVING_PART", part)
+    path = s3tools.paths.parse(f"{BUCKET}/arriving.parquet")
+    with caplog.at_level("DEBUG", logger="s3tools.requests"):
+        with s3tools.transport.reads.ArrivingFile(path) as source:
+            assert bytes(source.pread(len(data) - 1000, len(data))) == data[-1000:]
+            assert len(_ranged_gets(caplog)) == 1 and "bytes=-65536" in _ranged_gets(caplog)[0]
+            source.fetch_rest()
+            source.seek(0)
+            whole = source.read()
+            assert isinstance(whole, memoryview) and bytes(whole) == data
+            rest = len(data) - 65536
+            assert len(_ranged_gets(caplog)) == 1 + -(-rest // part)
+    caplog.clear()
+    with caplog.at_level("DEBUG", logger="s3tools.requests"):
+        got = s3tools.s3_path_to_df(f"{BUCKET}/arriving.parquet")
+    pd.testing.assert_frame_equal(got, pd.read_parquet(io.BytesIO(data)))
+    assert len(_ranged_gets(caplog)) == 1 + -(-(len(data) - 65536) // part)
+
+
+def _ranged_gets(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records
+            if record.name == "s3tools.requests" and record.getMessage().startswith("GET ")
+            and "[bytes=" in record.getMessage()]

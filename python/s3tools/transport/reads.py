@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import botocore.exceptions
+import numpy
 
 from .. import errors
 from ..paths import S3Path
@@ -31,6 +32,11 @@ from . import clients, policy
 PART_SIZE = 32 * 1024 * 1024
 PARALLEL_PARTS = 4
 _CHUNK = 1024 * 1024
+# What an ArrivingFile asks for first: the object's end, where a Parquet footer is
+# (the memory check reads it before any data is fetched); then parts this size
+# (smaller than PART_SIZE: the reader starts sooner; bench/).
+_ARRIVING_TAIL = 64 * 1024
+ARRIVING_PART = 16 * 1024 * 1024
 # How often a read starts again from the start after the object was replaced.
 _RESTARTS = 1
 
@@ -279,6 +285,114 @@ def _fetch_once(path: S3Path, budget: Any = None) -> bytearray:
     finally:
         view.release()
     return whole
+
+
+class ArrivingFile(io.RawIOBase):
+    """A whole object fetched into memory in parallel parts, readable while they arrive.
+
+    The first GET asks for the object's last bytes (where Parquet and Arrow
+    files keep their footer): it tells the size and pins the version, and a
+    reader can look at the footer (to check the memory a read needs, say)
+    before :meth:`fetch_rest` asks for the rest in parallel parts, in order. A
+    read waits only for the parts that hold its bytes and returns them in
+    place, a view of the one buffer, without a copy: a Parquet reader decodes
+    the first row groups while later ones are still on their way. A read
+    outside the tail before :meth:`fetch_rest` is a ranged GET of its own. A
+    failure is kept in :attr:`failure`, as in :class:`ObjectStream`, so that a
+    parser's error is not taken for the cause.
+    """
+
+    def __init__(self, path: S3Path, part_size: int | None = None) -> None:
+        super().__init__()
+        self.path = path
+        self.part_size = part_size or ARRIVING_PART  # the module's, when called
+        self.failure: BaseException | None = None
+        self._position = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._parts: dict[int, Any] = {}
+        self._tail, self.version = get_range(path, 0, None, suffix=_ARRIVING_TAIL)
+        self.size = self.version.size
+        self._rest = self.size - len(self._tail)  # where the tail starts
+        self._view: memoryview | None = memoryview(self._tail) if self._rest == 0 else None
+
+    def fetch_rest(self) -> None:
+        """Ask for everything before the tail, in parallel parts (reads wait for theirs)."""
+        if self._view is not None:
+            return
+        # Not bytearray(size): that writes zeros over every page before a byte arrives.
+        self._view = view = memoryview(numpy.empty(self.size, numpy.uint8))
+        view[self._rest:] = self._tail
+        self._tail = None
+        rest = self._rest
+        self._pool = ThreadPoolExecutor(max_workers=_workers(-(-rest // self.part_size)))
+        self._parts = {start: self._pool.submit(
+            get_range, self.path, start, min(self.part_size, rest - start), self.version,
+            into=view[start:min(start + self.part_size, rest)]) for start in range(0, rest, self.part_size)}
+
+    @property
+    def head(self) -> bytes:
+        """The object's first bytes (for error messages)."""
+        return bytes(self.pread(0, 4096))
+
+    def pread(self, start: int, end: int) -> Any:
+        """The bytes ``[start, end)`` (end capped at the size), once they are in."""
+        end = min(end, self.size)
+        if self._view is None:
+            if start >= self._rest:
+                return memoryview(self._tail)[start - self._rest:end - self._rest]
+            try:
+                return get_range(self.path, start, end - start, self.version)[0]
+            except BaseException as error:
+                self.failure = error
+                raise
+        self._wait(start, end)
+        return self._view[start:end]
+
+    def _wait(self, start: int, end: int) -> None:
+        """Until the bytes ``[start, end)`` are in (raises what a part's fetch raised)."""
+        for first in [first for first in self._parts
+                      if first < end and start < min(first + self.part_size, self._rest)]:
+            try:
+                self._parts[first].result()
+            except BaseException as error:
+                self.failure = error
+                raise
+            del self._parts[first]
+
+    def read(self, size: int | None = -1) -> Any:
+        start = self._position
+        end = self.size if size is None or size < 0 else start + size
+        data = self.pread(start, max(start, end))
+        self._position = start + len(data)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(memoryview(buffer).cast("B")))
+        memoryview(buffer).cast("B")[:len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def close(self) -> None:
+        for future in self._parts.values():
+            future.cancel()
+        self._parts.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+        super().close()
 
 
 class ObjectStream(io.RawIOBase):
