@@ -4,13 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 R_PACKAGES := r-base-core r-cran-reticulate r-cran-testthat r-cran-jsonlite r-cran-readxl \
 	r-cran-haven r-cran-knitr r-cran-rmarkdown r-cran-withr r-cran-tibble r-cran-roxygen2 \
-	r-cran-pkgload r-cran-pkgbuild r-base-dev
+	r-cran-pkgload r-cran-pkgbuild r-cran-later r-cran-rstudioapi r-base-dev
 export TZ := UTC
 
-.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps browser-deps bench soak conformance lint check clean
+.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps browser-deps bench soak conformance lint check r-package clean
 
+# R comes first: rpy2 (the parity suite's embedded R) compiles against it.
 venv: $(BIN)/.installed
-$(BIN)/.installed: requirements.lock pyproject.toml
+$(BIN)/.installed: requirements.lock pyproject.toml | r-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -19,7 +20,7 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 # R and its packages come from Debian (apt), installed once; r-base-dev brings the C
 # compiler and headers for the package's src/ (pkgbuild compiles it under load_all).
 r-deps:
-	@if ! Rscript -e 'for (p in c("reticulate","testthat","jsonlite","readxl","haven","knitr","rmarkdown","withr","tibble","roxygen2","pkgload","pkgbuild")) if (!requireNamespace(p, quietly=TRUE)) quit(status=1)' >/dev/null 2>&1 || ! command -v gcc >/dev/null; then \
+	@if ! Rscript -e 'for (p in c("reticulate","testthat","jsonlite","readxl","haven","knitr","rmarkdown","withr","tibble","roxygen2","pkgload","pkgbuild","later","rstudioapi")) if (!requireNamespace(p, quietly=TRUE)) quit(status=1)' >/dev/null 2>&1 || ! command -v gcc >/dev/null; then \
 		echo "Installing R from Debian..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(R_PACKAGES) >/dev/null; \
 	fi
@@ -66,16 +67,32 @@ test-r: venv r-deps
 test-parity: venv r-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/python/test_parity.py
 
-# roxygen2, then R CMD build and R CMD check --no-manual in a temporary folder;
-# fails on any ERROR or WARNING. The tests run against the project's venv.
+# The R source package, s3tools_<version>.tar.gz, into DEST (default: here). It carries
+# the Python sources in inst/python (pyproject.toml, README.md, python/), so that
+# install_s3tools_python() can set up the Python side from an installed tarball alone.
+DEST ?= $(CURDIR)
+r-package: r-deps
+	@stage=$$(mktemp -d); trap 'rm -rf "$$stage"' EXIT; \
+	mkdir "$$stage/s3tools" && \
+	git -C "$(CURDIR)" ls-files -z --cached --others --exclude-standard | \
+		tar -C "$(CURDIR)" --null -T - -cf - | tar -C "$$stage/s3tools" -xf - && \
+	mkdir -p "$$stage/s3tools/inst/python" && \
+	cp -r "$$stage/s3tools/pyproject.toml" "$$stage/s3tools/README.md" "$$stage/s3tools/python" \
+		"$$stage/s3tools/inst/python/" && \
+	mkdir -p "$(DEST)" && cd "$(DEST)" && R CMD build "$$stage/s3tools"
+
+# roxygen2, the R source package (above), then R CMD check --no-manual in a temporary folder;
+# fails on any ERROR, WARNING or NOTE. The tests run against the project's venv; no
+# package repository is asked for anything (repos left empty).
 check: venv r-deps
 	@Rscript -e 'roxygen2::roxygenise()' >/dev/null
 	@folder=$$(mktemp -d); trap 'rm -rf "$$folder"' EXIT; \
-	cd "$$folder" && R CMD build "$(CURDIR)" && \
-	S3TOOLS_PYTHON="$(CURDIR)/$(BIN)/python" _R_CHECK_FORCE_SUGGESTS_=false \
-		R CMD check --no-manual s3tools_*.tar.gz; status=$$?; \
-	if [ $$status -ne 0 ] || grep -Eq '^Status:.*(ERROR|WARNING)' s3tools.Rcheck/00check.log; then \
-		cat s3tools.Rcheck/00check.log | grep -B2 -A20 -E '(ERROR|WARNING)$$' ; exit 1; fi
+	$(MAKE) --no-print-directory r-package DEST="$$folder" && cd "$$folder" && \
+	echo 'options(repos = character())' > profile.R && \
+	R_PROFILE_USER="$$folder/profile.R" S3TOOLS_PYTHON="$(CURDIR)/$(BIN)/python" \
+		_R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual s3tools_*.tar.gz; status=$$?; \
+	if [ $$status -ne 0 ] || grep -Eq '^Status:.*(ERROR|WARNING|NOTE)' s3tools.Rcheck/00check.log; then \
+		grep -B2 -A20 -E '(ERROR|WARNING|NOTE)$$' s3tools.Rcheck/00check.log; exit 1; fi
 
 # The benchmark against a local SeaweedFS server (bench/run.py): `make bench`, or
 # `make bench QUICK=1` for small sizes in about a minute.

@@ -5,14 +5,15 @@
 #' `install_keras()` does. [s3tools_python()] finds that environment from then
 #' on; if Python has already started in this R session, restart R.
 #'
-#' The R package does not carry the Python sources: give `source`, the path
-#' of an s3tools checkout (the folder with `pyproject.toml`), a wheel, or a
-#' requirement such as `"s3tools"` or `"s3tools==0.1.0"` that pip finds on
-#' `index_url`. Installed from a checkout, the package remembers it and
-#' `source` may be left out.
+#' The source package (`s3tools_<version>.tar.gz`, made by `make r-package`)
+#' carries the Python sources, and installed from it or from a checkout the
+#' package installs those: `source` may be left out. Otherwise give `source`,
+#' the path of an s3tools checkout (the folder with `pyproject.toml`), a wheel,
+#' or a requirement such as `"s3tools"` or `"s3tools==0.1.0"` that pip finds on
+#' `index_url`.
 #'
-#' @param source What pip installs (see above); `NULL` for the checkout the R
-#'   package was installed from.
+#' @param source What pip installs (see above); `NULL` for the Python sources
+#'   the package carries, or the checkout it was installed from.
 #' @param index_url A package index for pip's `--index-url` (a company
 #'   mirror, say); `NULL` for pip's own default.
 #' @param envname The folder of the virtual environment. The default is the

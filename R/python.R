@@ -23,6 +23,8 @@ source_folders <- function() {
     install_source,
     # Under pkgload::load_all() system.file() points into the source tree.
     system.file(package = "s3tools"),
+    # An installed source package carries the Python sources here (make r-package).
+    system.file("python", package = "s3tools"),
     dirname(system.file(package = "s3tools"))
   )
   unique(candidates[nzchar(candidates)])
