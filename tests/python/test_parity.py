@@ -1,9 +1,11 @@
 """R and Python give the same results for every shared case, and write the same bytes.
 
-R runs all cases once (``Rscript tests/cases/run_cases.R``) against this
-session's moto server; each case is then run in Python and the two plain
-descriptions (values, types, missing values, error kind and message, and the
-objects written) are compared.
+R runs inside this process (:mod:`embedded_r`: rpy2 embeds it), with the
+package loaded from the source tree, against this session's moto server. Each
+case runs in R, then in Python, and the two plain descriptions (values, types,
+NA against NaN, error kind and message, and the objects and files written) are
+compared case by case. R reaches the Python core through reticulate, attached
+to this interpreter, as in an R session.
 """
 
 from __future__ import annotations
@@ -11,59 +13,50 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from embedded_r import EmbeddedR, r_string
 from test_cases import CASES, case_support, run_case
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# The R side of a case: the testthat helpers' runner (the same one test-cases.R uses).
+RUNNER = """
+parity_root <- {root}
+local({{
+  old <- setwd(parity_root)
+  on.exit(setwd(old))
+  for (helper in c("helper-s3server.R", "helper-cases.R")) {{
+    sys.source(file.path("tests", "testthat", helper), envir = globalenv())
+  }}
+}})
+parity_case <- function(name, endpoint, local_dir) {{
+  old <- setwd(parity_root)
+  on.exit(setwd(old), add = TRUE)
+  case <- Filter(function(case) identical(case$name, name), load_cases())[[1]]
+  outcome <- run_case(case, endpoint, local_dir)
+  paste0('{{"result": ', outcome$result, ', "after": ', outcome$after, '}}')
+}}
+"""
 
-R_PACKAGES_PROBE = ("for (p in c('reticulate','pkgload','jsonlite','withr','testthat')) "
-                    "if (!requireNamespace(p, quietly=TRUE)) quit(status=1)")
-
-
-def _r_ready() -> str | None:
-    if shutil.which("Rscript") is None:
-        return "Rscript is not installed"
-    probe = subprocess.run(["Rscript", "-e", R_PACKAGES_PROBE], capture_output=True,
-                           env=_r_environment({}), check=False)
-    return None if probe.returncode == 0 else "R packages reticulate/pkgload/jsonlite are missing"
-
-
-def _r_environment(extra: dict[str, str]) -> dict[str, str]:
-    environment = {name: value for name, value in os.environ.items()
-                   if name != "LD_LIBRARY_PATH"}  # R's own libpython must not leak into Python
-    environment.update(TZ="UTC", S3TOOLS_PYTHON=sys.executable, **extra)
-    return environment
+R_PACKAGES = ("reticulate", "pkgload", "jsonlite", "withr", "testthat")
 
 
 @pytest.fixture(scope="module")
-def r_results(endpoint, tmp_path_factory):
-    reason = _r_ready()
-    if reason:
-        pytest.skip(reason)
-    folder = tmp_path_factory.mktemp("parity")
-    output = folder / "r-results.json"
-    environment = _r_environment({
-        "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": case_support.ADMIN_KEY,
-        "AWS_SECRET_ACCESS_KEY": case_support.ADMIN_SECRET,
-        "AWS_CONFIG_FILE": str(folder / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(folder / "no-aws-credentials"),
-        "S3TOOLS_RAM_DIR": str(folder / "ram"),
-    })
-    for name in ("AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_REGION", "AWS_SESSION_TOKEN",
-                 "S3TOOLS_PROXY", "S3TOOLS_MAX_CONCURRENCY", "http_proxy", "https_proxy",
-                 "HTTP_PROXY", "HTTPS_PROXY", "RETICULATE_PYTHON"):
-        environment.pop(name, None)
-    completed = subprocess.run(
-        ["Rscript", str(ROOT / "tests" / "cases" / "run_cases.R"), endpoint, str(output)],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900, check=False)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads(output.read_text(encoding="utf-8"))
+def r_session():
+    if shutil.which("R") is None:
+        pytest.skip("R is not installed")
+    session = EmbeddedR()
+    missing = session.evaluate(
+        "paste(Filter(function(p) !requireNamespace(p, quietly = TRUE), c({})), collapse = ' ')"
+        .format(", ".join(map(r_string, R_PACKAGES))))
+    if missing:
+        pytest.skip(f"R packages missing: {missing}")
+    session.evaluate(f"pkgload::load_all({r_string(str(ROOT))}, quiet = TRUE, "
+                     "export_all = FALSE, helpers = FALSE)")
+    session.evaluate(RUNNER.format(root=r_string(str(ROOT))))
+    return session
 
 
 def _comparable(result: dict) -> dict:
@@ -73,12 +66,25 @@ def _comparable(result: dict) -> dict:
     return result
 
 
+def run_r_case(session: EmbeddedR, case: dict, endpoint: str, local_dir: str) -> dict:
+    """The case in R; the environment is as it was before (R's bridge copies R's
+    variables into os.environ at each call)."""
+    saved = dict(os.environ)
+    try:
+        return json.loads(session.evaluate(
+            f"parity_case({r_string(case['name'])}, {r_string(endpoint)}, {r_string(local_dir)})"))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
-def test_same_result_in_r_and_python(case, r_results, endpoint, tmp_path):
-    r = r_results[case["name"]]
-    if r.get("skipped"):
-        pytest.skip(r["skipped"])
-    python = run_case(case, endpoint, str(tmp_path / "local"))
+def test_same_result_in_r_and_python(case, r_session, endpoint, tmp_path):
+    missing = case_support.missing_fixtures(case["name"])
+    if missing:
+        pytest.skip(f"fixtures not present: {missing}")
+    r = run_r_case(r_session, case, endpoint, str(tmp_path / "r"))
+    python = run_case(case, endpoint, str(tmp_path / "python"))
     ignore = case.get("ignore_columns", [])
     problems = case_support.compare(_comparable(r["result"]), _comparable(python["result"]),
                                     ignore)

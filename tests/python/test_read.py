@@ -466,16 +466,15 @@ def test_a_parquet_file_arrives_tail_first_and_is_read_in_place(seed, monkeypatc
     part = 256 * 1024
     monkeypatch.setattr(s3tools.transport.reads, "ARRIVING_PART", part)
     path = s3tools.paths.parse(f"{BUCKET}/arriving.parquet")
-    with caplog.at_level("DEBUG", logger="s3tools.requests"):
-        with s3tools.transport.reads.ArrivingFile(path) as source:
-            assert bytes(source.pread(len(data) - 1000, len(data))) == data[-1000:]
-            assert len(_ranged_gets(caplog)) == 1 and "bytes=-65536" in _ranged_gets(caplog)[0]
-            source.fetch_rest()
-            source.seek(0)
-            whole = source.read()
-            assert isinstance(whole, memoryview) and bytes(whole) == data
-            rest = len(data) - 65536
-            assert len(_ranged_gets(caplog)) == 1 + -(-rest // part)
+    with caplog.at_level("DEBUG", logger="s3tools.requests"), \
+            s3tools.transport.reads.ArrivingFile(path) as source:
+        assert bytes(source.pread(len(data) - 1000, len(data))) == data[-1000:]
+        assert len(_ranged_gets(caplog)) == 1 and "bytes=-65536" in _ranged_gets(caplog)[0]
+        source.fetch_rest()
+        source.seek(0)
+        whole = source.read()
+        assert isinstance(whole, memoryview) and bytes(whole) == data
+        assert len(_ranged_gets(caplog)) == 1 + -(-(len(data) - 65536) // part)
     caplog.clear()
     with caplog.at_level("DEBUG", logger="s3tools.requests"):
         got = s3tools.s3_path_to_df(f"{BUCKET}/arriving.parquet")
