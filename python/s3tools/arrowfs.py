@@ -35,7 +35,7 @@ class S3ToolsHandler(pafs.FileSystemHandler):
     def __init__(self, known: dict[str, Version] | None = None) -> None:
         self.known = dict(known or {})
         # Byte ranges to fetch in parallel as soon as a file is opened (see read_ahead).
-        self.ranges: dict[str, list[tuple[int, int]]] = {}
+        self.ranges: dict[str, tuple[list[tuple[int, int]], int]] = {}
         self._opened: collections.OrderedDict[str, RangedFile] = collections.OrderedDict()
         self._lock = threading.Lock()
 
@@ -46,10 +46,11 @@ class S3ToolsHandler(pafs.FileSystemHandler):
             with self._lock:
                 earlier = self._opened.pop(path, None)
             source = RangedFile(S3Path(bucket, key), FOOTER_BYTES, version=version,
-                                tail=earlier.tail if earlier is not None else None)
+                                tail=earlier.tail if earlier is not None else None,
+                                views=True)
         else:
             # Not listed (one file): the first request fetches the tail and pins the version.
-            source = RangedFile(S3Path(bucket, key), FOOTER_BYTES)
+            source = RangedFile(S3Path(bucket, key), FOOTER_BYTES, views=True)
             self.known[path] = source.version
         with self._lock:
             self._opened[path] = source
@@ -57,14 +58,15 @@ class S3ToolsHandler(pafs.FileSystemHandler):
                 self._opened.popitem(last=False)
             ranges = self.ranges.pop(path, None)
         if ranges:
-            source.prefetch_in_background(ranges)
+            source.prefetch_in_background(*ranges)
         return pa.PythonFile(source, mode="r")
 
-    def read_ahead(self, path: str, ranges: list[tuple[int, int]]) -> None:
-        """Fetch these ``(start, length)`` ranges in parallel when ``path`` is next opened:
-        pyarrow's own reads of a Python file come one after another."""
+    def read_ahead(self, path: str, ranges: list[tuple[int, int]], piece: int) -> None:
+        """Fetch these ``(start, length)`` ranges, in pieces of at most ``piece`` bytes, in
+        parallel when ``path`` is next opened: pyarrow's own reads of a Python file come
+        one after another."""
         with self._lock:
-            self.ranges[path] = ranges
+            self.ranges[path] = (ranges, piece)
 
     def open_input_stream(self, path: str) -> Any:
         return self.open_input_file(path)

@@ -291,9 +291,8 @@ def read_ahead(chosen: Plan, fragments: list[Any]) -> None:
                 merged[-1][1] = max(merged[-1][1], start + length - merged[-1][0])
             else:
                 merged.append([start, length])
-        chosen.handler.read_ahead(fragment.path, [
-            (piece, min(_PIECE, start + length - piece))
-            for start, length in merged for piece in range(start, start + length, _PIECE)])
+        chosen.handler.read_ahead(fragment.path, [(start, length) for start, length in merged],
+                                  _PIECE)
 
 
 def to_frame(table: pa.Table, chosen: Plan) -> pd.DataFrame:

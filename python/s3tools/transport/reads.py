@@ -536,9 +536,10 @@ class RangedFile(io.RawIOBase):
 
     def __init__(self, path: S3Path, tail_length: int = 0, *, head_length: int = 0,
                  readahead: int = 0, version: Version | None = None,
-                 tail: Any = None) -> None:
+                 tail: Any = None, views: bool = False) -> None:
         super().__init__()
         self.path = path
+        self._views = views  # read() hands out views of what it holds (for pyarrow)
         self._position = 0
         self._segments: list[tuple[int, Any]] = []
         self._readahead = readahead
@@ -572,27 +573,38 @@ class RangedFile(io.RawIOBase):
                 lambda r: get_range(self.path, r[0], r[1], self.version)[0], ranges))
         self._segments.extend(zip([start for start, _ in ranges], parts))
 
-    def prefetch_in_background(self, ranges: list[tuple[int, int]]) -> None:
-        """Start fetching ``(start, length)`` ranges, in order, several at a time, and return:
-        a read waits only for the ranges it needs, so a reader works on the first while
-        the rest arrive. Closing the file stops what has not started."""
+    def prefetch_in_background(self, ranges: list[tuple[int, int]],
+                               piece: int | None = None) -> None:
+        """Start fetching ``(start, length)`` ranges, each into a buffer of its own, in
+        pieces of at most ``piece`` bytes, in order, several at a time, and return: a read
+        waits only for the pieces it needs, so a reader works on the first while the rest
+        arrive. Closing the file stops what has not started."""
         ranges = [(start, length) for start, length in ranges
                   if length > 0 and start < self._tail_start]
         if not ranges:
             return
-        self._pool = ThreadPoolExecutor(max_workers=_workers(len(ranges)))
-        self._pending = [(start, length, self._pool.submit(
-            get_range, self.path, start, length, self.version)) for start, length in ranges]
+        piece = piece or PART_SIZE
+        self._pool = ThreadPoolExecutor(max_workers=_workers(
+            sum(-(-length // piece) for _, length in ranges)))
+        self._pending = []
+        for start, length in ranges:
+            # Not bytearray(length): that writes zeros over every page first.
+            buffer = memoryview(numpy.empty(length, numpy.uint8))
+            self._segments.append((start, buffer))
+            for offset in range(0, length, piece):
+                size = min(piece, length - offset)
+                self._pending.append((start + offset, size, self._pool.submit(
+                    get_range, self.path, start + offset, size, self.version,
+                    into=buffer[offset:offset + size])))
 
     def _settle(self, start: int, length: int) -> None:
         """Wait for the background fetches that hold bytes of ``[start, start + length)``."""
         pending = getattr(self, "_pending", None)
         if not pending:
             return
-        needed = [item for item in pending
-                  if item[0] < start + length and start < item[0] + item[1]]
-        for item in needed:
-            self._segments.append((item[0], item[2].result()[0]))
+        for item in [item for item in pending
+                     if item[0] < start + length and start < item[0] + item[1]]:
+            item[2].result()
             pending.remove(item)
 
     def close(self) -> None:
@@ -617,30 +629,42 @@ class RangedFile(io.RawIOBase):
         self._position = max(0, base + offset)
         return self._position
 
+    def read(self, size: int | None = -1) -> Any:
+        if not self._views:
+            return super().read(size)
+        length = self.size - self._position if size is None or size < 0 else \
+            min(size, self.size - self._position)
+        data = self._bytes(self._position, length) if length > 0 else b""
+        self._position += len(data)
+        return data
+
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
         length = min(len(view), self.size - self._position)
         if length <= 0:
             return 0
-        start = self._position
+        data = self._bytes(self._position, length)
+        view[:len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+    def _bytes(self, start: int, length: int) -> Any:
+        """``[start, start + length)``: a view of what is at hand, or fetched."""
         if start >= self._tail_start:
             if self._tail is None:
                 self._tail, _ = get_range(self.path, self._tail_start,
                                           self.size - self._tail_start, self.version)
             offset = start - self._tail_start
-            data: Any = memoryview(self._tail)[offset:offset + length]
-        else:
-            self._settle(start, length)
-            data = next((memoryview(part)[start - first:start - first + length]
-                         for first, part in self._segments
-                         if first <= start and start + length <= first + len(part)), None)
-            if data is None:
-                data = self._joined(start, length)
-            if data is None:
-                data = self._fetch(start, length)
-        view[:len(data)] = data
-        self._position += len(data)
-        return len(data)
+            return memoryview(self._tail)[offset:offset + length]
+        self._settle(start, length)
+        data = next((memoryview(part)[start - first:start - first + length]
+                     for first, part in self._segments
+                     if first <= start and start + length <= first + len(part)), None)
+        if data is None:
+            data = self._joined(start, length)
+        if data is None:
+            data = self._fetch(start, length)
+        return data
 
     def _joined(self, start: int, length: int) -> bytearray | None:
         """``[start, start + length)`` from prefetched parts that follow one another
