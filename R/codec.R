@@ -8,30 +8,35 @@ value_from_python <- function(value, tibble = FALSE) {
   }
   switch(value$type,
     value = value$value,
-    raw = value$data,
+    raw = handed(value$data),
     character = strings_from_python(value),
-    raw_list = stats::setNames(lapply(value$values, as_raw), strings_from_python(value$names)),
+    raw_list = stats::setNames(lapply(value$values, handed), strings_from_python(value$names)),
     list = stats::setNames(lapply(value$values, value_from_python), as.character(value$names)),
     frame = frame_from_python(value$columns, value$nrow, tibble = tibble),
     value
   )
 }
 
-as_raw <- function(value) {
-  if (is.raw(value)) value else as.raw(value)
+# A buffer Python holds, given as list(address, size) (r_codec.hand): copied once into
+# a new vector of `type` by src/codec.c. A raw vector is taken as it is.
+handed <- function(buffer, type = "raw") {
+  if (is.raw(buffer)) {
+    return(if (type == "raw") buffer else .Call(s3tools_numbers, buffer, type))
+  }
+  .Call(s3tools_handed, buffer$address, buffer$size, type)
 }
 
 # Text arrives as Arrow's buffers: the UTF-8 bytes of all values, n + 1 offsets
 # (int64) into them and a byte mask of NAs (src/codec.c). `lazy` makes an
 # ALTREP vector whose strings are made when used (option s3tools.lazy_strings).
 strings_from_python <- function(text, lazy = FALSE) {
-  na <- if (is.null(text$na)) NULL else as_raw(text$na)
-  .Call(s3tools_strings, as_raw(text$data), as_raw(text$offsets), na, isTRUE(lazy))
+  na <- if (is.null(text$na)) NULL else handed(text$na)
+  .Call(s3tools_strings, handed(text$data), handed(text$offsets), na, isTRUE(lazy))
 }
 
 # Little-endian int32 or float64 with R's NA patterns already in place.
 numbers_from_python <- function(data, type) {
-  .Call(s3tools_numbers, as_raw(data), type)
+  handed(data, type)
 }
 
 column_from_python <- function(column) {

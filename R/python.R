@@ -132,6 +132,8 @@ bridge_call <- function(name, arguments = list(), options = list(), tibble = FAL
   options <- options_to_python(options, call)
   environment <- environment_to_send(module)
   result <- module$call(name, arguments, options, environment)
+  # The buffers Python handed over are let go once R has its copies.
+  on.exit(module$release(), add = TRUE)
   if (!isTRUE(result$ok)) {
     signal_s3tools_error(result$message, result$r_class, call = call)
   }

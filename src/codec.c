@@ -1,8 +1,8 @@
 /* The R side of the column codec (R/codec.R, python/s3tools/r_codec.py).
  *
- * Python sends each column as raw vectors in R's own layout: numbers as
- * little-endian int32 / float64 with R's NA patterns already written in, and
- * text as Arrow's two buffers (the UTF-8 bytes of every value one after the
+ * Python sends each column as buffers in R's own layout, handed over by
+ * address and copied once (s3tools_handed): numbers as little-endian int32 /
+ * float64 with R's NA patterns already written in, and text as Arrow's two buffers (the UTF-8 bytes of every value one after the
  * other, and n + 1 int64 offsets into them) with a byte mask of NAs.
  *
  * Text becomes either a plain character vector (every string made now) or an
@@ -15,7 +15,10 @@
  * serialisation method of its own, so serialize() and saveRDS() write a plain
  * character vector.
  */
+#include <errno.h>
 #include <limits.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <R.h>
@@ -190,27 +193,62 @@ SEXP s3tools_strings(SEXP data, SEXP offsets, SEXP missing, SEXP lazy) {
     return result;
 }
 
-SEXP s3tools_numbers(SEXP data, SEXP type) {
+/* "raw", "integer", "logical" or "double": the R type, and the bytes of one value. */
+static SEXPTYPE number_type(SEXP type, size_t *item) {
 #ifdef WORDS_BIGENDIAN
     error("s3tools: columns from Python are little-endian; this machine is not");
 #endif
-    if (TYPEOF(data) != RAWSXP)
-        error("s3tools: a column's buffer must be a raw vector");
     const char *name = CHAR(asChar(type));
     SEXPTYPE kind = strcmp(name, "double") == 0 ? REALSXP
         : strcmp(name, "integer") == 0 ? INTSXP
-        : strcmp(name, "logical") == 0 ? LGLSXP : NILSXP;
+        : strcmp(name, "logical") == 0 ? LGLSXP
+        : strcmp(name, "raw") == 0 ? RAWSXP : NILSXP;
     if (kind == NILSXP)
         error("s3tools: unknown number type '%s'", name);
-    size_t size = kind == REALSXP ? sizeof(double) : sizeof(int);
-    if (XLENGTH(data) % size != 0)
-        error("s3tools: a column of %s is not a whole number of values", name);
-    SEXP result = PROTECT(allocVector(kind, XLENGTH(data) / size));
-    if (XLENGTH(data) > 0)
-        memcpy(kind == REALSXP ? (void *) REAL(result) : (void *) INTEGER(result), RAW(data),
-               (size_t) XLENGTH(data));
+    *item = kind == REALSXP ? sizeof(double) : kind == RAWSXP ? 1 : sizeof(int);
+    return kind;
+}
+
+/* A new vector of `kind` holding a copy of `bytes` bytes at `from`. */
+static SEXP copied(SEXPTYPE kind, size_t item, const void *from, size_t bytes) {
+    SEXP result = PROTECT(allocVector(kind, (R_xlen_t) (bytes / item)));
+    if (bytes > 0)
+        memcpy(kind == RAWSXP ? (void *) RAW(result)
+               : kind == REALSXP ? (void *) REAL(result) : (void *) INTEGER(result),
+               from, bytes);
     UNPROTECT(1);
     return result;
+}
+
+SEXP s3tools_numbers(SEXP data, SEXP type) {
+    size_t item;
+    SEXPTYPE kind = number_type(type, &item);
+    if (TYPEOF(data) != RAWSXP)
+        error("s3tools: a column's buffer must be a raw vector");
+    if ((size_t) XLENGTH(data) % item != 0)
+        error("s3tools: a column of %s is not a whole number of values", CHAR(asChar(type)));
+    return copied(kind, item, RAW(data), (size_t) XLENGTH(data));
+}
+
+/* A buffer Python holds (python/s3tools/r_codec.py, hand()), given by its address (hex)
+ * and size: R and Python share the process. Checked, then copied once into the vector. */
+SEXP s3tools_handed(SEXP address, SEXP size, SEXP type) {
+    size_t item;
+    SEXPTYPE kind = number_type(type, &item);
+    if (TYPEOF(address) != STRSXP || XLENGTH(address) != 1 || STRING_ELT(address, 0) == NA_STRING)
+        error("s3tools: a buffer's address must be one string");
+    const char *text = CHAR(STRING_ELT(address, 0));
+    char *end = NULL;
+    errno = 0;
+    unsigned long long at = strtoull(text, &end, 16);
+    double bytes = asReal(size);
+    if (*text == '\0' || *end != '\0' || errno != 0)
+        error("s3tools: '%s' is not a buffer address", text);
+    if (!R_FINITE(bytes) || bytes < 0 || bytes != floor(bytes) || (bytes > 0 && at == 0))
+        error("s3tools: a buffer from Python has no valid size or address");
+    if ((size_t) bytes % item != 0)
+        error("s3tools: a column of %s is not a whole number of values", CHAR(asChar(type)));
+    return copied(kind, item, (const void *) (uintptr_t) at, (size_t) bytes);
 }
 
 SEXP s3tools_is_lazy(SEXP x) {

@@ -50,6 +50,7 @@ def call(name: str, arguments: Mapping[str, Any] | list, options: Mapping[str, A
         environment: the R session's variables matching ``ENVIRONMENT_PATTERN``,
             or ``None`` when they have not changed since the last call.
     """
+    r_codec.release()  # what an earlier call handed R (R has copied it)
     try:
         sync_environment(environment)
         function = _FUNCTIONS.get(name)
@@ -201,5 +202,7 @@ def public_signatures() -> dict[str, list[list[Any]]]:
 
 _FUNCTIONS = _public_functions()
 
+release = r_codec.release  # R calls it once its value is built
+
 __all__ = ["ENVIRONMENT_PATTERN", "accessible_bucket_names", "call", "public_signatures",
-           "sync_environment", "temporary_upload_path", "translate_options", "upload_temporary"]
+           "release", "sync_environment", "temporary_upload_path", "translate_options", "upload_temporary"]

@@ -1,14 +1,18 @@
 """The column codec of the R boundary: data frames to and from R, column by column.
 
-Data frames cross as one record per column whose values are a ``bytearray``
-(reticulate hands it to R as a ``raw`` vector, and R's ``raw`` arrives here as
-a ``bytearray``): little-endian int32 or float64 in R's own layout, with R's
-missing-value patterns (``INT_MIN`` for integers and logicals, the ``NA_real_``
-NaN payload for doubles), so that neither side walks the values one by one.
-Text crosses as Arrow's own buffers (:func:`text_to_r`), which the package's C
-code (``src/codec.c``) turns into R strings, by default only when each is used.
+Data frames cross as one record per column whose values are a buffer in R's
+own layout: little-endian int32 or float64, with R's missing-value patterns
+(``INT_MIN`` for integers and logicals, the ``NA_real_`` NaN payload for
+doubles), so that neither side walks the values one by one. Text crosses as
+Arrow's own buffers (:func:`text_to_r`), which the package's C code
+(``src/codec.c``) turns into R strings, by default only when each is used.
 reticulate's pandas conversion is not used: it loses missing values and breaks
 on pandas 3 / numpy 2.
+
+Towards R, a buffer is handed over by address (:func:`hand`): R and Python
+share the process, and R's C code copies the bytes once, straight into the R
+vector, after checking the size. The buffer is held here until R has it
+(:func:`release`). From R, buffers arrive as ``bytearray`` (R's ``raw``).
 
 Type mapping, Python to R:
 
@@ -57,18 +61,36 @@ _PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 
 # ------------------------------------------------------------ values to R
 
+# Buffers handed to R, alive until R has copied them (R calls release() once its value
+# is built; every bridge call starts by releasing what an earlier one left).
+_HANDED: list[np.ndarray] = []
+
+
+def hand(buffer: Any) -> dict[str, Any]:
+    """A buffer for R's C code: its address and size, the buffer held until :func:`release`."""
+    array = np.ascontiguousarray(buffer if isinstance(buffer, np.ndarray)
+                                 else np.frombuffer(buffer, dtype=np.uint8)).reshape(-1)
+    _HANDED.append(array)
+    return {"address": format(array.ctypes.data, "x"), "size": int(array.nbytes)}
+
+
+def release() -> None:
+    """Let go of every buffer handed to R."""
+    _HANDED.clear()
+
+
 def value_to_r(value: Any) -> Any:
     """A result as R should see it: frames, bytes, paths and mappings become records."""
     if isinstance(value, pd.DataFrame):
         return {"type": "frame", "nrow": len(value), "columns": frame_to_r(value)}
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return {"type": "raw", "data": bytearray(value)}
+        return {"type": "raw", "data": hand(value)}
     if isinstance(value, Mapping):
         names = [str(key) for key in value]
         contents = list(value.values())
         if all(isinstance(item, (bytes, bytearray)) for item in contents):
             return {"type": "raw_list", "names": text_to_r(names),
-                    "values": [bytearray(item) for item in contents]}
+                    "values": [hand(item) for item in contents]}
         return {"type": "list", "names": names, "values": [value_to_r(v) for v in contents]}
     if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
         return {"type": "character", **text_to_r(list(value))}
@@ -90,9 +112,9 @@ def _column_name(name: Any) -> str:
     return str(name)
 
 
-def _record(name: str, kind: str, data: bytearray, **extra: Any) -> dict[str, Any]:
-    record = {"name": name, "kind": kind, "data": data, "na": None, "levels": None,
-              "tz": None, "ordered": False}
+def _record(name: str, kind: str, data: np.ndarray | None, **extra: Any) -> dict[str, Any]:
+    record = {"name": name, "kind": kind, "data": None if data is None else hand(data),
+              "na": None, "levels": None, "tz": None, "ordered": False}
     record.update(extra)
     return record
 
@@ -101,14 +123,12 @@ def _mask(column: pd.Series) -> np.ndarray:
     return np.asarray(column.isna(), dtype=bool)
 
 
-def _buffer_for_r(values: Any, dtype: str) -> tuple[bytearray, np.ndarray]:
-    """A bytearray (what R receives as raw) holding ``values`` as ``dtype``, made with one
-    copy, and a numpy view on it through which missing values are written in."""
+def _buffer_for_r(values: Any, dtype: str) -> np.ndarray:
+    """``values`` as ``dtype`` in a new array (one copy), where missing values are written."""
     values = np.asarray(values)
-    buffer = bytearray(values.size * np.dtype(dtype).itemsize)
-    view = np.frombuffer(buffer, dtype=dtype)
-    np.copyto(view, values.reshape(-1), casting="unsafe")
-    return buffer, view
+    result = np.empty(values.size, dtype=dtype)
+    np.copyto(result, values.reshape(-1), casting="unsafe")
+    return result
 
 
 def _integers(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict[str, Any]:
@@ -117,28 +137,30 @@ def _integers(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict
     fits = present.size == 0 or (present.min() > INT_MIN and present.max() <= INT_MAX)
     if not fits:
         return _doubles(name, values.astype(np.float64), missing)
-    buffer, result = _buffer_for_r(values, "<i4")
+    result = _buffer_for_r(values, "<i4")
     if missing is not None and missing.any():
         result[missing] = INT_MIN
-    return _record(name, "integer", buffer)
+    return _record(name, "integer", result)
 
 
 def _doubles(name: str, values: np.ndarray, missing: np.ndarray | None,
              kind: str = "double", **extra: Any) -> dict[str, Any]:
     """Doubles with R's NA written in: at ``missing``, or at every NaN when no mask is given."""
-    buffer, result = _buffer_for_r(values, "<f8")
+    values = np.asarray(values)
     if missing is None:
-        missing = np.isnan(result)
-    if missing.any():
-        result.view(np.uint64)[missing] = R_NA_BITS
-    return _record(name, kind, buffer, **extra)
+        missing = np.isnan(values)
+    if not missing.any() and values.dtype == np.dtype("<f8"):
+        return _record(name, kind, values, **extra)  # handed as they are: no copy
+    result = _buffer_for_r(values, "<f8")
+    result.view(np.uint64)[missing] = R_NA_BITS
+    return _record(name, kind, result, **extra)
 
 
 def _logicals(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict[str, Any]:
-    buffer, result = _buffer_for_r(values, "<i4")
+    result = _buffer_for_r(values, "<i4")
     if missing is not None and missing.any():
         result[missing] = INT_MIN
-    return _record(name, "logical", buffer)
+    return _record(name, "logical", result)
 
 
 def _arrow_logicals(name: str, flags: Any) -> dict[str, Any]:
@@ -146,7 +168,7 @@ def _arrow_logicals(name: str, flags: Any) -> dict[str, Any]:
     import pyarrow as pa
 
     values = flags.cast(pa.int32()).fill_null(INT_MIN).to_numpy(zero_copy_only=False)
-    return _record(name, "logical", _buffer_for_r(values, "<i4")[0])
+    return _record(name, "logical", _buffer_for_r(values, "<i4"))
 
 
 def _large_strings(values: Any) -> Any:
@@ -183,13 +205,14 @@ def text_to_r(values: Any, missing: np.ndarray | None = None) -> dict[str, Any]:
     else:
         offsets = np.frombuffer(buffers[1], dtype=np.int64)[array.offset:
                                                             array.offset + len(array) + 1]
-    data = bytearray(memoryview(buffers[2])[offsets[0]:offsets[-1]]) \
-        if buffers[2] is not None else bytearray()
-    if data.find(0) >= 0:
+    data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0]:offsets[-1]] \
+        if buffers[2] is not None else np.empty(0, dtype=np.uint8)
+    if data.size and data.min() == 0:
         # R strings cannot hold NUL: drop it from the values that have one.
         return text_to_r(pc.replace_substring(array, "\0", ""), missing)
-    na = bytearray(missing.astype(np.uint8)) if missing is not None and missing.any() else None
-    return {"data": data, "offsets": bytearray((offsets - offsets[0]).astype("<i8")), "na": na}
+    na = hand(missing.astype(np.uint8)) if missing is not None and missing.any() else None
+    return {"data": hand(data), "offsets": hand(offsets - offsets[0] if offsets[0] else offsets),
+            "na": na}
 
 
 # A string column with at most this share of distinct values crosses as codes
@@ -211,11 +234,11 @@ def _characters(name: str, column: pd.Series, as_text: bool = False) -> dict[str
     repeated = _repeated_strings(array, missing)
     if repeated is not None:
         codes, levels = repeated
-        return {**_record(name, "character", None), **text_to_r(levels), "codes": codes}
+        return {**_record(name, "character", None), **text_to_r(levels), "codes": hand(codes)}
     return {**_record(name, "character", None), **text_to_r(array, missing)}
 
 
-def _repeated_strings(array: Any, missing: np.ndarray) -> tuple[bytearray, Any] | None:
+def _repeated_strings(array: Any, missing: np.ndarray) -> tuple[np.ndarray, Any] | None:
     """1-based int32 codes (``INT_MIN`` for missing) and the distinct values, when few.
 
     ``None`` when most values are distinct: then the codes would only add work.
@@ -235,7 +258,7 @@ def _repeated_strings(array: Any, missing: np.ndarray) -> tuple[bytearray, Any] 
     absent = missing | (codes == 0)
     if absent.any():
         codes[absent] = INT_MIN
-    return bytearray(codes), levels
+    return codes, levels
 
 
 def _dates(name: str, column: pd.Series) -> dict[str, Any]:
@@ -283,8 +306,7 @@ def _factor(name: str, column: pd.Series) -> dict[str, Any]:
     codes = column.cat.codes.to_numpy().astype("<i4") + 1
     codes[codes == 0] = INT_MIN
     levels = [str(level) for level in column.cat.categories]
-    return _record(name, "factor", bytearray(codes), levels=levels,
-                   ordered=bool(column.cat.ordered))
+    return _record(name, "factor", codes, levels=levels, ordered=bool(column.cat.ordered))
 
 
 def _numpy_values(column: pd.Series, dtype: Any, fill: Any) -> np.ndarray:

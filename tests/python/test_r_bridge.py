@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 
 import numpy as np
@@ -14,7 +15,9 @@ from s3tools import r_bridge
 def test_call_returns_a_value_record(seed):
     put(seed, "a.txt", "abc")
     result = r_bridge.call("read_file_from_s3", {"s3_path": f"{BUCKET}/a.txt"}, [], None)
-    assert result == {"ok": True, "value": {"type": "raw", "data": bytearray(b"abc")}}
+    handle = result["value"]["data"]
+    assert result["ok"] and result["value"]["type"] == "raw" and handle["size"] == 3
+    assert ctypes.string_at(int(handle["address"], 16), 3) == b"abc"
 
 
 def test_call_turns_s3tools_errors_into_records(seed):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import datetime
 
 import numpy as np
@@ -13,12 +14,25 @@ from s3tools import r_codec
 INT_MIN = -2147483648
 
 
+def raw(handle: dict | None) -> bytes | None:
+    """What R's C code copies from a buffer handed over by address (r_codec.hand)."""
+    if handle is None:
+        return None
+    return ctypes.string_at(int(handle["address"], 16), handle["size"]) if handle["size"] else b""
+
+
+def as_from_r(records: list[dict]) -> list[dict]:
+    """Records for R as they come back from R: every handed buffer as a bytearray."""
+    return [{key: bytearray(raw(value)) if isinstance(value, dict) and "address" in value
+             else value for key, value in record.items()} for record in records]
+
+
 def ints(record: dict) -> list[int]:
-    return np.frombuffer(record["data"], dtype="<i4").tolist()
+    return np.frombuffer(raw(record["data"]), dtype="<i4").tolist()
 
 
 def doubles(record: dict) -> np.ndarray:
-    return np.frombuffer(record["data"], dtype="<f8")
+    return np.frombuffer(raw(record["data"]), dtype="<f8")
 
 
 def r_na_at(record: dict) -> list[bool]:
@@ -48,18 +62,18 @@ def test_doubles_carry_r_na_and_keep_nan_where_pandas_distinguishes():
 
 def texts(record: dict) -> list[str | None]:
     """What R's C code makes of a text record: Arrow's data and offsets, and the mask."""
-    offsets = np.frombuffer(bytes(record["offsets"]), dtype="<i8")
-    data = bytes(record["data"])
-    missing = bytes(record["na"]) if record["na"] is not None else bytes(len(offsets) - 1)
+    offsets = np.frombuffer(raw(record["offsets"]), dtype="<i8")
+    data = raw(record["data"])
+    missing = raw(record["na"]) if record["na"] is not None else bytes(len(offsets) - 1)
     return [None if missing[i] else data[offsets[i]:offsets[i + 1]].decode()
             for i in range(len(offsets) - 1)]
 
 
 def test_strings_cross_as_arrow_buffers_with_a_mask():
     record = r_codec.column_to_r("s", pd.Series(["a", None, "é"], dtype=object))
-    assert bytes(record["data"]) == "aé".encode()
-    assert np.frombuffer(bytes(record["offsets"]), dtype="<i8").tolist() == [0, 1, 1, 3]
-    assert bytes(record["na"]) == b"\x00\x01\x00"
+    assert raw(record["data"]) == "aé".encode()
+    assert np.frombuffer(raw(record["offsets"]), dtype="<i8").tolist() == [0, 1, 1, 3]
+    assert raw(record["na"]) == b"\x00\x01\x00"
     plain = r_codec.column_to_r("s", pd.Series(["x", "y"]))
     assert plain["na"] is None and texts(plain) == ["x", "y"]
     nul = r_codec.column_to_r("s", pd.Series(["a\0b"]))
@@ -76,7 +90,7 @@ def test_repeated_strings_cross_as_codes_into_distinct_values(dtype):
     record = r_codec.column_to_r("s", pd.Series(values, dtype=dtype))
     levels = texts(record)
     assert len(levels) <= 4
-    codes = np.frombuffer(bytes(record["codes"]), dtype="<i4")
+    codes = np.frombuffer(raw(record["codes"]), dtype="<i4")
     decoded = [None if code == r_codec.INT_MIN else levels[code - 1] for code in codes]
     assert decoded == [None if value is None else value.replace("\0", "") for value in values]
     distinct = r_codec.column_to_r("s", pd.Series([f"P{i}" for i in range(1000)], dtype=dtype))
@@ -107,7 +121,7 @@ def test_round_trip_through_r_records_keeps_types_and_missing_values():
         "c": pd.Categorical(["lo", None], categories=["lo", "hi"], ordered=True),
         "td": pd.to_timedelta([1.5, None], unit="s").astype("timedelta64[us]"),
     })
-    back = r_codec.frame_from_r(r_codec.frame_to_r(frame), len(frame))
+    back = r_codec.frame_from_r(as_from_r(r_codec.frame_to_r(frame)), len(frame))
     pd.testing.assert_frame_equal(back, frame)
 
 
@@ -120,7 +134,17 @@ def test_strings_from_r_apply_the_mask():
 
 def test_results_for_r():
     assert r_codec.value_to_r(["a", "b"])["type"] == "character"
-    assert bytes(r_codec.value_to_r([])["offsets"]) == bytes(8)
+    assert raw(r_codec.value_to_r([])["offsets"]) == bytes(8)
     listed = r_codec.value_to_r({"b/k": b"1"})
-    assert listed["type"] == "raw_list" and listed["values"] == [bytearray(b"1")]
+    assert listed["type"] == "raw_list" and [raw(v) for v in listed["values"]] == [b"1"]
+
+
+def test_buffers_are_handed_without_a_copy_and_held_until_released():
+    column = pd.Series(np.arange(5, dtype=np.float64))
+    values = column.to_numpy()
+    record = r_codec.column_to_r("x", column)
+    assert int(record["data"]["address"], 16) == values.ctypes.data  # no NA: no copy
+    assert record["data"]["size"] == values.nbytes
+    r_codec.release()
+    assert r_codec._HANDED == []
     assert r_codec.value_to_r(True) == {"type": "value", "value": True}
