@@ -96,7 +96,11 @@ check: venv r-deps
 
 # The benchmark against a local SeaweedFS server (bench/run.py): `make bench`, or
 # `make bench QUICK=1` for small sizes in about a minute.
-bench: venv
+# R users' own readers for scenario 7 (data.table, vroom) come from Debian too.
+bench: venv r-deps
+	@Rscript -e 'for (p in c("data.table","vroom")) if (!requireNamespace(p, quietly=TRUE)) quit(status=1)' >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends r-cran-data.table r-cran-vroom >/dev/null)
 	$(BIN)/python bench/run.py $(if $(filter-out 0,$(QUICK)),--quick,)
 
 # Every file of ../shared/corpus (or S3TOOLS_CORPUS) read through s3tools in Python

