@@ -17,6 +17,12 @@ ROOT = os.path.dirname(HERE)
 WORKER = os.path.join(HERE, "r", "worker.R")
 
 
+# Large blocks straight from (and back to) the system, so the peak memory of one call is
+# not hidden by what an earlier call freed. The Python peers of scenario 7 run with the
+# same setting (cases.PYTHON_AS_R), so that both sides pay for fresh pages alike.
+ALLOCATION = {"MALLOC_MMAP_THRESHOLD_": "1048576"}
+
+
 def prepare(work_dir: str, env: dict, log: object) -> dict | None:
     """Install the package; return the environment for Rscript, or None when R is missing."""
     if shutil.which("Rscript") is None or shutil.which("R") is None:
@@ -28,10 +34,7 @@ def prepare(work_dir: str, env: dict, log: object) -> dict | None:
     library = os.path.join(work_dir, "rlib")
     os.makedirs(library, exist_ok=True)
     r_env = {name: value for name, value in env.items() if name != "LD_LIBRARY_PATH"}
-    r_env.update({"S3TOOLS_PYTHON": sys.executable, "TZ": "UTC",
-                  # Large blocks straight from (and back to) the system, so the peak
-                  # memory of one call is not hidden by what an earlier call freed.
-                  "MALLOC_MMAP_THRESHOLD_": "1048576",
+    r_env.update({"S3TOOLS_PYTHON": sys.executable, "TZ": "UTC", **ALLOCATION,
                   "R_LIBS": os.pathsep.join([library, r_env.get("R_LIBS", "")]).rstrip(":")})
     done = subprocess.run(
         ["R", "CMD", "INSTALL", "--no-docs", "--no-html", "--no-multiarch", "--no-test-load",

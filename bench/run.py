@@ -58,6 +58,8 @@ class Workers:
             command, env = r_side.command(), self.r_env
         else:
             command, env = [sys.executable, os.path.join(HERE, "worker.py")], self.env
+            if group == cases.PYTHON_AS_R:
+                env = {**env, **r_side.ALLOCATION}
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, text=True, bufsize=1)
         process.stdin.write(json.dumps(self.context) + "\n")
