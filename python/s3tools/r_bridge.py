@@ -205,4 +205,5 @@ _FUNCTIONS = _public_functions()
 release = r_codec.release  # R calls it once its value is built
 
 __all__ = ["ENVIRONMENT_PATTERN", "accessible_bucket_names", "call", "public_signatures",
-           "release", "sync_environment", "temporary_upload_path", "translate_options", "upload_temporary"]
+           "release", "sync_environment", "temporary_upload_path", "translate_options",
+           "upload_temporary"]

@@ -323,11 +323,11 @@ class ArrivingFile(io.RawIOBase):
         self._view = view = memoryview(numpy.empty(self.size, numpy.uint8))
         view[self._rest:] = self._tail
         self._tail = None
-        rest = self._rest
-        self._pool = ThreadPoolExecutor(max_workers=_workers(-(-rest // self.part_size)))
+        rest, part = self._rest, self.part_size
+        self._pool = ThreadPoolExecutor(max_workers=_workers(-(-rest // part)))
         self._parts = {start: self._pool.submit(
-            get_range, self.path, start, min(self.part_size, rest - start), self.version,
-            into=view[start:min(start + self.part_size, rest)]) for start in range(0, rest, self.part_size)}
+            get_range, self.path, start, min(part, rest - start), self.version,
+            into=view[start:min(start + part, rest)]) for start in range(0, rest, part)}
 
     @property
     def head(self) -> bytes:
