@@ -1,6 +1,7 @@
 # The column codec of the boundary with Python: results and data frames from
-# Python (one record per column, R's own bytes in raw vectors) and data frames
-# to Python, as python/s3tools/r_codec.py encodes and decodes them.
+# Python (one record per column, R's own bytes in buffers Python hands over by
+# address, copied once by src/codec.c) and data frames to Python (raw vectors),
+# as python/s3tools/r_codec.py encodes and decodes them.
 
 value_from_python <- function(value, tibble = FALSE) {
   if (!is.list(value) || is.null(value$type)) {

@@ -2,8 +2,9 @@
  *
  * Python sends each column as buffers in R's own layout, handed over by
  * address and copied once (s3tools_handed): numbers as little-endian int32 /
- * float64 with R's NA patterns already written in, and text as Arrow's two buffers (the UTF-8 bytes of every value one after the
- * other, and n + 1 int64 offsets into them) with a byte mask of NAs.
+ * float64 with R's NA patterns already written in, and text as Arrow's two
+ * buffers (the UTF-8 bytes of every value one after the other, and n + 1
+ * int64 offsets into them) with a byte mask of NAs.
  *
  * Text becomes either a plain character vector (every string made now) or an
  * ALTREP character vector that keeps R-owned copies of those buffers and makes
@@ -11,8 +12,8 @@
  * creating millions of R strings is most of the cost of reading a table into
  * R, and much of a table is never looked at. The rest is made at once when R
  * asks for the vector's data pointer or sets an element; the buffers are then
- * let go. Such a vector has no
- * serialisation method of its own, so serialize() and saveRDS() write a plain
+ * let go. Such a vector has no serialisation method of its own, so
+ * serialize() and saveRDS() write a plain
  * character vector.
  */
 #include <errno.h>
