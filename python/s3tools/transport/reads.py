@@ -287,7 +287,34 @@ def _fetch_once(path: S3Path, budget: Any = None) -> bytearray:
     return whole
 
 
-class ArrivingFile(io.RawIOBase):
+def _unfilled(size: int) -> memoryview:
+    """A writable buffer of ``size`` bytes, not zero-filled first (``bytearray(size)``
+    writes zeros over every page before a byte arrives)."""
+    return memoryview(numpy.empty(size, numpy.uint8))
+
+
+class _SeekableObject(io.RawIOBase):
+    """A read-only, seekable file over an object of ``size`` bytes (subclasses read)."""
+
+    size: int
+    _position: int
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+
+class ArrivingFile(_SeekableObject):
     """A whole object fetched into memory in parallel parts, readable while they arrive.
 
     The first GET asks for the object's last bytes (where Parquet and Arrow
@@ -319,8 +346,7 @@ class ArrivingFile(io.RawIOBase):
         """Ask for everything before the tail, in parallel parts (reads wait for theirs)."""
         if self._view is not None:
             return
-        # Not bytearray(size): that writes zeros over every page before a byte arrives.
-        self._view = view = memoryview(numpy.empty(self.size, numpy.uint8))
+        self._view = view = _unfilled(self.size)
         view[self._rest:] = self._tail
         self._tail = None
         rest, part = self._rest, self.part_size
@@ -367,23 +393,10 @@ class ArrivingFile(io.RawIOBase):
         return data
 
     def readinto(self, buffer: Any) -> int:
-        data = self.read(len(memoryview(buffer).cast("B")))
-        memoryview(buffer).cast("B")[:len(data)] = data
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[:len(data)] = data
         return len(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
 
     def close(self) -> None:
         for future in self._parts.values():
@@ -518,7 +531,7 @@ def download(path: S3Path, target: BinaryIO,
     return restarting(path, once)
 
 
-class RangedFile(io.RawIOBase):
+class RangedFile(_SeekableObject):
     """A read-only, seekable file over an object that fetches only the bytes read.
 
     The first request (which also tells the size and pins the version) asks
@@ -588,8 +601,7 @@ class RangedFile(io.RawIOBase):
             sum(-(-length // piece) for _, length in ranges)))
         self._pending = []
         for start, length in ranges:
-            # Not bytearray(length): that writes zeros over every page first.
-            buffer = memoryview(numpy.empty(length, numpy.uint8))
+            buffer = _unfilled(length)
             self._segments.append((start, buffer))
             for offset in range(0, length, piece):
                 size = min(piece, length - offset)
@@ -614,20 +626,6 @@ class RangedFile(io.RawIOBase):
             self._pool.shutdown(wait=False)
             self._pool = None
         super().close()
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
 
     def read(self, size: int | None = -1) -> Any:
         if not self._views:
