@@ -107,6 +107,24 @@ def _check(label: str, value: float | None, limit: float, shown: str,
     return f"| {label} | {shown.format(value)} | {'met' if better(value, limit) else 'MISSED'} |"
 
 
+def _peak_check(label: str, rows: list[dict], peer_name: str, limit: float) -> list[str]:
+    """s3tools' peak memory against a peer's, when both were measured."""
+    subject, peer = _row(rows, "s3tools"), _row(rows, peer_name)
+    if not (subject and peer and subject["peak_mb"] is not None
+            and peer["peak_mb"] is not None):
+        return []
+    return [_check(label, subject["peak_mb"] / max(peer["peak_mb"], 1), limit,
+                   f"{subject['peak_mb']:.0f} MB vs {peer['peak_mb']:.0f} MB ({{:.2f}}x)")]
+
+
+def _best_peer_check(label: str, rows: list[dict]) -> str:
+    """s3tools against the fastest peer of a scenario (the limit is not a peer): <= 1.0."""
+    peers = [r for r in rows if r["peer"] not in ("s3tools", "limit")]
+    best = min(peers, key=lambda r: r["median"]) if peers else None
+    return _check(f"{label}: s3tools / best peer ({best['peer'] if best else '-'}) <= 1.0",
+                  _ratio(rows, best["peer"]) if best else None, 1.0, "{:.2f}")
+
+
 def targets(results: list[dict]) -> list[str]:
     grouped = _by_scenario(results)
     lines = ["| Target | Measured | |", "| --- | --- | --- |"]
@@ -116,19 +134,11 @@ def targets(results: list[dict]) -> list[str]:
                             _ratio(rows, "pandas read_csv (s3fs)"), 0.5, "{:.2f}"))
         lines.append(_check("1 CSV: s3tools / limit <= 1.15", _ratio(rows, "limit"), 1.15,
                             "{:.2f}"))
-        subject, peer = _row(rows, "s3tools"), _row(rows, "pandas read_csv (s3fs)")
-        if subject and peer and subject["peak_mb"] is not None and peer["peak_mb"] is not None:
-            lines.append(_check("1 CSV: peak memory <= the s3fs path's",
-                                subject["peak_mb"] / max(peer["peak_mb"], 1), 1.0,
-                                f"{subject['peak_mb']:.0f} MB vs {peer['peak_mb']:.0f} MB"
-                                " ({:.2f}x)"))
+        lines += _peak_check("1 CSV: peak memory <= the s3fs path's", rows,
+                             "pandas read_csv (s3fs)", 1.0)
     rows = grouped.get("2", [])
     if rows:
-        peers = [r for r in rows if r["peer"] not in ("s3tools", "limit")]
-        best = min(peers, key=lambda r: r["median"]) if peers else None
-        lines.append(_check(f"2 Parquet: s3tools / best peer ({best['peer'] if best else '-'})"
-                            " <= 1.0", _ratio(rows, best["peer"]) if best else None, 1.0,
-                            "{:.2f}"))
+        lines.append(_best_peer_check("2 Parquet", rows))
         lines.append(_check("2 Parquet: s3tools / limit <= 1.15", _ratio(rows, "limit"), 1.15,
                             "{:.2f}"))
     for scenario, name in (("3a", "CSV"), ("3b", "Parquet")):
@@ -172,19 +182,11 @@ def targets(results: list[dict]) -> list[str]:
     if _row(rows, cases.R_FREAD):
         lines.append(_check(f"7a R CSV: s3tools / {cases.R_FREAD} <= 1.0",
                             _ratio(rows, cases.R_FREAD), 1.0, "{:.2f}"))
-        subject, peer = _row(rows, "s3tools"), _row(rows, cases.R_FREAD)
-        if subject["peak_mb"] is not None and peer["peak_mb"] is not None:
-            lines.append(_check("7a R CSV: peak memory <= the fread path's + 25%",
-                                subject["peak_mb"] / max(peer["peak_mb"], 1), 1.25,
-                                f"{subject['peak_mb']:.0f} MB vs {peer['peak_mb']:.0f} MB"
-                                " ({:.2f}x)"))
+        lines += _peak_check("7a R CSV: peak memory <= the fread path's + 25%", rows,
+                             cases.R_FREAD, 1.25)
     rows = grouped.get("8", [])
     if rows:
-        peers = [r for r in rows if r["peer"] not in ("s3tools", "limit")]
-        best = min(peers, key=lambda r: r["median"]) if peers else None
-        lines.append(_check(f"8 one partition: s3tools / best peer ({best['peer'] if best else '-'})"
-                            " <= 1.0", _ratio(rows, best["peer"]) if best else None, 1.0,
-                            "{:.2f}"))
+        lines.append(_best_peer_check("8 one partition", rows))
     rows = grouped.get("9", [])
     if rows:
         lines.append(_check("9 group-by: 2 workers / pandas on one process <= 1.0",
