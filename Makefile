@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 R_PACKAGES := r-base-core r-cran-reticulate r-cran-testthat r-cran-jsonlite r-cran-readxl \
 	r-cran-haven r-cran-knitr r-cran-rmarkdown r-cran-withr r-cran-tibble r-cran-roxygen2 \
 	r-cran-pkgload r-cran-pkgbuild r-cran-later r-cran-rstudioapi r-base-dev
+# The same packages by their R names, to see whether they are installed.
+R_NAMES := $(patsubst r-cran-%,%,$(filter r-cran-%,$(R_PACKAGES)))
 export TZ := UTC
 
 .PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps browser-deps bench soak conformance lint check r-package clean
@@ -20,7 +22,7 @@ $(BIN)/.installed: requirements.lock pyproject.toml | r-deps
 # R and its packages come from Debian (apt), installed once; r-base-dev brings the C
 # compiler and headers for the package's src/ (pkgbuild compiles it under load_all).
 r-deps:
-	@if ! Rscript -e 'for (p in c("reticulate","testthat","jsonlite","readxl","haven","knitr","rmarkdown","withr","tibble","roxygen2","pkgload","pkgbuild","later","rstudioapi")) if (!requireNamespace(p, quietly=TRUE)) quit(status=1)' >/dev/null 2>&1 || ! command -v gcc >/dev/null; then \
+	@if ! Rscript -e 'for (p in commandArgs(TRUE)) if (!requireNamespace(p, quietly=TRUE)) quit(status=1)' $(R_NAMES) >/dev/null 2>&1 || ! command -v gcc >/dev/null; then \
 		echo "Installing R from Debian..."; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(R_PACKAGES) >/dev/null; \
 	fi
