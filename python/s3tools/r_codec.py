@@ -125,10 +125,7 @@ def _mask(column: pd.Series) -> np.ndarray:
 
 def _buffer_for_r(values: Any, dtype: str) -> np.ndarray:
     """``values`` as ``dtype`` in a new array (one copy), where missing values are written."""
-    values = np.asarray(values)
-    result = np.empty(values.size, dtype=dtype)
-    np.copyto(result, values.reshape(-1), casting="unsafe")
-    return result
+    return np.asarray(values).reshape(-1).astype(dtype)
 
 
 def _integers(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict[str, Any]:
