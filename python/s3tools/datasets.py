@@ -279,12 +279,8 @@ def read_ahead(chosen: Plan, fragments: list[Any]) -> None:
     """
     wanted = set(chosen.columns) | chosen.filtered
     for fragment in fragments:
-        ranges = []
-        for column in _column_chunks(chosen, fragment, wanted):
-            start = column.data_page_offset
-            if column.has_dictionary_page and column.dictionary_page_offset:
-                start = min(start, column.dictionary_page_offset)
-            ranges.append((start, column.total_compressed_size))
+        ranges = [formats.column_chunk_range(column)
+                  for column in _column_chunks(chosen, fragment, wanted)]
         merged: list[list[int]] = []
         for start, length in sorted(ranges):
             if merged and start <= merged[-1][0] + merged[-1][1] + _HOLE:

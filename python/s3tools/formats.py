@@ -19,7 +19,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from .csvfiles import read_csv
-from .errors import FormatError
+from .errors import FormatError, S3ToolsError
 from .paths import extension_of
 
 logger = logging.getLogger(__name__)
@@ -127,6 +127,35 @@ def _read_parquet(data: Any, **options: Any) -> pd.DataFrame:
         # be copied once more, which makes the parse about twice as slow.
         return pd.read_parquet(pa.BufferReader(data), **options)
     return pd.read_parquet(io.BytesIO(data), **options)
+
+
+def parquet_footer(source: Any) -> Any:
+    """A Parquet file's footer (``pyarrow.parquet.FileMetaData``), or None when ``source``
+    is not a readable Parquet file (its reader will say why)."""
+    import pyarrow
+    import pyarrow.parquet
+
+    try:
+        return pyarrow.parquet.ParquetFile(source).metadata
+    except S3ToolsError:
+        raise  # not found, denied, the network (some are OSErrors too)
+    except (pyarrow.ArrowException, OSError):
+        return None
+
+
+def column_chunk_range(column: Any) -> tuple[int, int]:
+    """Where a Parquet column chunk's bytes are, from its footer entry: (start, length)."""
+    start = column.data_page_offset
+    if column.has_dictionary_page and column.dictionary_page_offset:
+        start = min(start, column.dictionary_page_offset)
+    return start, column.total_compressed_size
+
+
+def column_chunk_ranges(footer: Any) -> list[tuple[int, int]]:
+    """Every column chunk of every row group: what a read of all columns reads, once each."""
+    return [column_chunk_range(group.column(index))
+            for group in (footer.row_group(n) for n in range(footer.num_row_groups))
+            for index in range(group.num_columns)]
 
 
 def _read_feather(data: bytes, **options: Any) -> pd.DataFrame:

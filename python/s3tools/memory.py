@@ -173,42 +173,39 @@ def _frame_bytes(path: S3Path, size: int | None, file_type: str | None,
     return held + FRAME_FACTORS.get(fmt.name, 2) * data
 
 
-def check_parquet(source: Any, columns: Iterable[str] | None, memory_check: bool = True) -> None:
+def check_parquet(source: Any, footer: Any, columns: Iterable[str] | None,
+                  memory_check: bool = True) -> None:
     """Refuse to read a Parquet file whole when it would not fit, from its footer alone.
 
     ``source``: a file over the object whose footer is at hand (an
-    :class:`~s3tools.transport.ArrivingFile` before its rest is fetched).
+    :class:`~s3tools.transport.ArrivingFile` before its rest is fetched);
+    ``footer``: what :func:`~s3tools.formats.parquet_footer` made of it.
     """
     if enabled(memory_check):
-        _compare(str(source.path), parquet_bytes(source, columns), frame=True)
+        _compare(str(source.path), parquet_bytes(source.size, footer, columns), frame=True)
 
 
 def _parquet_bytes(path: S3Path, columns: Iterable[str] | None) -> int:
-    return parquet_bytes(transport.RangedFile(path, PARQUET_FOOTER), columns)
+    source = transport.RangedFile(path, PARQUET_FOOTER)
+    return parquet_bytes(source.size, formats.parquet_footer(source), columns)
 
 
-def parquet_bytes(source: Any, columns: Iterable[str] | None) -> int:
-    """The memory a read of a Parquet file needs (see the module), from its footer."""
-    import pyarrow
-    import pyarrow.parquet
-
-    try:
-        metadata = pyarrow.parquet.ParquetFile(source).metadata
-    except errors.S3ToolsError:
-        raise  # not found, denied, the network (some are OSErrors too)
-    except (pyarrow.ArrowException, OSError):
-        return 2 * source.size  # not Parquet, or damaged: the reader will say so
+def parquet_bytes(size: int, footer: Any, columns: Iterable[str] | None) -> int:
+    """The memory a read of a Parquet file of ``size`` bytes needs (see the module), from its
+    footer (None: not Parquet, or damaged; the reader will say so)."""
+    if footer is None:
+        return 2 * size
     wanted = None if columns is None else set(columns)
     data = 0
-    for number in range(metadata.num_row_groups):
-        group = metadata.row_group(number)
+    for number in range(footer.num_row_groups):
+        group = footer.row_group(number)
         if wanted is None:
             data += group.total_byte_size
             continue
         data += sum(group.column(index).total_uncompressed_size
                     for index in range(group.num_columns)
                     if group.column(index).path_in_schema.split(".")[0] in wanted)
-    return source.size + 2 * data
+    return size + 2 * data
 
 
 def _compare(shown: str, needed: int, frame: bool) -> None:

@@ -196,10 +196,16 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
 def _read_parquet_file(path: S3Path, options: Mapping[str, Any], fmt: formats.Format,
                        memory_check: bool) -> pd.DataFrame:
     """One Parquet file: its tail first (size, version, footer: the memory check needs no
-    request of its own), then the rest in parallel parts, row groups decoded as they arrive."""
+    request of its own), then the rest in parallel parts, row groups decoded as they arrive.
+
+    The file's bytes are let go once every column chunk has been handed to pyarrow: the
+    frame is then built without the file in memory beside it.
+    """
     with ArrivingFile(path) as source:
-        memory.check_parquet(source, options.get("columns"), memory_check)
-        source.fetch_rest()
+        footer = formats.parquet_footer(source)
+        memory.check_parquet(source, footer, options.get("columns"), memory_check)
+        whole = footer is not None and options.get("columns") is None
+        source.fetch_rest(read_once=formats.column_chunk_ranges(footer) if whole else None)
         return _parse(path, source, None, options, fmt)
 
 
@@ -249,10 +255,8 @@ def _first_pages(metadata: Any, columns: list[str] | None) -> list[tuple[int, in
         column = group.column(index)
         if columns is not None and column.path_in_schema.split(".")[0] not in columns:
             continue
-        start = column.data_page_offset
-        if column.has_dictionary_page and column.dictionary_page_offset:
-            start = min(start, column.dictionary_page_offset)
-        ranges.append((start, min(column.total_compressed_size, _PREVIEW_COLUMN_BYTES)))
+        start, length = formats.column_chunk_range(column)
+        ranges.append((start, min(length, _PREVIEW_COLUMN_BYTES)))
     return ranges
 
 

@@ -482,6 +482,45 @@ def test_a_parquet_file_arrives_tail_first_and_is_read_in_place(seed, monkeypatc
     assert len(_ranged_gets(caplog)) == 1 + -(-(len(data) - 65536) // part)
 
 
+def test_a_parquet_file_is_let_go_once_every_column_chunk_is_handed_out(seed, monkeypatch,
+                                                                        caplog):
+    """With the column chunks to be read once, the buffer goes when pyarrow has read the
+    table (the frame is built without the file beside it); a read after that is a GET."""
+    import weakref
+
+    import pyarrow.parquet as pq
+
+    frame = pd.DataFrame({"n": range(300_000), "s": [f"v{i % 97}" for i in range(300_000)]})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, row_group_size=30_000)
+    data = buffer.getvalue()
+    put(seed, "let-go.parquet", data)
+    monkeypatch.setattr(s3tools.transport.reads, "ARRIVING_PART", 128 * 1024)
+    path = s3tools.paths.parse(f"{BUCKET}/let-go.parquet")
+    with caplog.at_level("DEBUG", logger="s3tools.requests"), \
+            s3tools.transport.reads.ArrivingFile(path) as source:
+        footer = s3tools.formats.parquet_footer(source)
+        source.fetch_rest(read_once=s3tools.formats.column_chunk_ranges(footer))
+        held = weakref.ref(source._view.obj)
+        table = pq.read_table(source)
+        assert held() is None  # freed: nothing refers to the file's bytes any more
+        assert table.equals(pq.read_table(io.BytesIO(data)))
+        gets = len(_ranged_gets(caplog))
+        assert bytes(source.pread(4, 4 + 1000)) == data[4:1004]
+        assert len(_ranged_gets(caplog)) == gets + 1
+        assert source.head == data[:4096]  # kept for error messages: no request
+        assert len(_ranged_gets(caplog)) == gets + 1
+    with s3tools.transport.reads.ArrivingFile(path) as source:
+        source.fetch_rest(read_once=[(4, 1000)])
+        held = weakref.ref(source._view.obj)
+        first = source.pread(4, 500)
+        assert held() is not None  # half of the range is still to be read
+        rest = source.pread(500, 1004)
+        assert bytes(first) + bytes(rest) == data[4:1004]
+        del first, rest
+        assert held() is None
+
+
 def _ranged_gets(caplog) -> list[str]:
     return [record.getMessage() for record in caplog.records
             if record.name == "s3tools.requests" and record.getMessage().startswith("GET ")

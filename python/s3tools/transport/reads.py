@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import collections
 import io
+import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -287,6 +288,17 @@ def _fetch_once(path: S3Path, budget: Any = None) -> bytearray:
     return whole
 
 
+def _merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``(start, length)`` ranges as sorted ``(start, end)`` spans, overlapping ones joined."""
+    spans: list[tuple[int, int]] = []
+    for start, end in sorted((start, start + length) for start, length in ranges if length > 0):
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
 def _unfilled(size: int) -> memoryview:
     """A writable buffer of ``size`` bytes, not zero-filled first (``bytearray(size)``
     writes zeros over every page before a byte arrives)."""
@@ -341,49 +353,91 @@ class ArrivingFile(_SeekableObject):
         self.size = self.version.size
         self._rest = self.size - len(self._tail)  # where the tail starts
         self._view: memoryview | None = memoryview(self._tail) if self._rest == 0 else None
+        self._unread: list[tuple[int, int]] | None = None  # of the ranges read once
+        self._head: bytes | None = None  # kept when the buffer is let go
+        self._lock = threading.Lock()
 
-    def fetch_rest(self) -> None:
-        """Ask for everything before the tail, in parallel parts (reads wait for theirs)."""
+    def fetch_rest(self, read_once: Iterable[tuple[int, int]] | None = None) -> None:
+        """Ask for everything before the tail, in parallel parts (reads wait for theirs).
+
+        ``read_once``: ``(start, length)`` ranges the reader reads once each (a
+        Parquet file's column chunks). Once every byte of them has been handed
+        out, the buffer is let go: its memory is freed as soon as the reader
+        drops what it was given, and a later read is a ranged GET of its own.
+        """
         if self._view is not None:
             return
+        self._unread = _merged(read_once or []) or None
         self._view = view = _unfilled(self.size)
         view[self._rest:] = self._tail
         self._tail = None
         rest, part = self._rest, self.part_size
         self._pool = ThreadPoolExecutor(max_workers=_workers(-(-rest // part)))
         self._parts = {start: self._pool.submit(
-            get_range, self.path, start, min(part, rest - start), self.version,
-            into=view[start:min(start + part, rest)]) for start in range(0, rest, part)}
+            self._fetch_part, start, view[start:min(start + part, rest)])
+            for start in range(0, rest, part)}
+
+    def _fetch_part(self, start: int, into: memoryview) -> None:
+        # Returns nothing: a finished future must not hold on to the buffer.
+        get_range(self.path, start, len(into), self.version, into=into)
 
     @property
     def head(self) -> bytes:
         """The object's first bytes (for error messages)."""
-        return bytes(self.pread(0, 4096))
+        return self._head if self._head is not None else bytes(self.pread(0, 4096))
 
     def pread(self, start: int, end: int) -> Any:
         """The bytes ``[start, end)`` (end capped at the size), once they are in."""
         end = min(end, self.size)
-        if self._view is None:
-            if start >= self._rest:
-                return memoryview(self._tail)[start - self._rest:end - self._rest]
+        view = self._view
+        if view is None and self._tail is not None and start >= self._rest:
+            return memoryview(self._tail)[start - self._rest:end - self._rest]
+        if view is None or not self._wait(start, end):  # before fetch_rest, or let go
             try:
                 return get_range(self.path, start, end - start, self.version)[0]
             except BaseException as error:
                 self.failure = error
                 raise
-        self._wait(start, end)
-        return self._view[start:end]
+        if self._unread is not None:
+            self._handed_out(start, end)
+        return view[start:end]
 
-    def _wait(self, start: int, end: int) -> None:
-        """Until the bytes ``[start, end)`` are in (raises what a part's fetch raised)."""
+    def _wait(self, start: int, end: int) -> bool:
+        """Until the bytes ``[start, end)`` are in (raises what a part's fetch raised);
+        False if one of their parts will not come (the buffer was let go first)."""
         for first in [first for first in self._parts
                       if first < end and start < min(first + self.part_size, self._rest)]:
+            part = self._parts.get(first)  # None: another reader thread saw it in
+            if part is None:
+                continue
             try:
-                self._parts[first].result()
+                part.result()
+            except CancelledError:
+                return False
             except BaseException as error:
                 self.failure = error
                 raise
-            del self._parts[first]
+            self._parts.pop(first, None)
+        return True
+
+    def _handed_out(self, start: int, end: int) -> None:
+        """Count ``[start, end)`` as read; let the buffer go once all of ``read_once`` is."""
+        with self._lock:
+            if self._unread is None:
+                return
+            self._unread = [(low, high) for first, last in self._unread
+                            for low, high in ((first, min(last, start)), (max(first, end), last))
+                            if low < high]
+            if not self._unread:
+                first = self._parts.get(0)  # in (and popped), or still to be waited for
+                if first is None or first.done() and not first.cancelled() \
+                        and first.exception() is None:
+                    self._head = bytes(self._view[:4096])
+                self._unread = None
+                self._view = None
+                if self._pool is not None:  # parts not started will not be
+                    self._pool.shutdown(wait=True, cancel_futures=True)
+                    self._pool = None
 
     def read(self, size: int | None = -1) -> Any:
         start = self._position
