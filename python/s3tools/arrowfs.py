@@ -35,7 +35,7 @@ class S3ToolsHandler(pafs.FileSystemHandler):
     def __init__(self, known: dict[str, Version] | None = None) -> None:
         self.known = dict(known or {})
         # Byte ranges to fetch in parallel as soon as a file is opened (see read_ahead).
-        self.ranges: dict[str, tuple[list[tuple[int, int]], int]] = {}
+        self.ranges: dict[str, tuple[list[tuple[int, int]], int, int]] = {}
         self._opened: collections.OrderedDict[str, RangedFile] = collections.OrderedDict()
         self._lock = threading.Lock()
 
@@ -56,17 +56,19 @@ class S3ToolsHandler(pafs.FileSystemHandler):
             self._opened[path] = source
             while len(self._opened) > _KEPT_TAILS:
                 self._opened.popitem(last=False)
-            ranges = self.ranges.pop(path, None)
-        if ranges:
-            source.prefetch_in_background(*ranges)
+            planned = self.ranges.pop(path, None)
+        if planned:
+            ranges, piece, hole = planned
+            source.prefetch_in_background(ranges, piece, hole=hole)
         return pa.PythonFile(source, mode="r")
 
-    def read_ahead(self, path: str, ranges: list[tuple[int, int]], piece: int) -> None:
+    def read_ahead(self, path: str, ranges: list[tuple[int, int]], piece: int,
+                   hole: int) -> None:
         """Fetch these ``(start, length)`` ranges, in pieces of at most ``piece`` bytes, in
         parallel when ``path`` is next opened: pyarrow's own reads of a Python file come
-        one after another."""
+        one after another (see :meth:`RangedFile.prefetch_in_background`)."""
         with self._lock:
-            self.ranges[path] = (ranges, piece)
+            self.ranges[path] = (ranges, piece, hole)
 
     def open_input_stream(self, path: str) -> Any:
         return self.open_input_file(path)

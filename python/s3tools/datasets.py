@@ -263,7 +263,7 @@ def bytes_needed(chosen: Plan, fragments: list[Any]) -> int:
 
 
 # pyarrow merges reads whose gap is at most this (its default hole size limit): ranges
-# merged the same way hold every read it makes.
+# merged the same way, fetched into one buffer, hold every read it makes.
 _HOLE = 8192
 # Merged ranges are fetched in pieces of at most this, several at a time (a file's
 # columns are often one contiguous range).
@@ -275,20 +275,14 @@ def read_ahead(chosen: Plan, fragments: list[Any]) -> None:
 
     pyarrow reads a Python file one range after another; fetched together, a file's
     ranges take about the time of the largest. The file's wanted bytes (compressed)
-    are then held until it has been read: for whole reads, not for chunks.
+    are held until pyarrow has been handed them: for whole reads, not for chunks.
     """
     wanted = set(chosen.columns) | chosen.filtered
     for fragment in fragments:
-        ranges = [formats.column_chunk_range(column)
-                  for column in _column_chunks(chosen, fragment, wanted)]
-        merged: list[list[int]] = []
-        for start, length in sorted(ranges):
-            if merged and start <= merged[-1][0] + merged[-1][1] + _HOLE:
-                merged[-1][1] = max(merged[-1][1], start + length - merged[-1][0])
-            else:
-                merged.append([start, length])
-        chosen.handler.read_ahead(fragment.path, [(start, length) for start, length in merged],
-                                  _PIECE)
+        chosen.handler.read_ahead(fragment.path, [formats.column_chunk_range(column)
+                                                  for column in _column_chunks(chosen, fragment,
+                                                                               wanted)],
+                                  _PIECE, _HOLE)
 
 
 def to_frame(table: pa.Table, chosen: Plan) -> pd.DataFrame:

@@ -484,11 +484,9 @@ def test_a_parquet_file_arrives_tail_first_and_is_read_in_place(seed, monkeypatc
 
 def test_a_parquet_file_is_let_go_once_every_column_chunk_is_handed_out(seed, monkeypatch,
                                                                         caplog):
-    """With the column chunks to be read once, the buffer goes when pyarrow has read the
-    table (the frame is built without the file beside it); a read after that is a GET."""
+    """With the column chunks to be read once, the buffer goes as soon as the last of them
+    has been handed out and the reader drops it; a read after that is a GET of its own."""
     import weakref
-
-    import pyarrow.parquet as pq
 
     frame = pd.DataFrame({"n": range(300_000), "s": [f"v{i % 97}" for i in range(300_000)]})
     buffer = io.BytesIO()
@@ -499,12 +497,16 @@ def test_a_parquet_file_is_let_go_once_every_column_chunk_is_handed_out(seed, mo
     path = s3tools.paths.parse(f"{BUCKET}/let-go.parquet")
     with caplog.at_level("DEBUG", logger="s3tools.requests"), \
             s3tools.transport.reads.ArrivingFile(path) as source:
-        footer = s3tools.formats.parquet_footer(source)
-        source.fetch_rest(read_once=s3tools.formats.column_chunk_ranges(footer))
+        chunks = s3tools.formats.column_chunk_ranges(s3tools.formats.parquet_footer(source))
+        assert len(chunks) == 20
+        source.fetch_rest(read_once=chunks)
         held = weakref.ref(source._view.obj)
-        table = pq.read_table(source)
-        assert held() is None  # freed: nothing refers to the file's bytes any more
-        assert table.equals(pq.read_table(io.BytesIO(data)))
+        given = [source.pread(start, start + length) for start, length in chunks]
+        assert held() is not None  # the reader holds views of it
+        assert b"".join(bytes(view) for view in given) == \
+            b"".join(data[start:start + length] for start, length in chunks)
+        del given
+        assert held() is None  # nothing else does
         gets = len(_ranged_gets(caplog))
         assert bytes(source.pread(4, 4 + 1000)) == data[4:1004]
         assert len(_ranged_gets(caplog)) == gets + 1
@@ -514,11 +516,44 @@ def test_a_parquet_file_is_let_go_once_every_column_chunk_is_handed_out(seed, mo
         source.fetch_rest(read_once=[(4, 1000)])
         held = weakref.ref(source._view.obj)
         first = source.pread(4, 500)
-        assert held() is not None  # half of the range is still to be read
         rest = source.pread(500, 1004)
         assert bytes(first) + bytes(rest) == data[4:1004]
         del first, rest
-        assert held() is None
+        assert held() is None  # let go, though the rest of the file was not read
+
+
+def test_ranges_read_ahead_are_let_go_once_handed_out(seed, caplog):
+    """RangedFile.prefetch_in_background: ranges a hole apart share one buffer, reads of
+    them are views with no request, and each buffer goes once all its ranges are read."""
+    import weakref
+
+    data = bytes(range(256)) * 4096  # 1 MiB
+    put(seed, "ranges.bin", data)
+    path = s3tools.paths.parse(f"{BUCKET}/ranges.bin")
+    with caplog.at_level("DEBUG", logger="s3tools.requests"), \
+            s3tools.transport.reads.RangedFile(path, 64 * 1024, views=True) as source:
+        source.prefetch_in_background([(1000, 5000), (6100, 900), (500_000, 20_000)],
+                                      piece=4096, hole=200)
+        first, second = ((start, weakref.ref(buffer.obj))
+                         for start, buffer in source._segments)
+        assert [start for start, _ in (first, second)] == [1000, 500_000]
+        joined = _read_at(source, 1000, 7000)  # both ranges and the hole between, in one read
+        assert bytes(joined) == data[1000:7000] and isinstance(joined, memoryview)
+        del joined
+        assert first[1]() is None and second[1]() is not None
+        assert bytes(_read_at(source, 510_000, 515_000)) == data[510_000:515_000]
+        assert second[1]() is not None  # half of its range is still to be read
+        assert bytes(_read_at(source, 500_000, 520_000)) == data[500_000:520_000]
+        assert second[1]() is None
+        gets = 1 + 2 + 5  # the tail, then pieces of 4096 bytes: no other request
+        assert len(_ranged_gets(caplog)) == gets
+        assert bytes(_read_at(source, 2000, 3000)) == data[2000:3000]  # let go: a GET
+        assert len(_ranged_gets(caplog)) == gets + 1
+
+
+def _read_at(source, start: int, end: int):
+    source.seek(start)
+    return source.read(end - start)
 
 
 def _ranged_gets(caplog) -> list[str]:

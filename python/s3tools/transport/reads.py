@@ -12,6 +12,7 @@ stopped, under the same pin. Nothing here returns bytes that were not checked.
 from __future__ import annotations
 
 import collections
+import contextlib
 import io
 import threading
 import time
@@ -288,15 +289,34 @@ def _fetch_once(path: S3Path, budget: Any = None) -> bytearray:
     return whole
 
 
-def _merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """``(start, length)`` ranges as sorted ``(start, end)`` spans, overlapping ones joined."""
-    spans: list[tuple[int, int]] = []
-    for start, end in sorted((start, start + length) for start, length in ranges if length > 0):
-        if spans and start <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
-        else:
-            spans.append((start, end))
-    return spans
+def _fill(path: S3Path, start: int, version: Version, into: memoryview) -> None:
+    """A pinned ranged GET into ``into``; returns nothing, so that a finished future does
+    not hold on to the buffer."""
+    get_range(path, start, len(into), version, into=into)
+
+
+class _Unread:
+    """Byte ranges that a reader reads once each, less what it has been handed so far."""
+
+    def __init__(self, ranges: Iterable[tuple[int, int]]) -> None:
+        self._spans: list[tuple[int, int]] = []  # sorted (start, end), overlaps joined
+        for start, end in sorted((start, start + length) for start, length in ranges
+                                 if length > 0):
+            if self._spans and start <= self._spans[-1][1]:
+                self._spans[-1] = (self._spans[-1][0], max(self._spans[-1][1], end))
+            else:
+                self._spans.append((start, end))
+        self._lock = threading.Lock()
+
+    def hand_out(self, start: int, end: int) -> bool:
+        """Count ``[start, end)`` as handed out: True once, when the last unread byte is."""
+        with self._lock:
+            if not self._spans:
+                return False
+            self._spans = [(low, high) for first, last in self._spans
+                           for low, high in ((first, min(last, start)), (max(first, end), last))
+                           if low < high]
+            return not self._spans
 
 
 def _unfilled(size: int) -> memoryview:
@@ -353,9 +373,8 @@ class ArrivingFile(_SeekableObject):
         self.size = self.version.size
         self._rest = self.size - len(self._tail)  # where the tail starts
         self._view: memoryview | None = memoryview(self._tail) if self._rest == 0 else None
-        self._unread: list[tuple[int, int]] | None = None  # of the ranges read once
+        self._unread = _Unread([])
         self._head: bytes | None = None  # kept when the buffer is let go
-        self._lock = threading.Lock()
 
     def fetch_rest(self, read_once: Iterable[tuple[int, int]] | None = None) -> None:
         """Ask for everything before the tail, in parallel parts (reads wait for theirs).
@@ -367,19 +386,15 @@ class ArrivingFile(_SeekableObject):
         """
         if self._view is not None:
             return
-        self._unread = _merged(read_once or []) or None
+        self._unread = _Unread(read_once or [])
         self._view = view = _unfilled(self.size)
         view[self._rest:] = self._tail
         self._tail = None
         rest, part = self._rest, self.part_size
         self._pool = ThreadPoolExecutor(max_workers=_workers(-(-rest // part)))
         self._parts = {start: self._pool.submit(
-            self._fetch_part, start, view[start:min(start + part, rest)])
+            _fill, self.path, start, self.version, view[start:min(start + part, rest)])
             for start in range(0, rest, part)}
-
-    def _fetch_part(self, start: int, into: memoryview) -> None:
-        # Returns nothing: a finished future must not hold on to the buffer.
-        get_range(self.path, start, len(into), self.version, into=into)
 
     @property
     def head(self) -> bytes:
@@ -398,8 +413,8 @@ class ArrivingFile(_SeekableObject):
             except BaseException as error:
                 self.failure = error
                 raise
-        if self._unread is not None:
-            self._handed_out(start, end)
+        if self._unread.hand_out(start, end):
+            self._let_go()
         return view[start:end]
 
     def _wait(self, start: int, end: int) -> bool:
@@ -420,24 +435,16 @@ class ArrivingFile(_SeekableObject):
             self._parts.pop(first, None)
         return True
 
-    def _handed_out(self, start: int, end: int) -> None:
-        """Count ``[start, end)`` as read; let the buffer go once all of ``read_once`` is."""
-        with self._lock:
-            if self._unread is None:
-                return
-            self._unread = [(low, high) for first, last in self._unread
-                            for low, high in ((first, min(last, start)), (max(first, end), last))
-                            if low < high]
-            if not self._unread:
-                first = self._parts.get(0)  # in (and popped), or still to be waited for
-                if first is None or first.done() and not first.cancelled() \
-                        and first.exception() is None:
-                    self._head = bytes(self._view[:4096])
-                self._unread = None
-                self._view = None
-                if self._pool is not None:  # parts not started will not be
-                    self._pool.shutdown(wait=True, cancel_futures=True)
-                    self._pool = None
+    def _let_go(self) -> None:
+        """Drop the buffer (every byte of ``read_once`` has been handed out)."""
+        first = self._parts.get(0)  # None: in (and popped)
+        if first is None or first.done() and not first.cancelled() \
+                and first.exception() is None:
+            self._head = bytes(self._view[:4096])
+        self._view = None
+        if self._pool is not None:  # parts not started will not be
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def read(self, size: int | None = -1) -> Any:
         start = self._position
@@ -609,6 +616,7 @@ class RangedFile(_SeekableObject):
         self._views = views  # read() hands out views of what it holds (for pyarrow)
         self._position = 0
         self._segments: list[tuple[int, Any]] = []
+        self._unread: dict[int, _Unread] = {}  # by segment start: see prefetch_in_background
         self._readahead = readahead
         self._tail: Any = None
         if version is not None:
@@ -640,28 +648,40 @@ class RangedFile(_SeekableObject):
                 lambda r: get_range(self.path, r[0], r[1], self.version)[0], ranges))
         self._segments.extend(zip([start for start, _ in ranges], parts))
 
-    def prefetch_in_background(self, ranges: list[tuple[int, int]],
-                               piece: int | None = None) -> None:
-        """Start fetching ``(start, length)`` ranges, each into a buffer of its own, in
-        pieces of at most ``piece`` bytes, in order, several at a time, and return: a read
-        waits only for the pieces it needs, so a reader works on the first while the rest
-        arrive. Closing the file stops what has not started."""
-        ranges = [(start, length) for start, length in ranges
-                  if length > 0 and start < self._tail_start]
-        if not ranges:
+    def prefetch_in_background(self, ranges: list[tuple[int, int]], piece: int | None = None,
+                               *, hole: int = 0) -> None:
+        """Start fetching ``(start, length)`` ranges, in pieces of at most ``piece`` bytes,
+        in order, several at a time, and return: a read waits only for the pieces it needs,
+        so a reader works on the first while the rest arrive. Closing the file stops what
+        has not started.
+
+        The ranges are what the reader reads, once each. Ranges at most ``hole`` bytes
+        apart share one buffer (the reader joins them into one read); a buffer is let go
+        once all its ranges have been handed out, and a later read of it is a GET.
+        """
+        spans: list[tuple[int, int, list[tuple[int, int]]]] = []  # start, end, its ranges
+        for start, length in sorted((start, length) for start, length in ranges
+                                    if length > 0 and start < self._tail_start):
+            if spans and start <= spans[-1][1] + hole:
+                first, end, members = spans[-1]
+                spans[-1] = (first, max(end, start + length), [*members, (start, length)])
+            else:
+                spans.append((start, start + length, [(start, length)]))
+        if not spans:
             return
         piece = piece or PART_SIZE
         self._pool = ThreadPoolExecutor(max_workers=_workers(
-            sum(-(-length // piece) for _, length in ranges)))
+            sum(-(-(end - start) // piece) for start, end, _ in spans)))
         self._pending = []
-        for start, length in ranges:
-            buffer = _unfilled(length)
+        for start, end, members in spans:
+            buffer = _unfilled(end - start)
             self._segments.append((start, buffer))
-            for offset in range(0, length, piece):
-                size = min(piece, length - offset)
+            self._unread[start] = _Unread(members)
+            for offset in range(0, end - start, piece):
+                size = min(piece, end - start - offset)
                 self._pending.append((start + offset, size, self._pool.submit(
-                    get_range, self.path, start + offset, size, self.version,
-                    into=buffer[offset:offset + size])))
+                    _fill, self.path, start + offset, self.version,
+                    buffer[offset:offset + size])))
 
     def _settle(self, start: int, length: int) -> None:
         """Wait for the background fetches that hold bytes of ``[start, start + length)``."""
@@ -671,7 +691,8 @@ class RangedFile(_SeekableObject):
         for item in [item for item in pending
                      if item[0] < start + length and start < item[0] + item[1]]:
             item[2].result()
-            pending.remove(item)
+            with contextlib.suppress(ValueError):  # another reader thread saw it in first
+                pending.remove(item)
 
     def close(self) -> None:
         for _, _, future in getattr(self, "_pending", None) or []:
@@ -679,6 +700,7 @@ class RangedFile(_SeekableObject):
         if getattr(self, "_pool", None) is not None:
             self._pool.shutdown(wait=False)
             self._pool = None
+        self._segments = []  # the tail stays (for a later file over the same version)
         super().close()
 
     def read(self, size: int | None = -1) -> Any:
@@ -709,11 +731,15 @@ class RangedFile(_SeekableObject):
             offset = start - self._tail_start
             return memoryview(self._tail)[offset:offset + length]
         self._settle(start, length)
-        data = next((memoryview(part)[start - first:start - first + length]
-                     for first, part in self._segments
-                     if first <= start and start + length <= first + len(part)), None)
-        if data is None:
-            data = self._joined(start, length)
+        first, part = next(((first, part) for first, part in self._segments
+                            if first <= start and start + length <= first + len(part)),
+                           (None, None))
+        if first is not None:
+            unread = self._unread.get(first)
+            if unread is not None and unread.hand_out(start, start + length):
+                self._segments = [segment for segment in self._segments if segment[0] != first]
+            return memoryview(part)[start - first:start - first + length]
+        data = self._joined(start, length)
         if data is None:
             data = self._fetch(start, length)
         return data
