@@ -39,6 +39,8 @@ _CHUNK = 1024 * 1024
 # (smaller than PART_SIZE: the reader starts sooner; bench/).
 _ARRIVING_TAIL = 64 * 1024
 ARRIVING_PART = 16 * 1024 * 1024
+# What an ObjectStream asks for first (then parts of PART_SIZE, in parallel).
+_STREAM_FIRST = 1024 * 1024
 # How often a read starts again from the start after the object was replaced.
 _RESTARTS = 1
 
@@ -228,18 +230,22 @@ def _read_body(chunks: Iterator[Any], buffer: Any, received: int) -> int:
     for the rest. A body longer than announced is refused.
     """
     view = memoryview(buffer).cast("B")
+    # numpy copies without holding the GIL: a parser reading from another thread is
+    # not kept waiting while a part arrives.
+    target = numpy.asarray(view)
     try:
         for chunk in chunks:
             size = len(chunk)
             if received + size > len(view):
                 raise errors.S3ToolsError("The S3 service sent more bytes than it announced; "
                                           "nothing was returned.")
-            view[received:received + size] = chunk
+            numpy.copyto(target[received:received + size], numpy.frombuffer(chunk, numpy.uint8))
             received += size
         if received < len(view):
             raise ShortBody()
         return received
     finally:
+        del target
         view.release()
 
 
@@ -487,8 +493,9 @@ class ObjectStream(io.RawIOBase):
         self.path = path
         self.failure: BaseException | None = None
         self._part_size = part_size = part_size or PART_SIZE  # the module's, when called
-        # Errors (not found, denied...) show here, before any parser sees the stream.
-        first, self.version = get_range(path, 0, part_size, version)
+        # Errors (not found, denied...) show here, before any parser sees the stream. A
+        # small first part: the parser starts at once, the parallel parts soon after.
+        first, self.version = get_range(path, 0, min(part_size, _STREAM_FIRST), version)
         self.size = self.version.size
         self.head = bytes(first[:4096])  # the file's first bytes, kept for error messages
         self._current = memoryview(first)
@@ -504,8 +511,9 @@ class ObjectStream(io.RawIOBase):
             start = next(self._starts, None)
             if start is None:
                 return
-            self._pending.append(
-                self._pool.submit(get_range, self.path, start, self._part_size, self.version))
+            into = _unfilled(min(self._part_size, self.size - start))
+            self._pending.append(self._pool.submit(get_range, self.path, start, len(into),
+                                                   self.version, into=into))
 
     def reopen(self) -> ObjectStream:
         """A new stream from the start of the same version (for a second parser)."""
