@@ -426,7 +426,7 @@ class ArrivingFile(_SeekableObject):
     def _wait(self, start: int, end: int) -> bool:
         """Until the bytes ``[start, end)`` are in (raises what a part's fetch raised);
         False if one of their parts will not come (the buffer was let go first)."""
-        for first in [first for first in self._parts
+        for first in [first for first in list(self._parts)
                       if first < end and start < min(first + self.part_size, self._rest)]:
             part = self._parts.get(first)  # None: another reader thread saw it in
             if part is None:
@@ -696,7 +696,7 @@ class RangedFile(_SeekableObject):
         pending = getattr(self, "_pending", None)
         if not pending:
             return
-        for item in [item for item in pending
+        for item in [item for item in list(pending)
                      if item[0] < start + length and start < item[0] + item[1]]:
             item[2].result()
             with contextlib.suppress(ValueError):  # another reader thread saw it in first
