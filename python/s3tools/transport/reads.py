@@ -301,17 +301,26 @@ def _fill(path: S3Path, start: int, version: Version, into: memoryview) -> None:
     get_range(path, start, len(into), version, into=into)
 
 
+def _grouped(ranges: Iterable[tuple[int, int]],
+             hole: int = 0) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """``(start, length)`` ranges, sorted, in groups of those at most ``hole`` bytes apart
+    (overlapping or touching ones always): ``(start, end, its ranges)`` per group."""
+    groups: list[tuple[int, int, list[tuple[int, int]]]] = []
+    for start, length in sorted((start, length) for start, length in ranges if length > 0):
+        if groups and start <= groups[-1][1] + hole:
+            first, end, members = groups[-1]
+            groups[-1] = (first, max(end, start + length), [*members, (start, length)])
+        else:
+            groups.append((start, start + length, [(start, length)]))
+    return groups
+
+
 class _Unread:
     """Byte ranges that a reader reads once each, less what it has been handed so far."""
 
     def __init__(self, ranges: Iterable[tuple[int, int]]) -> None:
-        self._spans: list[tuple[int, int]] = []  # sorted (start, end), overlaps joined
-        for start, end in sorted((start, start + length) for start, length in ranges
-                                 if length > 0):
-            if self._spans and start <= self._spans[-1][1]:
-                self._spans[-1] = (self._spans[-1][0], max(self._spans[-1][1], end))
-            else:
-                self._spans.append((start, end))
+        # Sorted (start, end) spans, overlaps joined.
+        self._spans = [(start, end) for start, end, _ in _grouped(ranges)]
         self._lock = threading.Lock()
 
     def hand_out(self, start: int, end: int) -> bool:
@@ -667,14 +676,8 @@ class RangedFile(_SeekableObject):
         apart share one buffer (the reader joins them into one read); a buffer is let go
         once all its ranges have been handed out, and a later read of it is a GET.
         """
-        spans: list[tuple[int, int, list[tuple[int, int]]]] = []  # start, end, its ranges
-        for start, length in sorted((start, length) for start, length in ranges
-                                    if length > 0 and start < self._tail_start):
-            if spans and start <= spans[-1][1] + hole:
-                first, end, members = spans[-1]
-                spans[-1] = (first, max(end, start + length), [*members, (start, length)])
-            else:
-                spans.append((start, start + length, [(start, length)]))
+        spans = _grouped([(start, length) for start, length in ranges
+                          if start < self._tail_start], hole)
         if not spans:
             return
         piece = piece or PART_SIZE
