@@ -7,14 +7,11 @@ compared with what this process may still use; too much is a
 downloads and ``read_using`` are not checked: they hold little in memory.
 
 What a read needs, from the object's size and its format. The size comes
-from the listing for a folder. Otherwise, for a data frame, from a GET of the
-object's first byte: one request, like a HEAD, but a refused one says why
-(expired keys are told from missing access, where a HEAD's answer has no body
-to say it), and a missing or denied object is still exactly one request. For
-bytes (``read_file_from_s3``, a list given to ``read_files_from_s3``), from
+from the listing for a folder, from the footer for Parquet, and otherwise from
 the answer to the read's own first GET, which asks for no more than a share
-of what is left (see :class:`Budget`): no request of its own, so reading
-thousands of small objects stays one GET each.
+of what is left (see :class:`Budget`): no request of its own, so a missing or
+denied object is still exactly one request, and reading thousands of small
+objects stays one GET each.
 
 - bytes: twice the objects' size (the download buffer, and the copy handed back);
 - a data frame: the downloaded bytes (not for uncompressed csv/tsv, which are
@@ -93,6 +90,8 @@ class Budget:
     of its own (thousands of small objects are one GET each).
     """
 
+    frame = False  # what the refusal suggests: reading less of a frame, or fewer objects
+
     def __init__(self, shown: str, left: tuple[int, str], readers: int) -> None:
         self.shown = shown
         self._left = left
@@ -100,14 +99,32 @@ class Budget:
         self._lock = threading.Lock()
         self.first_part = max(1, min(reads.PART_SIZE, left[0] // (2 * max(readers, 1))))
 
+    def needs(self, path: S3Path, sizes: dict[str, int]) -> int:
+        """The memory the objects of these sizes need, read as bytes."""
+        return 2 * sum(sizes.values())
+
     def admit(self, path: S3Path, size: int) -> None:
         with self._lock:
             self._sizes[str(path)] = size  # a read that starts again is counted once
-            needed = 2 * sum(self._sizes.values())
+            needed = self.needs(path, self._sizes)
         if needed > self._left[0]:
             raise errors.too_large(self.shown, readable_size(needed),
                                    f"{readable_size(max(self._left[0], 0))} left "
-                                   f"({self._left[1]})", frame=False, started=True)
+                                   f"({self._left[1]})", frame=self.frame, started=True)
+
+
+class FrameBudget(Budget):
+    """One data file read into a data frame: admitted once its first answer tells its size."""
+
+    frame = True
+
+    def __init__(self, path: S3Path, file_type: str | None, options: Mapping[str, Any],
+                 left: tuple[int, str]) -> None:
+        super().__init__(str(path), left, readers=2)
+        self._file_type, self._options = file_type, options
+
+    def needs(self, path: S3Path, sizes: dict[str, int]) -> int:
+        return _frame_bytes(path, sizes[str(path)], self._file_type, self._options)
 
 
 def budget(shown: str, readers: int, memory_check: bool = True) -> Budget | None:
@@ -118,18 +135,25 @@ def budget(shown: str, readers: int, memory_check: bool = True) -> Budget | None
     return None if left is None else Budget(shown, left, readers)
 
 
-def check_frame(path: S3Path, file_type: str | None, options: Mapping[str, Any],
-                memory_check: bool = True) -> None:
-    """Refuse to read a data file (or a folder of them) whole when it would not fit.
+def frame_budget(path: S3Path, file_type: str | None, options: Mapping[str, Any],
+                 memory_check: bool = True) -> FrameBudget | None:
+    """A :class:`FrameBudget` for a data frame read of one (non-Parquet) file (None: no check)."""
+    if not enabled(memory_check):
+        return None
+    left = available()
+    return None if left is None else FrameBudget(path, file_type, options, left)
+
+
+def check_folder(path: S3Path, file_type: str | None, options: Mapping[str, Any],
+                 memory_check: bool = True) -> None:
+    """Refuse to read a folder of data files into one frame when it would not fit (the sizes
+    come from its listing; a Parquet file's data from its footer).
 
     Raises:
-        TooLargeError: nothing was downloaded (but the first byte, or Parquet's footer).
-        FormatError: an unsupported type, before any request.
+        TooLargeError: nothing was downloaded (but Parquet footers).
+        FormatError: an unsupported type, before any data is fetched.
     """
     if not enabled(memory_check):
-        return
-    if not path.is_folder:
-        _compare(str(path), _frame_bytes(path, None, file_type, options), frame=True)
         return
     files = [(path.child(key), size) for key, size in list_keys(path)
              if not key.endswith("/") and not key.rsplit("/", 1)[-1].startswith((".", "_"))]
@@ -156,20 +180,12 @@ def _each(function: Any, items: list) -> list:
         return list(pool.map(function, items))
 
 
-def _size(path: S3Path) -> int:
-    """The object's size, from the answer to a GET of its first byte."""
-    _, version = transport.get_range(path, 0, 1)
-    return version.size
-
-
-def _frame_bytes(path: S3Path, size: int | None, file_type: str | None,
+def _frame_bytes(path: S3Path, size: int, file_type: str | None,
                  options: Mapping[str, Any]) -> int:
     """The memory a data frame read of one file needs at its peak (see the module)."""
     fmt, compression = formats.resolve(path.key, file_type)
     if fmt.name == "parquet" and compression is None:
         return transport.restarting(path, lambda: _parquet_bytes(path, options.get("columns")))
-    if size is None:
-        size = _size(path)
     data = size * COMPRESSION_RATIO if compression else size
     held = 0 if fmt.streams and compression is None else size + (data if compression else 0)
     return held + FRAME_FACTORS.get(fmt.name, 2) * data

@@ -168,16 +168,18 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
         if fmt.name == "parquet" and compression is None:
             return transport.restarting(
                 path, lambda: _read_parquet_file(path, options, fmt, memory_check))
-        memory.check_frame(path, file_type, options, memory_check)
+        # The read's first answer tells the size: the memory check needs no request of its own.
+        budget = memory.frame_budget(path, file_type, options, memory_check)
         if not (fmt.streams and compression is None):
-            return _parse(path, transport.fetch(path), file_type, options, fmt, compression)
+            return _parse(path, transport.fetch(path, budget), file_type, options, fmt,
+                          compression)
 
         def parse_stream() -> pd.DataFrame:
-            with ObjectStream(path) as stream:
+            with ObjectStream(path, budget=budget) as stream:
                 return _parse(path, stream, file_type, options, fmt, compression)
 
         return transport.restarting(path, parse_stream)
-    memory.check_frame(path, file_type, options, memory_check)
+    memory.check_folder(path, file_type, options, memory_check)
     files = _data_files(path)
     if not files:
         raise errors.not_found(str(path))

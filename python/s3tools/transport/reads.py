@@ -493,19 +493,24 @@ class ObjectStream(io.RawIOBase):
     Every part is pinned to the first one's version. A failure is kept in
     :attr:`failure`, so that whoever reads through a parser can tell a
     network error from a format error. A smaller ``part_size`` holds less in
-    memory at once (chunked reads), at the cost of more requests.
+    memory at once (chunked reads), at the cost of more requests. With a
+    ``budget`` (a ``memory.Budget``), the first GET asks for at most its
+    ``first_part``, and its ``admit(path, size)`` may refuse before the rest.
     """
 
     def __init__(self, path: S3Path, version: Version | None = None, *,
-                 part_size: int | None = None) -> None:
+                 part_size: int | None = None, budget: Any = None) -> None:
         super().__init__()
         self.path = path
         self.failure: BaseException | None = None
         self._part_size = part_size = part_size or PART_SIZE  # the module's, when called
         # Errors (not found, denied...) show here, before any parser sees the stream. A
         # small first part: the parser starts at once, the parallel parts soon after.
-        first, self.version = get_range(path, 0, min(part_size, _STREAM_FIRST), version)
+        first_part = min(part_size, _STREAM_FIRST, budget.first_part if budget else part_size)
+        first, self.version = get_range(path, 0, first_part, version)
         self.size = self.version.size
+        if budget is not None:
+            budget.admit(path, self.size)
         self.head = bytes(first[:4096])  # the file's first bytes, kept for error messages
         self._current = memoryview(first)
         self._offset = 0
@@ -563,6 +568,11 @@ class ObjectStream(io.RawIOBase):
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
             return self.readall()
+        if size <= len(self._current) - self._offset:
+            # Within the part in hand (parsers read 1 MiB blocks): one copy, no buffer.
+            piece = bytes(self._current[self._offset:self._offset + size])
+            self._offset += size
+            return piece
         buffer = bytearray(size)
         return bytes(memoryview(buffer)[:self.readinto(buffer)])
 
