@@ -99,10 +99,12 @@ def test_a_big_csv_with_dates_is_read_once_with_dates_as_text(seed, forwarder):
 @pytest.mark.parametrize("late", [
     "99,late,2024-01-01,18446744073709551615,True\n",  # beyond int64 after the sample
     "99,late,2024-01-01,1.5,\n",                       # a gap in the booleans
+    "99,late,2024-01-01,inf,True\n",                   # an infinity among whole amounts
+    "99,late,2024-01-01,-18446744073709551617,True\n",  # below any 64-bit integer
     "99,,,,\n",                                        # gaps everywhere
 ])
 def test_what_appears_after_the_sample_still_reads_as_pandas(seed, late):
-    whole = "18446744073709551615" in late
+    whole = "1844674407370955161" in late
     text = ("id,name,day,amount,even\n" + _rows(20_000, whole) + late + _rows(10, whole)).encode()
     path = put(seed, "big/late.csv", text)
     pd.testing.assert_frame_equal(s3tools.s3_path_to_df(path), pd.read_csv(io.BytesIO(text)))
