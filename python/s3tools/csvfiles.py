@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .allocator import system_allocator
+
 logger = logging.getLogger(__name__)
 
 # The start of the file that pandas' parser reads first; a file no longer than
@@ -58,8 +60,9 @@ def read_csv(data: Any, separator: str, **options: Any) -> pd.DataFrame:
         logger.debug("CSV read with pandas' parser: %s", reason)
         return pd.read_csv(_readable(data), **options)
     try:
-        frame = pd.read_csv(_readable(data), engine="pyarrow",
-                            **{**options, "dtype": {**text_columns, **(options.get("dtype") or {})}})
+        with system_allocator():
+            frame = pd.read_csv(_readable(data), engine="pyarrow", **{
+                **options, "dtype": {**text_columns, **(options.get("dtype") or {})}})
         return _as_pandas_reads(frame, model)
     except _NeedsPandas as reason:
         logger.debug("CSV read again with pandas' parser: %s", reason)
