@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import io
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -164,7 +165,8 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
     ``suffix`` asks for the last bytes instead (the object's tail). With a
     ``version``, the read is pinned to it; without one, the first answer
     gives it. ``into`` is where to put the bytes (its length is the part's);
-    otherwise a new ``bytearray`` holds them. A body cut short is asked for
+    otherwise they come back in a new ``bytearray``, or as the body itself
+    (``bytes``) when it came in one piece. A body cut short is asked for
     again from where it stopped. Raises :class:`ObjectChanged` when the
     pinned version is gone.
     """
@@ -188,15 +190,23 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
                     if suffix is not None:
                         start, length = answer.start, answer.length
                 if buffer is None:
-                    expected = min(length if length is not None else version.size - start,
-                                   version.size - start)
-                    buffer = bytearray(max(expected, 0))
-                if answer.length != len(buffer) - received or answer.start != start + received:
-                    raise errors.S3ToolsError(
-                        f"The S3 service sent bytes {answer.start}-{answer.start + answer.length}"
-                        f" of {target} where {start + received}-{start + len(buffer)} were "
-                        "asked for; nothing was returned.", path=target)
-                received = _read_body(answer.chunks, buffer, received)
+                    expected = max(min(length if length is not None else version.size - start,
+                                       version.size - start), 0)
+                    if answer.length == expected and answer.start == start:
+                        buffer = _in_one_piece(answer, expected)
+                    if buffer is None:
+                        buffer = bytearray(expected)
+                    elif isinstance(buffer, bytes):
+                        received = len(buffer)
+                if received < len(buffer):
+                    if answer.length != len(buffer) - received or \
+                            answer.start != start + received:
+                        raise errors.S3ToolsError(
+                            f"The S3 service sent bytes {answer.start}-"
+                            f"{answer.start + answer.length} of {target} where "
+                            f"{start + received}-{start + len(buffer)} were asked for; "
+                            "nothing was returned.", path=target)
+                    received = _read_body(answer.chunks, buffer, received)
             finally:
                 answer.close()
         except (errors.S3ToolsError, ObjectChanged):
@@ -221,6 +231,20 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
                    size=received, byte_range=shown_range)
         return buffer, version
     raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _in_one_piece(answer: _Answer, expected: int) -> bytes | None:
+    """The whole body as it came, when it came in one chunk of the length asked for (small
+    objects): no buffer to fill, and no copy but the one into ``bytes``. Otherwise None,
+    with the chunk put back in front of the rest."""
+    first = next(answer.chunks, None)
+    if first is None or len(first) != expected:
+        answer.chunks = iter(()) if first is None else itertools.chain((first,), answer.chunks)
+        return None
+    if next(answer.chunks, None) is not None:
+        raise errors.S3ToolsError("The S3 service sent more bytes than it announced; "
+                                  "nothing was returned.")
+    return first if isinstance(first, bytes) else bytes(first)
 
 
 def _read_body(chunks: Iterator[Any], buffer: Any, received: int) -> int:
@@ -264,7 +288,7 @@ def restarting(path: S3Path, read: Callable[[], Any]) -> Any:
     raise AssertionError("unreachable")
 
 
-def fetch(path: S3Path, budget: Any = None) -> bytearray:
+def fetch(path: S3Path, budget: Any = None) -> bytes | bytearray:
     """A whole object in memory: one GET if small, parallel pinned ranged GETs if large.
 
     ``budget`` (a ``memory.Budget``): the first GET asks for at most its
@@ -273,7 +297,7 @@ def fetch(path: S3Path, budget: Any = None) -> bytearray:
     return restarting(path, lambda: _fetch_once(path, budget))
 
 
-def _fetch_once(path: S3Path, budget: Any = None) -> bytearray:
+def _fetch_once(path: S3Path, budget: Any = None) -> bytes | bytearray:
     first, version = get_range(path, 0, PART_SIZE if budget is None else budget.first_part)
     if budget is not None:
         budget.admit(path, version.size)
