@@ -189,16 +189,16 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
                     version = Version(size=answer.size, etag=answer.etag)
                     if suffix is not None:
                         start, length = answer.start, answer.length
+                whole = None
                 if buffer is None:
                     expected = max(min(length if length is not None else version.size - start,
                                        version.size - start), 0)
                     if answer.length == expected and answer.start == start:
-                        buffer = _in_one_piece(answer, expected)
-                    if buffer is None:
-                        buffer = bytearray(expected)
-                    elif isinstance(buffer, bytes):
-                        received = len(buffer)
-                if received < len(buffer):
+                        whole = _in_one_piece(answer, expected)
+                    buffer = bytearray(expected) if whole is None else whole
+                if whole is not None:
+                    received = len(whole)
+                else:
                     if answer.length != len(buffer) - received or \
                             answer.start != start + received:
                         raise errors.S3ToolsError(
