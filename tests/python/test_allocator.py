@@ -8,7 +8,7 @@ import threading
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import BUCKET, put
+from conftest import put
 
 import s3tools
 from s3tools import allocator
