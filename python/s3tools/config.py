@@ -204,8 +204,25 @@ def forget() -> None:
 
 
 def fingerprint() -> tuple:
-    """The watched variables as they are now: settings are rebuilt when this changes."""
+    """The watched variables as they are now: settings are rebuilt when this changes.
+
+    Every request asks (a thousand small reads, a thousand times), so this
+    looks in the dict behind ``os.environ`` where CPython has one: 1 µs,
+    where ``os.environ.get`` takes 15 µs, most of it raising KeyError for each
+    variable that is not set. ``os.environ[...] = ...`` updates that dict.
+    """
+    data = getattr(os.environ, "_data", None)
+    if isinstance(data, dict) and _ENCODED_NAMES:
+        return tuple(map(data.get, _ENCODED_NAMES))
     return tuple(os.environ.get(name) for name in WATCHED_VARIABLES)
+
+
+def _encoded_names() -> tuple:
+    encode = getattr(os.environ, "encodekey", None)
+    return tuple(map(encode, WATCHED_VARIABLES)) if callable(encode) else ()
+
+
+_ENCODED_NAMES = _encoded_names()
 
 
 def set_variables(**settings: object) -> None:

@@ -96,17 +96,20 @@ class Budget:
         self.shown = shown
         self._left = left
         self._sizes: dict[str, int] = {}
+        self._total = 0  # of the sizes: a thousand objects are not summed a thousand times
         self._lock = threading.Lock()
         self.first_part = max(1, min(reads.PART_SIZE, left[0] // (2 * max(readers, 1))))
 
-    def needs(self, path: S3Path, sizes: dict[str, int]) -> int:
-        """The memory the objects of these sizes need, read as bytes."""
-        return 2 * sum(sizes.values())
+    def needs(self, path: S3Path, size: int) -> int:
+        """The memory the objects admitted so far (``path``, of ``size``, the last) need."""
+        return 2 * self._total
 
     def admit(self, path: S3Path, size: int) -> None:
         with self._lock:
-            self._sizes[str(path)] = size  # a read that starts again is counted once
-            needed = self.needs(path, self._sizes)
+            key = str(path)
+            self._total += size - self._sizes.get(key, 0)  # a read started again counts once
+            self._sizes[key] = size
+            needed = self.needs(path, size)
         if needed > self._left[0]:
             raise errors.too_large(self.shown, readable_size(needed),
                                    f"{readable_size(max(self._left[0], 0))} left "
@@ -123,8 +126,8 @@ class FrameBudget(Budget):
         super().__init__(str(path), left, readers=2)
         self._file_type, self._options = file_type, options
 
-    def needs(self, path: S3Path, sizes: dict[str, int]) -> int:
-        return _frame_bytes(path, sizes[str(path)], self._file_type, self._options)
+    def needs(self, path: S3Path, size: int) -> int:
+        return _frame_bytes(path, size, self._file_type, self._options)
 
 
 def budget(shown: str, readers: int, memory_check: bool = True) -> Budget | None:

@@ -240,3 +240,14 @@ def test_a_read_whose_first_part_the_budget_shortened_is_whole(seed, monkeypatch
     assert 256 * 1024 < len(big) and 2 * (len(big) + len(small)) < 1024 * 1024
     got = s3tools.read_files_from_s3([f"{BUCKET}/a.csv", f"{BUCKET}/b.csv"])
     assert got == {f"{BUCKET}/a.csv": big, f"{BUCKET}/b.csv": small}
+
+
+def test_objects_that_fit_one_by_one_are_refused_together():
+    budget = memory.Budget("5 objects", (300_000, "S3TOOLS_MEMORY_LIMIT"), readers=5)
+    names = [s3tools.paths.parse_file(f"{BUCKET}/{index}.bin") for index in range(5)]
+    for name in names[:3]:
+        budget.admit(name, 40_000)
+    budget.admit(names[0], 40_000)  # a read started again is counted once
+    with pytest.raises(s3tools.TooLargeError) as caught:
+        budget.admit(names[3], 40_000)  # 2 x 160 KB > 300 KB
+    assert f"5 objects needs about {readable_size(320_000)}" in str(caught.value)

@@ -203,16 +203,16 @@ def object_store(bucket: str, part_size: int) -> Any:
     retries are off, and a request may take as long as one part needs at
     1 MiB/s on top of the read timeout.
     """
-    import datetime
-
-    import botocore.utils
-    from obstore.store import S3Store
-
     settings, _ = current()
     stores = _state.setdefault("stores", {})
     store = stores.get(bucket)
     if store is not None:
         return store
+    import datetime
+
+    import botocore.utils
+    from obstore.store import S3Store
+
     credentials = _state.get("credentials")
     if credentials is None:
         raise errors.no_credentials()

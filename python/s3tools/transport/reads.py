@@ -127,8 +127,12 @@ def _get_obstore(path: S3Path, start: int, end: int | None, suffix: int | None,
     # a cut can be resumed where it stopped.
     chunks = iter((result.bytes(),)) if stop - first <= _CHUNK else \
         iter(result.stream(min_chunk_size=_CHUNK))
-    return _Answer(result.meta["size"], result.meta.get("e_tag"), first, stop - first,
-                   chunks, lambda: None)
+    meta = result.meta
+    return _Answer(meta["size"], meta.get("e_tag"), first, stop - first, chunks, _nothing)
+
+
+def _nothing() -> None:
+    """Closing an obstore answer: its body closes itself once read or dropped."""
 
 
 _CLIENTS = {"botocore": _get_botocore, "obstore": _get_obstore}
