@@ -86,11 +86,17 @@ def _ranged(response: dict, start: int) -> tuple[int, int]:
                               "read this object in parts.")
 
 
+def _http_range(start: int, end: int | None, suffix: int | None) -> str:
+    """The HTTP Range header for bytes ``[start, end)`` (to the end if None), or the last
+    ``suffix`` bytes."""
+    return f"bytes=-{suffix}" if suffix is not None else \
+        f"bytes={start}-{'' if end is None else end - 1}"
+
+
 def _get_botocore(path: S3Path, start: int, end: int | None, suffix: int | None,
                   etag: str | None) -> _Answer:
-    byte_range = f"bytes=-{suffix}" if suffix is not None else \
-        f"bytes={start}-{'' if end is None else end - 1}"
-    parameters: dict[str, Any] = {"Bucket": path.bucket, "Key": path.key, "Range": byte_range}
+    parameters: dict[str, Any] = {"Bucket": path.bucket, "Key": path.key,
+                                  "Range": _http_range(start, end, suffix)}
     if etag:
         parameters["IfMatch"] = etag
     response = clients.client().get_object(**parameters)
@@ -136,6 +142,7 @@ def _nothing() -> None:
 
 
 _CLIENTS = {"botocore": _get_botocore, "obstore": _get_obstore}
+_REFUSED_SEGMENTS = frozenset(("", ".", ".."))  # by obstore's path rules
 
 
 def _sender(key: str) -> Callable[..., _Answer]:
@@ -143,7 +150,7 @@ def _sender(key: str) -> Callable[..., _Answer]:
     obstore and the key has segments obstore's path rules refuse (empty, ``.`` or
     ``..``): then botocore, decided before any request is sent."""
     chosen = clients.get_client()
-    if chosen == "obstore" and any(part in ("", ".", "..") for part in key.split("/")):
+    if chosen == "obstore" and not _REFUSED_SEGMENTS.isdisjoint(key.split("/")):
         return _get_botocore
     return _CLIENTS[chosen]
 
@@ -182,8 +189,7 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
         pinned_suffix = suffix if version is None else None
         begin = start + received
         end = None if length is None else start + length
-        shown_range = f"bytes=-{suffix}" if pinned_suffix is not None else \
-            f"bytes={begin}-{'' if end is None else end - 1}"
+        shown_range = _http_range(begin, end, pinned_suffix)
         started = time.monotonic()
         try:
             answer = send(path, begin, end, pinned_suffix,
