@@ -369,16 +369,21 @@ class _Unread:
             return not self._spans
 
 
-def _unfilled(size: int) -> memoryview:
+def _unfilled(size: int, pooled: bool = True) -> memoryview:
     """A writable buffer of ``size`` bytes, not zero-filled first (``bytearray(size)``
-    writes zeros over every page before a byte arrives), from Arrow's memory pool.
+    writes zeros over every page before a byte arrives).
 
-    The pool keeps the pages of buffers let go: the next read's parts land in
-    memory the kernel need not fault in and zero again. A 99 MB Parquet file's
-    parts took 0.25 s of CPU in fresh memory (``numpy.empty``: every page faulted in
-    and zeroed), 0.05 s in the pool's.
+    ``pooled``: from Arrow's memory pool, for bytes that pyarrow decodes in place
+    (Parquet). The pool keeps the pages of buffers let go, so the next read's
+    parts land in memory the kernel need not fault in and zero again: a 99 MB
+    Parquet file's parts took 0.25 s of CPU in fresh memory, 0.05 s in the pool's.
+    Otherwise fresh memory, given back as soon as it is let go: the parts a CSV
+    parser copies from (kept in the pool, they sat beside the frame being built:
+    +230 MB at the peak for a 200 MB CSV, bench/ scenario 1).
     """
-    return memoryview(pyarrow.allocate_buffer(size)).cast("B")
+    if pooled:
+        return memoryview(pyarrow.allocate_buffer(size)).cast("B")
+    return memoryview(numpy.empty(size, numpy.uint8))
 
 
 class _SeekableObject(io.RawIOBase):
@@ -566,7 +571,7 @@ class ObjectStream(io.RawIOBase):
             start = next(self._starts, None)
             if start is None:
                 return
-            into = _unfilled(min(self._part_size, self.size - start))
+            into = _unfilled(min(self._part_size, self.size - start), pooled=False)
             self._pending.append(self._pool.submit(get_range, self.path, start, len(into),
                                                    self.version, into=into))
 
