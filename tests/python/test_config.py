@@ -144,7 +144,6 @@ def test_a_changed_environment_is_seen_at_the_next_call(seed, monkeypatch):
     assert s3tools.transport.client() is second  # cached while nothing changes
 
 
-
 @pytest.mark.parametrize("name", config.WATCHED_VARIABLES)
 def test_setting_or_removing_any_watched_variable_is_seen(monkeypatch, name):
     monkeypatch.delenv(name, raising=False)
@@ -155,6 +154,7 @@ def test_setting_or_removing_any_watched_variable_is_seen(monkeypatch, name):
     changed = config.fingerprint()
     monkeypatch.delenv(name)
     assert config.fingerprint() == before != changed
+
 
 def test_custom_endpoint_client_options():
     client = s3tools.transport.client()
