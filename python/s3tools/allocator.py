@@ -50,4 +50,3 @@ def system_allocator() -> Iterator[None]:
             if _calls == 0:
                 pa.set_memory_pool(_found)
                 _found = None
-

@@ -209,14 +209,14 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
                     buffer = bytearray(expected) if whole is None else whole
                 if whole is not None:
                     received = len(whole)
+                elif answer.length != len(buffer) - received or \
+                        answer.start != start + received:
+                    raise errors.S3ToolsError(
+                        f"The S3 service sent bytes {answer.start}-"
+                        f"{answer.start + answer.length} of {target} where "
+                        f"{start + received}-{start + len(buffer)} were asked for; "
+                        "nothing was returned.", path=target)
                 else:
-                    if answer.length != len(buffer) - received or \
-                            answer.start != start + received:
-                        raise errors.S3ToolsError(
-                            f"The S3 service sent bytes {answer.start}-"
-                            f"{answer.start + answer.length} of {target} where "
-                            f"{start + received}-{start + len(buffer)} were asked for; "
-                            "nothing was returned.", path=target)
                     received = _read_body(answer.chunks, buffer, received)
             finally:
                 answer.close()
