@@ -146,6 +146,22 @@ def test_preview_types_come_from_the_rows_shown_not_from_how_much_was_fetched(se
     assert_same_frame(got, pd.read_csv(io.BytesIO(data), nrows=5))
 
 
+def test_a_parquet_preview_types_columns_as_the_whole_file_does(seed):
+    # Missing values only in the second row group: the full read makes "count" float and
+    # "flag" object; the first rows alone would be int64 and bool. "id" has none anywhere.
+    table = pa.table({"id": pa.array(range(8), pa.int64()),
+                      "count": pa.array([1, 2, 3, 4, 5, None, 7, 8], pa.int64()),
+                      "flag": pa.array([True, False, True, False, None, True, True, True])})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, row_group_size=4)
+    put(seed, "later-missing.parquet", buffer.getvalue())
+    got = s3tools.s3_path_to_preview_df(f"{BUCKET}/later-missing.parquet", n=3)
+    whole = pd.read_parquet(io.BytesIO(buffer.getvalue()))
+    assert dict(got.dtypes) == dict(whole.dtypes)
+    assert got["id"].dtype == "int64"
+    assert_same_frame(got, whole.head(3))
+
+
 def _feather(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.to_feather(buffer)
