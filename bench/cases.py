@@ -34,6 +34,8 @@ class Case:
     expect: Callable[[dict, Any], None] | None = None
     runs: int | None = None  # fewer repetitions for a very slow peer
     warm_up: bool = True
+    asks: str | None = None  # the case's name in its worker, when not ``peer``
+    baseline: bool = False  # an earlier commit's s3tools (bench/baseline.py), not a peer
 
 
 @dataclass(frozen=True)

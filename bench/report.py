@@ -119,7 +119,7 @@ def _peak_check(label: str, rows: list[dict], peer_name: str, limit: float) -> l
 
 def _best_peer_check(label: str, rows: list[dict]) -> str:
     """s3tools against the fastest peer of a scenario (the limit is not a peer): <= 1.0."""
-    peers = [r for r in rows if r["peer"] not in ("s3tools", "limit")]
+    peers = [r for r in rows if r["peer"] not in ("s3tools", "limit") and not r.get("baseline")]
     best = min(peers, key=lambda r: r["median"]) if peers else None
     return _check(f"{label}: s3tools / best peer ({best['peer'] if best else '-'}) <= 1.0",
                   _ratio(rows, best["peer"]) if best else None, 1.0, "{:.2f}")
@@ -210,6 +210,16 @@ def dask_figures(results: list[dict], layout_rows: int | None) -> list[str]:
     return lines
 
 
+def _baseline_note(results: list[dict]) -> list[str]:
+    labels = sorted({row["peer"] for row in results if row.get("baseline")})
+    if not labels:
+        return []
+    note = (f"{', '.join(labels)}: the same s3tools call from that commit's tree, alternated "
+            "with the others in this run (`--against`, bench/baseline.py); its ratio is this "
+            "tree's time over that commit's. It is not a peer in the targets.")
+    return [note, ""]
+
+
 def render(results: list[dict], sizes: object, quick: bool, runs: int, elapsed: float,
            groupby_rows: int | None = None) -> str:
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -231,6 +241,7 @@ def render(results: list[dict], sizes: object, quick: bool, runs: int, elapsed: 
          "Rust client, all in memory) plus the local parse or serialisation of the same "
          "bytes, each timed on its own."),
         "",
+        *_baseline_note(results),
         *table(results),
         "",
         *dask_figures(results, groupby_rows),

@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
+import baseline
 import cases
 import data
 import r_side
@@ -52,15 +53,20 @@ class Workers:
         self.env = env
         self.processes: dict[str, subprocess.Popen] = {}
         self.r_env: dict | None = None
+        self.baseline: baseline.Baseline | None = None
 
     def _start(self, group: str) -> subprocess.Popen:
+        cwd = ROOT
         if group == "r":
             command, env = r_side.command(), self.r_env
+        elif group == baseline.GROUP:
+            command, env = self.baseline.command(), self.baseline.environment(self.env)
+            cwd = self.baseline.root
         else:
             command, env = [sys.executable, os.path.join(HERE, "worker.py")], self.env
             if group == cases.PYTHON_AS_R:
                 env = {**env, **r_side.ALLOCATION}
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdin=subprocess.PIPE,
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, text=True, bufsize=1)
         process.stdin.write(json.dumps(self.context) + "\n")
         return process
@@ -93,7 +99,7 @@ def run_scenario(scenario: cases.Scenario, workers: Workers, srv: server.Server,
 
     def call(case: cases.Case, run: int) -> dict:
         before = server.traffic(srv)
-        answer = workers.ask(case.group, scenario.id, case.peer, run)
+        answer = workers.ask(case.group, scenario.id, case.asks or case.peer, run)
         after = server.traffic(srv)
         if "error" in answer:
             raise RuntimeError(f"Scenario {scenario.id}, {case.peer}:\n{answer['error']}")
@@ -120,6 +126,7 @@ def run_scenario(scenario: cases.Scenario, workers: Workers, srv: server.Server,
             "peak_mb": statistics.median(peaks) if peaks else None,
             "traffic_mb": statistics.median(s["traffic_mb"] for s in taken),
             "is_limit": case is scenario.limit,
+            "baseline": case.baseline,
         }
         worker_peaks = [s["worker_peak_mb"] for s in taken if "worker_peak_mb" in s]
         if worker_peaks:
@@ -152,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="scenario ids (1 2 3a ...)")
     parser.add_argument("--output", default=os.path.join(HERE, "results", "latest.md"))
     parser.add_argument("--no-r", action="store_true", help="skip the R scenarios")
+    parser.add_argument("--against", metavar="REV", default=None,
+                        help="also run the s3tools case of each scenario from this commit, "
+                             "alternated with the rest (bench/baseline.py)")
     parser.add_argument("--serve", action="store_true",
                         help="start the server with the data, print its settings, wait for "
                              "Ctrl-C (for profiling by hand)")
@@ -167,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     work_dir = tempfile.mkdtemp(prefix="s3tools-bench-work-")
     workers = None
     try:
+        against = baseline.extract(ROOT, options.against, work_dir) if options.against else None
         with server.running(os.path.join(work_dir, "seaweedfs.log")) as srv:
             log(f"SeaweedFS {srv.endpoint} (pid {srv.pid}); generating data "
                 f"({'quick' if quick else 'full'} sizes)...")
@@ -186,12 +197,15 @@ def main(argv: list[str] | None = None) -> int:
                        "bucket": data.BUCKET, "listing_bucket": data.LISTING_BUCKET,
                        "layout": layout.to_dict(), "quick": quick}
             workers = Workers(context, env)
+            workers.baseline = against
             wanted = [scenario for scenario in cases.scenarios(quick)
                       if not options.only or scenario.id in options.only]
             if any(s.id in cases.R_SCENARIOS for s in wanted):
                 workers.r_env = None if options.no_r else r_side.prepare(work_dir, env, log)
                 if workers.r_env is None:
                     wanted = [s for s in wanted if s.id not in cases.R_SCENARIOS]
+            if against is not None:
+                wanted = baseline.with_baseline(wanted, against, quick, env)
             results: list[dict] = []
             for scenario in wanted:
                 log(f"Scenario {scenario.id}: {scenario.title}")
