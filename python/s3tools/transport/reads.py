@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import io
 import itertools
 import threading
@@ -41,8 +42,6 @@ _CHUNK = 1024 * 1024
 # (smaller than PART_SIZE: the reader starts sooner; bench/).
 _ARRIVING_TAIL = 64 * 1024
 ARRIVING_PART = 16 * 1024 * 1024
-# What an ObjectStream asks for first (then parts of PART_SIZE, in parallel).
-_STREAM_FIRST = 1024 * 1024
 # How often a read starts again from the start after the object was replaced.
 _RESTARTS = 1
 
@@ -61,6 +60,10 @@ class ObjectChanged(Exception):
 
 class ShortBody(Exception):
     """A body ended before the length the server announced."""
+
+
+class Stopped(Exception):
+    """Raised by a ``progress`` callback of :func:`get_range`: the reader gave up the part."""
 
 
 @dataclass
@@ -171,16 +174,23 @@ def _empty_object(error: BaseException) -> Version | None:
 
 def get_range(path: S3Path, start: int, length: int | None, version: Version | None = None,
               *, suffix: int | None = None, into: memoryview | None = None,
+              allocate: Callable[[int], Any] = bytearray,
+              progress: Callable[[int, Any, Version], None] | None = None,
               ) -> tuple[Any, Version]:
     """The bytes ``[start, start + length)`` of an object (fewer at its end), and its version.
 
     ``suffix`` asks for the last bytes instead (the object's tail). With a
     ``version``, the read is pinned to it; without one, the first answer
     gives it. ``into`` is where to put the bytes (its length is the part's);
-    otherwise they come back in a new ``bytearray``, or as the body itself
-    (``bytes``) when it came in one piece. A body cut short is asked for
-    again from where it stopped. Raises :class:`ObjectChanged` when the
-    pinned version is gone.
+    otherwise they come back in a new buffer (``allocate(length)``), or as the
+    body itself (``bytes``) when it came in one piece. A body cut short is
+    asked for again from where it stopped. Raises :class:`ObjectChanged` when
+    the pinned version is gone.
+
+    ``progress(received, buffer, version)`` is told as soon as an answer has
+    come (buffer None until its first bytes) and after each piece of the body:
+    the first ``received`` bytes of ``buffer`` are final. It may raise
+    :class:`Stopped` to give the part up.
     """
     target = str(path)
     send = _sender(path.key)
@@ -200,15 +210,19 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
                     version = Version(size=answer.size, etag=answer.etag)
                     if suffix is not None:
                         start, length = answer.start, answer.length
+                if progress is not None:
+                    progress(received, buffer, version)
                 whole = None
                 if buffer is None:
                     expected = max(min(length if length is not None else version.size - start,
                                        version.size - start), 0)
                     if answer.length == expected and answer.start == start:
                         whole = _in_one_piece(answer, expected)
-                    buffer = bytearray(expected) if whole is None else whole
+                    buffer = allocate(expected) if whole is None else whole
                 if whole is not None:
                     received = len(whole)
+                    if progress is not None:
+                        progress(received, whole, version)
                 elif answer.length != len(buffer) - received or \
                         answer.start != start + received:
                     raise errors.S3ToolsError(
@@ -217,10 +231,12 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
                         f"{start + received}-{start + len(buffer)} were asked for; "
                         "nothing was returned.", path=target)
                 else:
-                    received = _read_body(answer.chunks, buffer, received)
+                    received = _read_body(answer.chunks, buffer, received, None if progress is None
+                                          else functools.partial(progress, buffer=buffer,
+                                                                 version=version))
             finally:
                 answer.close()
-        except (errors.S3ToolsError, ObjectChanged):
+        except (errors.S3ToolsError, ObjectChanged, Stopped):
             raise
         except Exception as error:
             policy.log("get_object", target, attempt=attempt, started=started,
@@ -258,8 +274,10 @@ def _in_one_piece(answer: _Answer, expected: int) -> bytes | None:
     return first if isinstance(first, bytes) else bytes(first)
 
 
-def _read_body(chunks: Iterator[Any], buffer: Any, received: int) -> int:
-    """Fill ``buffer`` from ``received`` on; a body that ends early raises :class:`ShortBody`.
+def _read_body(chunks: Iterator[Any], buffer: Any, received: int,
+               progress: Callable[[int], None] | None = None) -> int:
+    """Fill ``buffer`` from ``received`` on, telling ``progress`` each new total; a body
+    that ends early raises :class:`ShortBody`.
 
     The bytes that did arrive stay in ``buffer``: the next attempt asks only
     for the rest. A body longer than announced is refused.
@@ -276,6 +294,8 @@ def _read_body(chunks: Iterator[Any], buffer: Any, received: int) -> int:
                                           "nothing was returned.")
             numpy.copyto(target[received:received + size], numpy.frombuffer(chunk, numpy.uint8))
             received += size
+            if progress is not None:
+                progress(received)
         if received < len(view):
             raise ShortBody()
         return received
@@ -530,18 +550,54 @@ class ArrivingFile(_SeekableObject):
         super().close()
 
 
-class ObjectStream(io.RawIOBase):
-    """An object's bytes in order, read while later parts are still being fetched.
+class _Arrival:
+    """A part's bytes as :func:`get_range` puts them in place (its ``progress``), for a
+    reader in another thread that follows them as far as they have come."""
 
-    Parts are fetched in parallel a bounded window ahead of the reader and
-    dropped once read, so a parser can start on the first megabytes while the
-    rest is on its way, and the whole object never sits in memory at once.
-    Every part is pinned to the first one's version. A failure is kept in
-    :attr:`failure`, so that whoever reads through a parser can tell a
-    network error from a format error. A smaller ``part_size`` holds less in
-    memory at once (chunked reads), at the cost of more requests. With a
-    ``budget`` (a ``memory.Budget``), the first GET asks for at most its
-    ``first_part``, and its ``admit(path, size)`` may refuse before the rest.
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.buffer: Any = None
+        self.received = 0
+        self.version: Version | None = None
+        self.ended = False  # get_range returned or raised
+        self.stopped = False  # the reader gave the part up
+
+    def update(self, received: int, buffer: Any, version: Version) -> None:
+        with self._changed:
+            if self.stopped:
+                raise Stopped()
+            self.buffer, self.received, self.version = buffer, received, version
+            self._changed.notify_all()
+
+    def end(self, _: Any = None) -> None:
+        with self._changed:
+            self.ended = True
+            self._changed.notify_all()
+
+    def stop(self) -> None:
+        with self._changed:
+            self.stopped = True
+
+    def wait(self, ready: Callable[[], bool]) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self.ended or ready())
+
+
+class ObjectStream(io.RawIOBase):
+    """An object's bytes in order, read while they are still arriving.
+
+    The first GET asks for the first part: its answer gives the size and pins
+    the version, the other parts are then fetched in parallel a bounded window
+    ahead of the reader, and the reader follows the first part's body as it
+    arrives. So a parser starts on the first bytes at once, an object of one
+    part is one request, and the whole object never sits in memory at once
+    (parts are dropped once read). Every part is pinned to the first one's
+    version. A failure is kept in :attr:`failure`, so that whoever reads
+    through a parser can tell a network error from a format error. A smaller
+    ``part_size`` holds less in memory at once (chunked reads), at the cost of
+    more requests. With a ``budget`` (a ``memory.Budget``), the first GET asks
+    for at most its ``first_part``, and its ``admit(path, size)`` may refuse
+    before the rest (the first part's body is then given up).
     """
 
     def __init__(self, path: S3Path, version: Version | None = None, *,
@@ -550,20 +606,32 @@ class ObjectStream(io.RawIOBase):
         self.path = path
         self.failure: BaseException | None = None
         self._part_size = part_size = part_size or PART_SIZE  # the module's, when called
-        # Errors (not found, denied...) show here, before any parser sees the stream. A
-        # small first part: the parser starts at once, the parallel parts soon after.
-        first_part = min(part_size, _STREAM_FIRST, budget.first_part if budget else part_size)
-        first, self.version = get_range(path, 0, first_part, version)
-        self.size = self.version.size
-        if budget is not None:
-            budget.admit(path, self.size)
-        self.head = bytes(first[:4096])  # the file's first bytes, kept for error messages
-        self._current = memoryview(first)
-        self._offset = 0
-        self._starts = iter(range(len(first), self.size, part_size))
-        self._window = _workers((self.size + part_size - 1) // part_size)
-        self._pool = ThreadPoolExecutor(max_workers=self._window)
+        first_part = min(part_size, budget.first_part if budget else part_size)
+        self._pool = ThreadPoolExecutor(max_workers=_workers(PARALLEL_PARTS) + 1)
         self._pending: collections.deque = collections.deque()
+        self._head: bytes | None = None
+        self._first: _Arrival | None = _Arrival()
+        self._first_fetch = self._pool.submit(
+            get_range, path, 0, first_part, version,
+            allocate=lambda size: _unfilled(size, pooled=False), progress=self._first.update)
+        self._first_fetch.add_done_callback(self._first.end)
+        # Errors (not found, denied...) show here, before any parser sees the stream.
+        self._first.wait(lambda: self._first.version is not None)
+        try:
+            if self._first.version is None:
+                buffer, found = self._first_fetch.result()  # raises the request's error
+                self._first.update(len(buffer), buffer, found)  # an empty object
+            self.version = self._first.version
+            self.size = self.version.size
+            if budget is not None:
+                budget.admit(path, self.size)
+        except BaseException:
+            self.close()
+            raise
+        self._current: Any = memoryview(b"")
+        self._offset = 0
+        self._starts = iter(range(min(first_part, self.size), self.size, part_size))
+        self._window = _workers((self.size + part_size - 1) // part_size)
         self._fill()
 
     def _fill(self) -> None:
@@ -575,17 +643,56 @@ class ObjectStream(io.RawIOBase):
             self._pending.append(self._pool.submit(get_range, self.path, start, len(into),
                                                    self.version, into=into))
 
+    def _available(self) -> int:
+        """How much of the part in hand has arrived (the first part may still be arriving);
+        raises the first part's failure once it has ended without all its bytes."""
+        first = self._first
+        if first is None:
+            return len(self._current)
+        if first.ended and self._first_fetch.exception() is not None:
+            raise self._first_fetch.exception()
+        if first.buffer is not None and len(self._current) != len(first.buffer):
+            self._current = memoryview(first.buffer).cast("B")
+        return first.received
+
+    def _first_done(self) -> bool:
+        return self._first is None or (self._first.ended and self._first.buffer is not None
+                                       and self._first.received == len(self._first.buffer))
+
+    def _wait(self, end: int) -> int:
+        """Wait until the part in hand has ``end`` bytes, or all it will have; how many."""
+        if self._first is not None:
+            first = self._first
+            first.wait(lambda: first.buffer is not None and first.received >= min(
+                end, len(first.buffer)))
+        return self._available()
+
     def reopen(self) -> ObjectStream:
         """A new stream from the start of the same version (for a second parser)."""
         self.close()
         return ObjectStream(self.path, self.version, part_size=self._part_size)
 
+    @property
+    def head(self) -> bytes:
+        """The object's first bytes (up to 4 KiB), for error messages."""
+        if self._head is None:
+            if self._first is None:
+                return b""
+            try:
+                available = self._wait(4096)
+            except Exception:  # noqa: BLE001 - the read's own error is reported, not this
+                available = self._first.received if self._first.buffer is not None else 0
+            self._head = bytes(memoryview(self._first.buffer or b"")[:min(available, 4096)])
+        return self._head
+
     def readable(self) -> bool:
         return True
 
     def peek(self, size: int) -> bytes:
-        """Up to ``size`` bytes from the current position, without reading them (the part in hand)."""
-        return bytes(self._current[self._offset:self._offset + size])
+        """Up to ``size`` bytes from the current position, without reading them (the part
+        in hand, waiting for them if it is still arriving)."""
+        available = self._wait(self._offset + size)
+        return bytes(self._current[self._offset:min(available, self._offset + size)])
 
     def readinto(self, buffer: Any) -> int:
         try:
@@ -594,18 +701,31 @@ class ObjectStream(io.RawIOBase):
             self.failure = error
             raise
 
+    def _next_part(self) -> bool:
+        """Move to the next part (waiting for it); False at the end of the object."""
+        if not self._first_done():
+            self._wait(self._offset + 1)
+            return True
+        if self._first is not None:
+            self.head  # noqa: B018 - kept before the first part is let go
+            self._first = self._first_fetch = None  # the future holds the part too
+        if not self._pending:
+            return False
+        part, _ = self._pending.popleft().result()
+        self._current, self._offset = memoryview(part), 0
+        self._fill()
+        return True
+
     def _readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
         written = 0
         while written < len(view):
-            if self._offset >= len(self._current):
-                if not self._pending:
+            available = self._available()
+            if self._offset >= available:
+                if not self._next_part():
                     break
-                part, _ = self._pending.popleft().result()
-                self._current, self._offset = memoryview(part), 0
-                self._fill()
                 continue
-            count = min(len(view) - written, len(self._current) - self._offset)
+            count = min(len(view) - written, available - self._offset)
             view[written:written + count] = self._current[self._offset:self._offset + count]
             written += count
             self._offset += count
@@ -614,8 +734,9 @@ class ObjectStream(io.RawIOBase):
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
             return self.readall()
-        if size <= len(self._current) - self._offset:
-            # Within the part in hand (parsers read 1 MiB blocks): one copy, no buffer.
+        if size <= self._available() - self._offset:
+            # Within what has arrived of the part in hand (parsers read 1 MiB blocks): one
+            # copy, no buffer.
             piece = bytes(self._current[self._offset:self._offset + size])
             self._offset += size
             return piece
@@ -624,6 +745,8 @@ class ObjectStream(io.RawIOBase):
 
     def close(self) -> None:
         if not self.closed:
+            if self._first is not None:
+                self._first.stop()
             for future in self._pending:
                 future.cancel()
             self._pending.clear()
