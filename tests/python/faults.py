@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "expect", "proxy-connection",
                "te", "upgrade", "content-length"}
 _CODES = {500: "InternalError", 502: "BadGateway", 503: "SlowDown", 504: "GatewayTimeout"}
+PAUSE_LIMIT = 30  # seconds a "pause" waits for the test at most: a hang detector
 
 
 @dataclass
@@ -33,7 +34,9 @@ class Rule:
     ``"reset"`` / ``"cut"`` / ``"stall"`` (forward, then send half the body
     and reset the connection / close it / go silent), ``"cut_request"`` (read
     half the request body, then reset), ``"after"`` (forward, then call
-    ``action``).
+    ``action``), ``"pause"`` (not a fault: send half the body, wait until the
+    test sets ``release``, then send the rest; ``released`` says whether it
+    was set or the wait gave up after ``PAUSE_LIMIT`` seconds).
     """
 
     fault: str
@@ -41,6 +44,8 @@ class Rule:
     times: int | None = 1
     status: int = 503
     action: Callable[[], None] | None = None
+    release: threading.Event = field(default_factory=threading.Event)
+    released: bool | None = None
     hits: int = field(default=0)
 
     def take(self, method: str, target: str) -> bool:
@@ -153,7 +158,7 @@ class FaultProxy:
         self._record(method, target, str(status) if rule is None else f"{status} {rule.fault}")
         if rule is not None and rule.fault == "after" and rule.action is not None:
             rule.action()
-        broken = rule is not None and rule.fault in ("reset", "cut", "stall") \
+        broken = rule is not None and rule.fault in ("reset", "cut", "stall", "pause") \
             and method != "HEAD" and len(answer) > 1
         handler.send_response_only(status)
         for name, value in headers:
@@ -170,6 +175,10 @@ class FaultProxy:
             return
         handler.wfile.write(answer[: len(answer) // 2])
         handler.wfile.flush()
+        if rule.fault == "pause":
+            rule.released = rule.release.wait(PAUSE_LIMIT)
+            handler.wfile.write(answer[len(answer) // 2:])
+            return
         if rule.fault == "stall":
             self._stopping.wait(self.stall_seconds)
         if rule.fault in ("reset", "stall"):

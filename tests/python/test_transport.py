@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -405,6 +406,46 @@ def test_an_interrupted_upload_is_aborted(proxy, seed):
     assert "up/cut.csv" not in keys(seed)
     assert seed.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
     assert any(method == "DELETE" for method, _, _ in proxy.requests)
+
+
+# ------------------------------------------------------------- streamed reads
+
+@pytest.mark.parametrize("name", ["s3_path_to_df csv", "download", "cat"])
+def test_an_object_of_one_part_is_one_request(name, proxy, seed, tmp_path, monkeypatch):
+    # Larger than the first GET of a stream once was (1 MiB), smaller than a part.
+    monkeypatch.setattr(reads, "PART_SIZE", 4 * 1024 * 1024)
+    data = sample_frame(rows=80_000).to_csv(index=False).encode()
+    assert 1024 * 1024 < len(data) < 4 * 1024 * 1024
+    put(seed, "one-part.csv", data)
+    path = f"{BUCKET}/one-part.csv"
+    if name == "s3_path_to_df csv":
+        assert frame_digest(s3tools.s3_path_to_df(path)) == \
+            frame_digest(pd.read_csv(io.BytesIO(data)))
+    elif name == "download":
+        local = s3tools.download_file_from_s3(path, str(tmp_path / "one-part.csv"))
+        assert Path(local).read_bytes() == data
+    else:
+        with transport.ObjectStream(s3tools.paths.parse_file(path)) as stream:
+            assert stream.read() == data
+    assert proxy.count() == 1, proxy.requests
+
+
+def test_a_stream_hands_out_the_first_bytes_of_a_part_still_arriving(proxy, seed, monkeypatch):
+    # Parts of 4 MiB; the proxy sends half of the first and holds the rest until the test
+    # releases it, which it does only once the first bytes have been handed out.
+    monkeypatch.setattr(reads, "PART_SIZE", 4 * 1024 * 1024)
+    data = random_bytes(3 * 1024 * 1024)
+    put(seed, "arriving.bin", data)
+    held = proxy.add("pause", object_get)
+    with transport.ObjectStream(s3tools.paths.parse_file(f"{BUCKET}/arriving.bin")) as stream:
+        assert stream.size == len(data)
+        assert stream.peek(1000) == data[:1000]
+        assert stream.read(5000) == data[:5000]
+        held.release.set()
+        rest = stream.read()
+    assert held.released is True  # set by the test, not given up on
+    assert data[:5000] + rest == data
+    assert proxy.count() == 1, proxy.requests
 
 
 # ------------------------------------------------------------ the request log
