@@ -97,13 +97,14 @@ check: venv r-deps
 		grep -B2 -A20 -E '(ERROR|WARNING|NOTE)$$' s3tools.Rcheck/00check.log; exit 1; fi
 
 # The benchmark against a local SeaweedFS server (bench/run.py): `make bench`, or
-# `make bench QUICK=1` for small sizes in about a minute.
+# `make bench QUICK=1` for small sizes in about a minute; AGAINST=<commit> adds that
+# commit's s3tools to every scenario, in the same run (bench/baseline.py).
 # R users' own readers for scenario 7 (data.table, vroom) come from Debian too.
 bench: venv r-deps
 	@Rscript -e 'for (p in c("data.table","vroom")) if (!requireNamespace(p, quietly=TRUE)) quit(status=1)' >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends r-cran-data.table r-cran-vroom >/dev/null)
-	$(BIN)/python bench/run.py $(if $(filter-out 0,$(QUICK)),--quick,)
+	$(BIN)/python bench/run.py $(if $(filter-out 0,$(QUICK)),--quick,) $(if $(AGAINST),--against $(AGAINST),)
 
 # Every file of ../shared/corpus (or S3TOOLS_CORPUS) read through s3tools in Python
 # and in R, compared with its format's usual reader (tests/conformance/corpus.py).

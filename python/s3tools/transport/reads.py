@@ -202,6 +202,7 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
         end = None if length is None else start + length
         shown_range = _http_range(begin, end, pinned_suffix)
         started = time.monotonic()
+        answer = None
         try:
             answer = send(path, begin, end, pinned_suffix,
                           version.etag if version is not None else None)
@@ -236,7 +237,11 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
                                                                  version=version))
             finally:
                 answer.close()
-        except (errors.S3ToolsError, ObjectChanged, Stopped):
+        except (errors.S3ToolsError, ObjectChanged, Stopped) as error:
+            if answer is not None:  # answered, then refused or given up: still one request
+                policy.log("get_object", target, attempt=attempt, started=started,
+                           status=f"answered, body given up ({type(error).__name__})",
+                           size=received or None, byte_range=shown_range)
             raise
         except Exception as error:
             policy.log("get_object", target, attempt=attempt, started=started,
@@ -329,25 +334,45 @@ def fetch(path: S3Path, budget: Any = None) -> bytes | bytearray:
 
 
 def _fetch_once(path: S3Path, budget: Any = None) -> bytes | bytearray:
-    first, version = get_range(path, 0, PART_SIZE if budget is None else budget.first_part)
-    if budget is not None:
-        budget.admit(path, version.size)
-    if version.size <= len(first):
-        return first
-    whole = bytearray(version.size)
-    view = memoryview(whole)
-    view[:len(first)] = first
-    starts = range(len(first), version.size, PART_SIZE)
-    del first
+    """The first GET asks for the first part; as soon as its answer gives the size, the
+    other parts are asked for in parallel, and every part lands in place in the whole."""
+    first_part = PART_SIZE if budget is None else budget.first_part
+    whole: bytearray | None = None
+    pool = ThreadPoolExecutor(max_workers=_workers(PARALLEL_PARTS))
+    parts: list[Any] = []
+    admitted: list[int] = []
+    placed: list[memoryview] = []  # the first part's place in the whole, once it has one
+
+    def answered(received: int, buffer: Any, version: Version) -> None:
+        nonlocal whole
+        if admitted:
+            return  # a later attempt of the first part
+        if budget is not None:
+            budget.admit(path, version.size)
+        admitted.append(version.size)
+        if version.size > first_part:
+            whole = bytearray(version.size)
+            parts.extend(pool.submit(_fill, path, start, version,
+                                     memoryview(whole)[start:start + PART_SIZE])
+                         for start in range(first_part, version.size, PART_SIZE))
+
+    def allocate(size: int) -> Any:
+        if whole is None:
+            return bytearray(size)
+        placed.append(memoryview(whole)[:size])
+        return placed[-1]
+
     try:
-        with ThreadPoolExecutor(max_workers=_workers(len(starts))) as pool:
-            for future in [pool.submit(get_range, path, start, PART_SIZE, version,
-                                       into=view[start:start + PART_SIZE])
-                           for start in starts]:
-                future.result()
+        first, version = get_range(path, 0, first_part, progress=answered, allocate=allocate)
+        if not admitted and budget is not None:  # an empty object: its answer has no body
+            budget.admit(path, version.size)
+        if whole is not None and not placed:  # the body came in one piece, not in place
+            whole[:len(first)] = first
+        for part in parts:
+            part.result()
     finally:
-        view.release()
-    return whole
+        pool.shutdown(wait=True, cancel_futures=True)
+    return first if whole is None else whole
 
 
 def _fill(path: S3Path, start: int, version: Version, into: memoryview) -> None:
