@@ -603,6 +603,11 @@ class _Arrival:
         with self._changed:
             self.stopped = True
 
+    def arrived(self) -> tuple[Any, int]:
+        """The buffer and how much of it is final, read together."""
+        with self._changed:
+            return self.buffer, self.received
+
     def wait(self, ready: Callable[[], bool]) -> None:
         with self._changed:
             self._changed.wait_for(lambda: self.ended or ready())
@@ -676,9 +681,10 @@ class ObjectStream(io.RawIOBase):
             return len(self._current)
         if first.ended and self._first_fetch.exception() is not None:
             raise self._first_fetch.exception()
-        if first.buffer is not None and len(self._current) != len(first.buffer):
-            self._current = memoryview(first.buffer).cast("B")
-        return first.received
+        buffer, received = first.arrived()
+        if buffer is not None and len(self._current) != len(buffer):
+            self._current = memoryview(buffer).cast("B")
+        return received
 
     def _first_done(self) -> bool:
         return self._first is None or (self._first.ended and self._first.buffer is not None
