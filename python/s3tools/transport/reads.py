@@ -338,29 +338,30 @@ def _fetch_once(path: S3Path, budget: Any = None) -> bytes | bytearray:
     other parts are asked for in parallel, and every part lands in place in the whole."""
     first_part = PART_SIZE if budget is None else budget.first_part
     whole: bytearray | None = None
-    pool = ThreadPoolExecutor(max_workers=_workers(PARALLEL_PARTS))
+    pool: ThreadPoolExecutor | None = None  # only for an object of several parts
     parts: list[Any] = []
-    admitted: list[int] = []
-    placed: list[memoryview] = []  # the first part's place in the whole, once it has one
+    admitted = placed = False  # the size checked; the first part put in place in the whole
 
     def answered(received: int, buffer: Any, version: Version) -> None:
-        nonlocal whole
+        nonlocal whole, pool, admitted
         if admitted:
             return  # a later attempt of the first part
         if budget is not None:
             budget.admit(path, version.size)
-        admitted.append(version.size)
+        admitted = True
         if version.size > first_part:
             whole = bytearray(version.size)
+            pool = ThreadPoolExecutor(max_workers=_workers(PARALLEL_PARTS))
             parts.extend(pool.submit(_fill, path, start, version,
                                      memoryview(whole)[start:start + PART_SIZE])
                          for start in range(first_part, version.size, PART_SIZE))
 
     def allocate(size: int) -> Any:
+        nonlocal placed
         if whole is None:
             return bytearray(size)
-        placed.append(memoryview(whole)[:size])
-        return placed[-1]
+        placed = True
+        return memoryview(whole)[:size]
 
     try:
         first, version = get_range(path, 0, first_part, progress=answered, allocate=allocate)
@@ -371,7 +372,8 @@ def _fetch_once(path: S3Path, budget: Any = None) -> bytes | bytearray:
         for part in parts:
             part.result()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     return first if whole is None else whole
 
 
@@ -709,11 +711,10 @@ class ObjectStream(io.RawIOBase):
         if self._head is None:
             if self._first is None:
                 return b""
-            try:
-                available = self._wait(4096)
-            except Exception:  # noqa: BLE001 - the read's own error is reported, not this
-                available = self._first.received if self._first.buffer is not None else 0
-            self._head = bytes(memoryview(self._first.buffer or b"")[:min(available, 4096)])
+            with contextlib.suppress(Exception):  # the read's own error is reported, not this
+                self._wait(4096)
+            buffer, received = self._first.arrived()
+            self._head = b"" if buffer is None else bytes(memoryview(buffer)[:min(received, 4096)])
         return self._head
 
     def readable(self) -> bool:
