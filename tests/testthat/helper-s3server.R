@@ -107,3 +107,18 @@ get_object <- function(client, key, bucket = "test-bucket") {
   body <- client$get_object(Bucket = bucket, Key = key)$Body
   builtins$bytearray(body$read())
 }
+
+# Runs R code in a new R process with s3tools loaded as this test run has it (the
+# source tree, or the installed package under R CMD check), in this process's
+# environment (the test server's variables included); returns its output lines.
+run_in_new_r <- function(code) {
+  root <- test_root()
+  load <- if (file.exists(file.path(root, "DESCRIPTION")) && dir.exists(file.path(root, "R"))) {
+    sprintf("pkgload::load_all(%s, quiet = TRUE)", deparse(root))
+  } else {
+    "library(s3tools)"
+  }
+  script <- withr::local_tempfile(fileext = ".R")
+  writeLines(c(sprintf("suppressMessages(%s)", load), code), script)
+  system2(file.path(R.home("bin"), "Rscript"), script, stdout = TRUE, stderr = TRUE)
+}
