@@ -8,20 +8,24 @@ log. A file seen in the dataset's listing is opened without a request (its
 size and ETag are known) and pinned to the ETag the listing gave, so a file
 replaced after the listing is read again or refused, never mixed. A file
 opened again (its footer read first, its data later) reuses the tail fetched
-the first time.
+the first time. Files the reader will read whole can be asked for before pyarrow
+opens them (:meth:`S3ToolsHandler.fetch_early`): their footers and data then
+come in together.
 """
 
 from __future__ import annotations
 
 import collections
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 
 from .paths import S3Path
-from .transport.reads import RangedFile, Version
+from .transport import settings
+from .transport.reads import PARALLEL_PARTS, Background, RangedFile, Version
 
 # Parquet readers fetch the last 64 KiB first (footer and metadata).
 FOOTER_BYTES = 64 * 1024
@@ -36,6 +40,8 @@ class S3ToolsHandler(pafs.FileSystemHandler):
         self.known = dict(known or {})
         # Byte ranges to fetch in parallel as soon as a file is opened (see read_ahead).
         self.ranges: dict[str, tuple[list[tuple[int, int]], int, int]] = {}
+        self._early: dict[str, Background] = {}  # whole files under way (see fetch_early)
+        self._early_pool: ThreadPoolExecutor | None = None
         self._opened: collections.OrderedDict[str, RangedFile] = collections.OrderedDict()
         self._lock = threading.Lock()
 
@@ -47,7 +53,7 @@ class S3ToolsHandler(pafs.FileSystemHandler):
                 earlier = self._opened.pop(path, None)
             source = RangedFile(S3Path(bucket, key), FOOTER_BYTES, version=version,
                                 tail=earlier.tail if earlier is not None else None,
-                                views=True)
+                                views=True, background=self._early.get(path))
         else:
             # Not listed (one file): the first request fetches the tail and pins the version.
             source = RangedFile(S3Path(bucket, key), FOOTER_BYTES, views=True)
@@ -66,9 +72,47 @@ class S3ToolsHandler(pafs.FileSystemHandler):
                    hole: int) -> None:
         """Fetch these ``(start, length)`` ranges, in pieces of at most ``piece`` bytes, in
         parallel when ``path`` is next opened: pyarrow's own reads of a Python file come
-        one after another (see :meth:`RangedFile.prefetch_in_background`)."""
+        one after another (see :meth:`RangedFile.prefetch_in_background`). For a file
+        already under way whole, they are the ranges read once, which let it go."""
         with self._lock:
-            self.ranges[path] = (ranges, piece, hole)
+            early = self._early.get(path)
+            if early is None:
+                self.ranges[path] = (ranges, piece, hole)
+        if early is not None:
+            early.read_once(ranges)
+
+    def fetch_early(self, paths: list[str], piece: int) -> None:
+        """Start fetching these listed files whole, in pieces of at most ``piece`` bytes:
+        every file's last :data:`FOOTER_BYTES` (its footer) first, then the rest in order,
+        several at a time. pyarrow's reads of them, footer included, wait only for their
+        pieces; :meth:`stop` ends what is under way."""
+        early = {path: Background(S3Path(*path.split("/", 1)), self.known[path],
+                                  [(0, self.known[path].size, None)], piece,
+                                  tail=min(FOOTER_BYTES, self.known[path].size))
+                 for path in paths if self.known[path].size > 0}
+        if not early:
+            return
+        pieces = sum(background.pieces for background in early.values())
+        pool = ThreadPoolExecutor(max_workers=max(1, min(
+            settings().max_concurrency, (PARALLEL_PARTS + 1) * len(early), pieces)))
+        with self._lock:
+            self._early.update(early)
+            self._early_pool = pool
+        for background in early.values():
+            background.start(pool, count=1)
+        for background in early.values():
+            background.start(pool)
+
+    def stop(self) -> None:
+        """End the whole-file fetches: what has not been asked for is not, what has is
+        waited for, and every buffer is let go."""
+        with self._lock:
+            early, self._early = self._early, {}
+            pool, self._early_pool = self._early_pool, None
+        for background in early.values():
+            background.stop()
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     def open_input_stream(self, path: str) -> Any:
         return self.open_input_file(path)

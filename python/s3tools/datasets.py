@@ -6,7 +6,9 @@ there are; the folders' ``name=value`` segments give the partition columns.
 ``filters`` on partition columns drop whole files before any of their bytes
 are fetched; the remaining files' footers are read (in parallel) and row groups
 whose statistics cannot match are skipped; of the rest, only the byte ranges
-of the wanted ``columns`` are fetched. pyarrow's dataset reader does the
+of the wanted ``columns`` are fetched. A read of every column filtered by
+partition only reads every byte of the files kept: their data is asked for
+together with their footers (within a share of the memory left). pyarrow's dataset reader does the
 pushdown; every byte comes through :mod:`s3tools.arrowfs`, that is through
 s3tools' transport.
 
@@ -122,8 +124,13 @@ def split_options(options: Mapping[str, Any], caller: str) -> tuple[list[str] | 
 
 
 def plan(target: S3Path, listing: Listing | None, columns: list[str] | None,
-         filters: Any) -> Plan:
+         filters: Any, early: int = 0) -> Plan:
     """Prune a dataset (``listing``) or one Parquet file (``listing`` None) for a read.
+
+    ``early``: for a read of every column of a dataset whose filters name only
+    partition columns (so every byte of the files kept is read), the kept files
+    are asked for whole, together with their footers, when their sizes come to at
+    most ``early`` bytes; the read must then end with ``plan.handler.stop()``.
 
     Raises:
         ValueError: unknown columns, or filters that do not fit the data.
@@ -150,16 +157,24 @@ def plan(target: S3Path, listing: Listing | None, columns: list[str] | None,
     if prune is not None and fragments:
         probe = ds.FileSystemDataset(fragments, parsing, parquet, system)
         fragments = list(probe.get_fragments(filter=partitions.expression(prune, parsing)))
-    if recorded is None:
-        recorded = _physical_schema(fragments or [parquet.make_fragment(places[0][0], system)],
-                                    parsing)
+    filtered = {column for group in groups or [] for column, _, _ in group}
+    kept = [fragment.path for fragment in fragments]
+    if early and columns is None and listing is not None and filtered <= set(parsing.names) \
+            and sum(known[path].size for path in kept) <= early:
+        system.handler.fetch_early(kept, _PIECE)
+    try:
+        if recorded is None:
+            recorded = _physical_schema(
+                fragments or [parquet.make_fragment(places[0][0], system)], parsing)
+    except BaseException:
+        system.handler.stop()
+        raise
     scanned = pa.schema([parsing.field(f.name) if f.name in parsing.names else f
                          for f in recorded], metadata=recorded.metadata)
     wanted = _columns(columns, scanned, target)
     expression = partitions.expression(groups, scanned)
     dataset = ds.FileSystemDataset(fragments, scanned, parquet, system)
     output = pa.schema([recorded.field(name) for name in wanted], metadata=recorded.metadata)
-    filtered = {column for group in groups or [] for column, _, _ in group}
     return Plan(dataset, expression, wanted, output, str(target), system.handler, filtered)
 
 
@@ -300,12 +315,16 @@ def read(target: S3Path, listing: Listing | None, options: Mapping[str, Any],
     """A dataset or one Parquet file with ``columns`` / ``filters`` pushed down."""
     columns, filters = split_options(options, "s3_path_to_df")
     with arrow_errors(target):
-        chosen = plan(target, listing, columns, filters)
-        fragments = kept_fragments(chosen)
-        if memory.enabled(memory_check):
-            memory.check_needed(chosen.shown, bytes_needed(chosen, fragments))
-        read_ahead(chosen, fragments)
-        table = chosen.dataset.to_table(columns=chosen.columns, filter=chosen.expression)
+        chosen = plan(target, listing, columns, filters,
+                      early=memory.early_share(memory_check))
+        try:
+            fragments = kept_fragments(chosen)
+            if memory.enabled(memory_check):
+                memory.check_needed(chosen.shown, bytes_needed(chosen, fragments))
+            read_ahead(chosen, fragments)
+            table = chosen.dataset.to_table(columns=chosen.columns, filter=chosen.expression)
+        finally:
+            chosen.handler.stop()
         return to_frame(table, chosen)
 
 

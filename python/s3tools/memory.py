@@ -21,7 +21,9 @@ objects stays one GET each.
 - Parquet: the file plus twice the uncompressed size of its data (only the
   ``columns`` asked for), exactly as its footer records it: pyarrow's table
   and the pandas frame exist together while converting. Only the footer is
-  fetched for this (the object's last bytes), never its data. It is an upper
+  fetched for this (the object's last bytes), never its data; a dataset read
+  that reads every byte of its files asks for their data with their footers
+  when the files come to at most :func:`early_share` (see ``datasets.plan``). It is an upper
   bound: a whole file's bytes are let go once pyarrow has read them, before
   the frame is built (200 MB file: 750 MB at the peak, 940 MB before).
 
@@ -169,10 +171,19 @@ def check_needed(shown: str, needed: int, memory_check: bool = True) -> None:
     fit (for readers that work the figure out themselves, as dataset reads do).
 
     Raises:
-        TooLargeError: nothing but metadata was fetched.
+        TooLargeError: nothing but metadata was fetched, or no more than
+            :func:`early_share` of data asked for with it.
     """
     if enabled(memory_check):
         _compare(shown, needed, frame=True)
+
+
+def early_share(memory_check: bool = True) -> int:
+    """The bytes a read may ask for before its check, with the metadata the check needs:
+    half of what is left, as a whole read's first GET asks for at most a share of it
+    (unbounded when there is no check)."""
+    left = available() if enabled(memory_check) else None
+    return _UNLIMITED if left is None else max(0, left[0] // 2)
 
 
 def _each(function: Any, items: list) -> list:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -12,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import BUCKET, keys, put
+from faults import PAUSE_LIMIT, FaultProxy, object_get
 
 import s3tools
 from s3tools import dataset_writes, datasets, transport
@@ -364,6 +367,77 @@ def test_a_dataset_too_large_for_memory_is_refused_after_its_footers(seed, monke
     data_gets = [line for line in object_gets(caplog) if "year=" in line]
     assert len(data_gets) == 4 and all("[bytes=" in line for line in data_gets)
     assert len(s3tools.s3_path_to_df(ROOT, memory_check=False)) == 200
+
+
+def random_partitions(years: list[int], rows: int) -> pd.DataFrame:
+    generator = np.random.default_rng(11)
+    return pd.DataFrame({"year": np.repeat(years, rows),
+                         "value": generator.random(rows * len(years)),
+                         "count": generator.integers(0, 1 << 40, rows * len(years))})
+
+
+def test_a_whole_read_asks_for_the_data_while_the_footers_are_on_their_way(
+        seed, endpoint, monkeypatch):
+    # Every column, filtered by partition only: each byte of the files kept is read, so
+    # their data is asked for with their footers. The proxy holds back the second half of
+    # every answer for the kept files until the test lets go, which it does once the
+    # data GETs have come in; asked for after the footers, they would not have.
+    df = random_partitions([2020, 2021, 2022], 20_000)
+    s3tools.write_df_to_table_in_s3(df, ROOT, partition_cols=["year"])
+    sizes = {key: seed.head_object(Bucket=BUCKET, Key=key)["ContentLength"]
+             for key in keys(seed) if "year=2021/" in key}
+    proxy = FaultProxy(endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    monkeypatch.setattr(datasets, "_PIECE", 64 * 1024)
+    held = proxy.add("pause", lambda method, target: object_get(method, target)
+                     and "2021/part-" in target, times=None)  # "=" is %3D in the path
+    got: dict[str, pd.DataFrame] = {}
+    reader = threading.Thread(target=lambda: got.update(
+        df=s3tools.s3_path_to_df(ROOT, filters=[("year", "==", 2021)])))
+    try:
+        reader.start()
+        deadline = time.monotonic() + PAUSE_LIMIT / 3  # gives up on the old behaviour
+        while held.hits < 2 and reader.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        asked_while_held = held.hits
+    finally:
+        held.release.set()
+        reader.join()
+        proxy.stop()
+    assert asked_while_held >= 2, proxy.requests
+    expected = df[df["year"] == 2021].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got["df"], expected, check_dtype=False)
+    assert got["df"]["year"].dtype == df["year"].dtype
+    # The footer came with the data, once: the tail, then the rest in pieces.
+    (size,) = sizes.values()
+    assert size > 3 * 64 * 1024
+    assert held.hits == 1 + -(-(size - 64 * 1024) // (64 * 1024)), proxy.requests
+
+
+def test_data_asked_for_early_stays_within_half_of_the_memory_left(seed, forwarder,
+                                                                   monkeypatch):
+    # A file that compresses well: its data, decoded, needs far more than its size. A
+    # whole read asks for the data with the footer only when the file comes to at most
+    # half of what is left; refused all the same, it has fetched no more than that.
+    noise = np.random.default_rng(5).integers(0, 1 << 62, 40_000)
+    text = [f"row {i:08d} {n:016x} " + "abcdefgh" * 12 for i, n in enumerate(noise)]
+    table = pa.table({"text": text})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd", use_dictionary=False)
+    put(seed, "compressed/year=2024/part-0.parquet", buffer.getvalue())
+    size = len(buffer.getvalue())
+    assert size > 3 * 64 * 1024
+    root = f"{BUCKET}/compressed/"
+    for limit, most in ((3 * size, size), (int(1.5 * size), 64 * 1024)):
+        monkeypatch.setenv("S3TOOLS_MEMORY_LIMIT", str(limit))
+        forwarder.reset()
+        with pytest.raises(s3tools.TooLargeError, match="memory_check"):
+            s3tools.s3_path_to_df(root)
+        fetched = forwarder.received
+        assert fetched < most + 32 * 1024, (limit, fetched, size)  # with HTTP's own bytes
+    assert fetched < size / 2  # footer only, when the file is more than half of what is left
+    monkeypatch.delenv("S3TOOLS_MEMORY_LIMIT")
+    assert s3tools.s3_path_to_df(root)["text"].tolist() == text
 
 
 def test_an_empty_folder_and_a_missing_one(seed):

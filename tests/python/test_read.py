@@ -535,7 +535,7 @@ def test_ranges_read_ahead_are_let_go_once_handed_out(seed, caplog):
         source.prefetch_in_background([(1000, 5000), (6100, 900), (500_000, 20_000)],
                                       piece=4096, hole=200)
         first, second = ((start, weakref.ref(buffer.obj))
-                         for start, buffer in source._segments)
+                         for start, buffer in source._background.segments())
         assert [start for start, _ in (first, second)] == [1000, 500_000]
         joined = _read_at(source, 1000, 7000)  # both ranges and the hole between, in one read
         assert bytes(joined) == data[1000:7000] and isinstance(joined, memoryview)

@@ -20,7 +20,7 @@ import mmap
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import CancelledError, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -826,6 +826,115 @@ def download(path: S3Path, target: BinaryIO,
     return restarting(path, once)
 
 
+class Background:
+    """Spans of one version of an object, fetched in the background in pieces, several at
+    a time: a read waits only for the pieces that hold its bytes, and takes a view of
+    the span's one buffer, without a copy.
+
+    A span's ranges (``members``) are what its reader reads once each: once all of
+    them have been handed out, the buffer is let go (freed when the reader drops what
+    it was given), and :meth:`take` no longer finds those bytes. Members ``None``
+    means not known yet (see :meth:`read_once`): the buffer is kept until then.
+    ``tail``: the object's last bytes, where a Parquet reader looks first, are a piece
+    of their own, asked for first. :meth:`start` sends the pieces (to the pool given,
+    or to one of the span's own); :meth:`stop` cancels what has not started, waits for
+    what has, and lets every buffer go.
+    """
+
+    def __init__(self, path: S3Path, version: Version,
+                 spans: list[tuple[int, int, list[tuple[int, int]] | None]], piece: int,
+                 *, tail: int = 0) -> None:
+        self.path, self.version = path, version
+        self._lock = threading.Lock()
+        self._segments: list[tuple[int, Any]] = []
+        self._unread: dict[int, _Unread | None] = {}  # by segment start
+        self._pieces: list[tuple[int, Any]] = []  # (start, buffer to fill), in order to ask
+        tail_start = version.size - tail
+        for start, end, members in spans:
+            buffer = _unfilled(end - start)
+            self._segments.append((start, buffer))
+            self._unread[start] = None if members is None else _Unread(members)
+            boundary = tail_start if tail and start < tail_start < end else end
+            cuts = [*range(start, boundary, piece), *([boundary] if boundary < end else [])]
+            for first, last in zip(cuts, [*cuts[1:], end]):
+                piece_of = (first, buffer[first - start:last - start])
+                if tail and first >= tail_start:
+                    self._pieces.insert(0, piece_of)
+                else:
+                    self._pieces.append(piece_of)
+        self._pending: list[tuple[int, int, Future]] = []
+        self._pool: ThreadPoolExecutor | None = None
+
+    @property
+    def pieces(self) -> int:
+        return len(self._pieces) + len(self._pending)
+
+    def start(self, pool: ThreadPoolExecutor | None = None, count: int | None = None) -> None:
+        """Ask for the next ``count`` pieces (all by default), in a pool of the spans' own
+        when ``pool`` is None."""
+        if pool is None:
+            pool = self._pool = self._pool or ThreadPoolExecutor(
+                max_workers=_workers(len(self._pieces)))
+        chosen = self._pieces[:count] if count is not None else self._pieces
+        self._pieces = self._pieces[len(chosen):]
+        with self._lock:
+            self._pending += [(first, len(into), pool.submit(_fill, self.path, first,
+                                                              self.version, into))
+                              for first, into in chosen]
+
+    def read_once(self, ranges: list[tuple[int, int]]) -> None:
+        """The ranges the reader reads once each, for spans whose members were not known."""
+        with self._lock:
+            for first, buffer in self._segments:
+                if self._unread.get(first) is None:
+                    self._unread[first] = _Unread(
+                        [(start, length) for start, length in ranges
+                         if first <= start and start + length <= first + len(buffer)])
+
+    def segments(self) -> list[tuple[int, Any]]:
+        with self._lock:
+            return list(self._segments)
+
+    def settle(self, start: int, length: int) -> None:
+        """Wait for the pieces that hold bytes of ``[start, start + length)`` (raises what
+        their fetch raised)."""
+        with self._lock:
+            waiting = [item for item in self._pending
+                       if item[0] < start + length and start < item[0] + item[1]]
+        for item in waiting:
+            item[2].result()
+            with self._lock, contextlib.suppress(ValueError):  # another reader saw it in
+                self._pending.remove(item)
+
+    def take(self, start: int, length: int) -> Any:
+        """A view of ``[start, start + length)`` once its pieces are in (raises what their
+        fetch raised); None if no span holds it whole."""
+        end = start + length
+        found = next(((first, buffer) for first, buffer in self.segments()
+                      if first <= start and end <= first + len(buffer)), None)
+        if found is None:
+            return None
+        first, buffer = found
+        self.settle(start, length)
+        unread = self._unread.get(first)
+        if unread is not None and unread.hand_out(start, end):
+            with self._lock:
+                self._segments = [segment for segment in self._segments if segment[0] != first]
+        return memoryview(buffer)[start - first:end - first]
+
+    def stop(self) -> None:
+        """Cancel the pieces not started, wait for those under way (no request outlives
+        the read that asked for it), and let every buffer go."""
+        with self._lock:
+            pending, self._pending, self._pieces, self._segments = self._pending, [], [], []
+        for _, _, future in pending:
+            future.cancel()
+        wait([future for _, _, future in pending])
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+
+
 class RangedFile(_SeekableObject):
     """A read-only, seekable file over an object that fetches only the bytes read.
 
@@ -839,18 +948,22 @@ class RangedFile(_SeekableObject):
     listing: its size and ETag), nothing is fetched up front: the tail is
     fetched at the first read that reaches it (or taken from ``tail``, the
     :attr:`tail` of an earlier file over the same version), and every read is
-    pinned to that version.
+    pinned to that version. ``background``: a :class:`Background` already under
+    way for this version, shared with other files (reads look there first; closing
+    the file leaves it running).
     """
 
     def __init__(self, path: S3Path, tail_length: int = 0, *, head_length: int = 0,
                  readahead: int = 0, version: Version | None = None,
-                 tail: Any = None, views: bool = False) -> None:
+                 tail: Any = None, views: bool = False,
+                 background: Background | None = None) -> None:
         super().__init__()
         self.path = path
         self._views = views  # read() hands out views of what it holds (for pyarrow)
         self._position = 0
         self._segments: list[tuple[int, Any]] = []
-        self._unread: dict[int, _Unread] = {}  # by segment start: see prefetch_in_background
+        self._background = background
+        self._owns_background = False
         self._readahead = readahead
         self._tail: Any = None
         if version is not None:
@@ -897,37 +1010,14 @@ class RangedFile(_SeekableObject):
                           if start < self._tail_start], hole)
         if not spans:
             return
-        piece = piece or PART_SIZE
-        self._pool = ThreadPoolExecutor(max_workers=_workers(
-            sum(-(-(end - start) // piece) for start, end, _ in spans)))
-        self._pending = []
-        for start, end, members in spans:
-            buffer = _unfilled(end - start)
-            self._segments.append((start, buffer))
-            self._unread[start] = _Unread(members)
-            for offset in range(0, end - start, piece):
-                size = min(piece, end - start - offset)
-                self._pending.append((start + offset, size, self._pool.submit(
-                    _fill, self.path, start + offset, self.version,
-                    buffer[offset:offset + size])))
-
-    def _settle(self, start: int, length: int) -> None:
-        """Wait for the background fetches that hold bytes of ``[start, start + length)``."""
-        pending = getattr(self, "_pending", None)
-        if not pending:
-            return
-        for item in [item for item in list(pending)
-                     if item[0] < start + length and start < item[0] + item[1]]:
-            item[2].result()
-            with contextlib.suppress(ValueError):  # another reader thread saw it in first
-                pending.remove(item)
+        self._background = Background(self.path, self.version, spans, piece or PART_SIZE)
+        self._owns_background = True
+        self._background.start()
 
     def close(self) -> None:
-        for _, _, future in getattr(self, "_pending", None) or []:
-            future.cancel()
-        if getattr(self, "_pool", None) is not None:
-            self._pool.shutdown(wait=False)
-            self._pool = None
+        if self._background is not None and self._owns_background:
+            self._background.stop()
+        self._background = None
         self._segments = []  # the tail stays (for a later file over the same version)
         super().close()
 
@@ -952,20 +1042,21 @@ class RangedFile(_SeekableObject):
 
     def _bytes(self, start: int, length: int) -> Any:
         """``[start, start + length)``: a view of what is at hand, or fetched."""
+        background = self._background
+        if background is not None:
+            data = background.take(start, length)
+            if data is not None:
+                return data
         if start >= self._tail_start:
             if self._tail is None:
                 self._tail, _ = get_range(self.path, self._tail_start,
                                           self.size - self._tail_start, self.version)
             offset = start - self._tail_start
             return memoryview(self._tail)[offset:offset + length]
-        self._settle(start, length)
         first, part = next(((first, part) for first, part in self._segments
                             if first <= start and start + length <= first + len(part)),
                            (None, None))
         if first is not None:
-            unread = self._unread.get(first)
-            if unread is not None and unread.hand_out(start, start + length):
-                self._segments = [segment for segment in self._segments if segment[0] != first]
             return memoryview(part)[start - first:start - first + length]
         data = self._joined(start, length)
         if data is None:
@@ -977,7 +1068,11 @@ class RangedFile(_SeekableObject):
         (None when a byte of it is in none)."""
         joined = bytearray()
         position, end = start, start + length
-        for first, part in sorted(self._segments, key=lambda segment: segment[0]):
+        held = self._segments
+        if self._background is not None:
+            self._background.settle(start, length)
+            held = held + self._background.segments()
+        for first, part in sorted(held, key=lambda segment: segment[0]):
             if first <= position < first + len(part):
                 piece = memoryview(part)[position - first:min(len(part), end - first)]
                 joined += piece
