@@ -16,7 +16,6 @@ import contextlib
 import functools
 import io
 import itertools
-import mmap
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -425,18 +424,13 @@ def _unfilled(size: int, pooled: bool = True) -> memoryview:
     (Parquet). The pool keeps the pages of buffers let go, so the next read's
     parts land in memory the kernel need not fault in and zero again: a 99 MB
     Parquet file's parts took 0.25 s of CPU in fresh memory, 0.05 s in the pool's.
-    Otherwise fresh pages of their own (an anonymous map), given back to the
-    system as soon as the buffer is let go: the parts a CSV parser copies from
-    (kept in the pool, they sat beside the frame being built: 851 MB at the peak
-    against 678 MB for a 200 MB CSV, bench/ scenario 1). From ``malloc``, parts
-    below its threshold for maps of their own (which rises as large blocks are
-    freed) came from the heap the parser also grows, so that a chunked read of a
-    128 MB CSV in 2 MiB parts had 26-37 MB of heap in use at its peak, 18-22 MB
-    with parts mapped.
+    Otherwise fresh memory, given back as soon as it is let go: the parts a CSV
+    parser copies from (kept in the pool, they sat beside the frame being built:
+    851 MB at the peak against 678 MB for a 200 MB CSV, bench/ scenario 1).
     """
     if pooled:
         return memoryview(pyarrow.allocate_buffer(size)).cast("B")
-    return memoryview(mmap.mmap(-1, size)) if size else memoryview(bytearray())
+    return memoryview(numpy.empty(size, numpy.uint8))
 
 
 class _SeekableObject(io.RawIOBase):
