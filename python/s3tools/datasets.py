@@ -8,9 +8,9 @@ are fetched; the remaining files' footers are read (in parallel) and row groups
 whose statistics cannot match are skipped; of the rest, only the byte ranges
 of the wanted ``columns`` are fetched. A read of every column filtered by
 partition only reads every byte of the files kept: their data is asked for
-together with their footers (within a share of the memory left). pyarrow's dataset reader does the
-pushdown; every byte comes through :mod:`s3tools.arrowfs`, that is through
-s3tools' transport.
+together with their footers (within a share of the memory left). pyarrow's
+dataset reader does the pushdown; every byte comes through
+:mod:`s3tools.arrowfs`, that is through s3tools' transport.
 
 What is not data: folder markers, empty objects (such as EMR's ``x_$folder$``),
 and anything under a name starting with ``_`` or ``.`` (``_SUCCESS``,
@@ -166,13 +166,13 @@ def plan(target: S3Path, listing: Listing | None, columns: list[str] | None,
         if recorded is None:
             recorded = _physical_schema(
                 fragments or [parquet.make_fragment(places[0][0], system)], parsing)
+        scanned = pa.schema([parsing.field(f.name) if f.name in parsing.names else f
+                             for f in recorded], metadata=recorded.metadata)
+        wanted = _columns(columns, scanned, target)
+        expression = partitions.expression(groups, scanned)
     except BaseException:
         system.handler.stop()
         raise
-    scanned = pa.schema([parsing.field(f.name) if f.name in parsing.names else f
-                         for f in recorded], metadata=recorded.metadata)
-    wanted = _columns(columns, scanned, target)
-    expression = partitions.expression(groups, scanned)
     dataset = ds.FileSystemDataset(fragments, scanned, parquet, system)
     output = pa.schema([recorded.field(name) for name in wanted], metadata=recorded.metadata)
     return Plan(dataset, expression, wanted, output, str(target), system.handler, filtered)
