@@ -45,6 +45,9 @@ class Scenario:
     cases: list[Case]
     limit: Case | None = None
     notes: list[str] = field(default_factory=list)
+    # At least this many timed runs, whatever --runs says: calls of a fraction of a second
+    # whose medians of a few runs swing by more than the differences they are to show.
+    min_runs: int = 0
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -630,7 +633,7 @@ def scenarios(quick: bool) -> list[Scenario]:
                  expect=rows("dataset_partition_rows")),
             Case("full listing + path filter (s3fs)", "pandas", listing_partition,
                  expect=rows("dataset_partition_rows")),
-        ], limit=Case("limit", "limit", limit_partition)),
+        ], limit=Case("limit", "limit", limit_partition), min_runs=15),
         # s3tools is s3_path_to_ddf on 2 worker processes; the answer also carries the
         # peak memory a worker added (the table's peak is the calling process's).
         Scenario("9", "Group-by over a dataset (Dask)", [

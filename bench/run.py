@@ -109,6 +109,7 @@ def run_scenario(scenario: cases.Scenario, workers: Workers, srv: server.Server,
     for case in entries:
         if case.warm_up:
             call(case, -1)
+    runs = max(runs, scenario.min_runs)
     for run in range(runs):
         # Rotate the order each run so no peer always goes first (or last).
         shift = run % len(entries)
