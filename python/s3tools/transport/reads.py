@@ -866,12 +866,12 @@ class Background:
     def start(self, pool: ThreadPoolExecutor | None = None, count: int | None = None) -> None:
         """Ask for the next ``count`` pieces (all by default), in a pool of the spans' own
         when ``pool`` is None."""
-        if pool is None:
-            pool = self._pool = self._pool or ThreadPoolExecutor(
-                max_workers=_workers(len(self._pieces)))
-        chosen = self._pieces[:count] if count is not None else self._pieces
-        self._pieces = self._pieces[len(chosen):]
-        with self._lock:
+        with self._lock:  # the pieces taken and sent together, as stop() takes them back
+            if pool is None:
+                pool = self._pool = self._pool or ThreadPoolExecutor(
+                    max_workers=_workers(len(self._pieces)))
+            chosen = self._pieces[:count] if count is not None else self._pieces
+            self._pieces = self._pieces[len(chosen):]
             self._pending += [(first, len(into), pool.submit(_fill, self.path, first,
                                                               self.version, into))
                               for first, into in chosen]
