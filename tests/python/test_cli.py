@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from conftest import BUCKET, SECRET_KEY, get, keys, moto_only, plant_links, put, untouched
 
+from s3tools.errors import AlreadyExistsError
 from s3tools.cli import EXIT_CODES
 
 COMMAND = Path(sys.executable).with_name("s3tools")
@@ -194,6 +195,19 @@ def test_cp_never_writes_through_a_planted_link(seed, monkeypatch, tmp_path):
     assert (here / "a.csv").read_bytes() == b"new\n" and not (here / "a.csv").is_symlink()
     assert (here / "b.csv").read_bytes() == b"other\n" and not (here / "b.csv").is_symlink()
     assert untouched(victim, b"precious", links)
+
+
+def test_cp_recursive_refuses_a_link_at_a_target_before_copying_anything(seed, tmp_path):
+    from s3tools.cli.cp import copy
+
+    put(seed, "in/a.csv", "a\n")
+    put(seed, "in/b.csv", "b\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "b.csv").symlink_to(tmp_path / "nowhere")  # a link is something there
+    with pytest.raises(AlreadyExistsError, match="nothing was copied"):
+        copy(f"s3://{BUCKET}/in/", str(out), recursive=True, quiet=True)
+    assert os.listdir(out) == ["b.csv"] and not (tmp_path / "nowhere").exists()
 
 
 def test_cp_copies_between_keys_on_the_server(seed):

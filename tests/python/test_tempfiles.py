@@ -13,7 +13,7 @@ import pytest
 from conftest import plant_links, untouched
 
 import s3tools
-from s3tools import localfiles, tempfiles
+from s3tools import tempfiles
 
 
 def mode(path: str) -> int:
@@ -130,14 +130,6 @@ def test_a_new_file_is_never_opened_through_a_planted_link(monkeypatch, tmp_path
         assert Path(path) not in links and not os.path.islink(path)
         assert open(path, "rb").read() == b"new" and mode(path) == 0o600
     assert untouched(victim, b"precious", links)
-
-
-def test_a_new_file_in_a_folder_full_of_links_is_an_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(localfiles, "_random_name", lambda: "always-the-same")
-    (tmp_path / "always-the-same").symlink_to(tmp_path / "nowhere")
-    with pytest.raises(FileExistsError):
-        localfiles.create(str(tmp_path))
-    assert not (tmp_path / "nowhere").exists()
 
 
 def test_the_file_is_deleted_on_error_and_when_already_gone():
