@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from conftest import BUCKET, SECRET_KEY, get, keys, moto_only, plant_links, put, untouched
 
-from s3tools.errors import AlreadyExistsError
 from s3tools.cli import EXIT_CODES
+from s3tools.errors import AlreadyExistsError
 
 COMMAND = Path(sys.executable).with_name("s3tools")
 CODES = {kind.__name__: code for kind, code, _ in EXIT_CODES}
