@@ -68,3 +68,40 @@ test_that("a taken port is an error, not a second server", {
   port <- as.integer(sub(".*:([0-9]+)/.*", "\\1", first$url))
   expect_error(file_explorer_s3(port = port, show = FALSE), "taken")
 })
+
+test_that("the browser gets a private page that leads to the explorer, not its token", {
+  skip_if_no_server()
+  # A browser that records its command line, its parent's (what ps shows every local
+  # user) and the page it was given (tests/cases/record_browser.py).
+  folder <- withr::local_tempdir()
+  record <- file.path(folder, "browser.json")
+  script <- file.path(folder, "record-browser")
+  recorder <- normalizePath(testthat::test_path("..", "cases", "record_browser.py"))
+  writeLines(c("#!/bin/sh", sprintf('exec env -u LD_LIBRARY_PATH "%s" "%s" "%s" "$@"',
+                                    Sys.getenv("S3TOOLS_PYTHON"), recorder, record)), script)
+  Sys.chmod(script, "755")
+  withr::local_options(browser = script)
+  explorer <- file_explorer_s3(show = TRUE)
+  withr::defer(explorer$stop())
+  deadline <- Sys.time() + 60 # a hang detector, not a measurement
+  while (!file.exists(record)) {
+    if (Sys.time() > deadline) stop("no browser was started")
+    Sys.sleep(0.05)
+  }
+  found <- jsonlite::fromJSON(record, simplifyVector = FALSE)
+  token <- sub(".*token=", "", explorer$url)
+  expect_gte(nchar(token), 20)
+  seen <- unlist(c(found$argv, found$parent))
+  expect_true(any(grepl("file://", seen, fixed = TRUE)))
+  expect_false(any(grepl(token, seen, fixed = TRUE)))
+  expect_length(found$pages, 1)
+  page <- found$pages[[1]]
+  expect_identical(page$mode, 384L) # 0600
+  expect_identical(page$uid, as.integer(system2("id", "-u", stdout = TRUE)))
+  expect_false(page$link)
+  led_to <- regmatches(page$text, regexec('location\\.replace\\("([^"]+)"\\)', page$text))[[1]][2]
+  expect_identical(led_to, explorer$url)
+  expect_match(explorer_read(led_to), "S3 file explorer", fixed = TRUE)
+  expect_true(explorer$stop())
+  expect_false(file.exists(page$path))
+})

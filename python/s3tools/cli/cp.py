@@ -173,7 +173,7 @@ def _refuse_existing(transfers: list[Transfer], checked_by_function: bool) -> No
     if checked_by_function and first.kind != "copy":
         return
     if isinstance(first.target, str):
-        existing = [t.target for t in transfers if os.path.exists(t.target)]
+        existing = [t.target for t in transfers if os.path.lexists(t.target)]  # links too
     elif len(transfers) == 1:
         existing = [first.target] if s3_file_exists(str(first.target)) else []
     else:
