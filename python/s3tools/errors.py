@@ -11,6 +11,8 @@ import re
 
 import botocore.exceptions
 
+from .display import visible
+
 # A secret must never reach a message: anything that looks like a signature,
 # a credential pair or a session token is cut out before an error is built.
 _SECRET_PATTERNS = [
@@ -44,7 +46,9 @@ class S3ToolsError(Exception):
     def __init__(self, message: str, path: str | None = None) -> None:
         self.path = path
         full = message if path is None or path in message else f"{message} (path: {path})"
-        self.message = redact(full)
+        # Keys and cells in a message are the bucket writers' text: no control reaches a
+        # terminal or a page through it.
+        self.message = visible(redact(full))
         super().__init__(self.message)
 
     @property
