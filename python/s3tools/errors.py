@@ -45,10 +45,10 @@ class S3ToolsError(Exception):
 
     def __init__(self, message: str, path: str | None = None) -> None:
         self.path = path
-        full = message if path is None or path in message else f"{message} (path: {path})"
         # Keys and cells in a message are the bucket writers' text: no control reaches a
-        # terminal or a page through it.
-        self.message = visible(redact(full))
+        # terminal or a page through it (a message made from another's is escaped already).
+        named = path is None or path in message or visible(path) in message
+        self.message = visible(redact(message if named else f"{message} (path: {path})"))
         super().__init__(self.message)
 
     @property

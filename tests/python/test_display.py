@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import shutil
 import subprocess
 
@@ -20,6 +21,7 @@ from conftest import BUCKET, put
 from test_cli import s3tools
 from test_explorer import api, ask
 
+from s3tools import errors
 from s3tools.display import pieces, python_string, r_string, visible
 from s3tools.explorer import Explorer
 
@@ -181,6 +183,18 @@ def test_errors_naming_a_hostile_path_are_escaped(seed):
     assert missing.returncode == 3
     assert_clean(missing)
     assert "none\\x9b2J\\u202e.csv" in missing.err
+
+
+def test_messages_and_log_records_name_a_hostile_path_escaped_once(caplog):
+    path = f"{BUCKET}/x\x1b]0;t\x07\u202e.csv"
+    message = errors.not_found(path).message
+    assert not raw_controls(message) and "x\\x1b]0;t\\x07\\u202e.csv" in message
+    # A message made from another's names the path once, not again raw and escaped.
+    again = errors.NotFoundError(f"{message} (1 of 2 files were copied.)", path=path).message
+    assert again.count("x\\x1b") == 1
+    caplog.set_level(logging.DEBUG, logger="s3tools")
+    logging.getLogger("s3tools.test").debug("reading %s\nnext line", path)
+    assert caplog.records[-1].getMessage() == f"reading {visible(path)}\nnext line"
 
 
 # ------------------------------------------------------------ the explorer

@@ -67,13 +67,27 @@ def run_head(arguments: argparse.Namespace) -> int:
 
 
 def table(frame: pd.DataFrame) -> str:
-    """The frame as ``head`` prints it: its names and text cells escaped (see
-    :func:`s3tools.display.visible`) before the columns are laid out, so that they line
-    up; what a cell of another kind turns into is escaped after."""
+    """The frame as ``head`` prints it, nothing in it able to steer the terminal.
+
+    Column names and text cells are escaped (:func:`s3tools.display.visible`) before
+    the columns are laid out, so that they line up; what cells of other kinds print as
+    is escaped after.
+
+    Args:
+        frame: the first rows of a file.
+
+    Returns:
+        The table, one line per row.
+    """
     def shown(value: object) -> object:
         return visible(value) if isinstance(value, str) else value
 
-    frame = frame.rename(columns=shown).map(shown)
+    frame = frame.copy()
+    frame.columns = [shown(name) for name in frame.columns]
+    for position, dtype in enumerate(frame.dtypes):
+        # Text, object and category columns; the others keep their type and its layout.
+        if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+            frame.isetitem(position, frame.iloc[:, position].map(shown))
     return visible(frame.to_string(index=False, max_colwidth=40), lines=True)
 
 
