@@ -11,6 +11,8 @@ import re
 
 import botocore.exceptions
 
+from .display import visible
+
 # A secret must never reach a message: anything that looks like a signature,
 # a credential pair or a session token is cut out before an error is built.
 _SECRET_PATTERNS = [
@@ -43,8 +45,10 @@ class S3ToolsError(Exception):
 
     def __init__(self, message: str, path: str | None = None) -> None:
         self.path = path
-        full = message if path is None or path in message else f"{message} (path: {path})"
-        self.message = redact(full)
+        # Keys and cells in a message are the bucket writers' text: no control reaches a
+        # terminal or a page through it (a message made from another's is escaped already).
+        named = path is None or path in message or visible(path) in message
+        self.message = visible(redact(message if named else f"{message} (path: {path})"))
         super().__init__(self.message)
 
     @property

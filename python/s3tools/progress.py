@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .display import visible
 from .errors import ConfigError
 
 DELAY = 0.5  # seconds a transfer runs before its bar appears
@@ -62,7 +63,7 @@ class _Bar:
         else:
             from tqdm import tqdm
         self._lock = threading.Lock()
-        self._label, self._files, self._done = label, files, 0
+        self._label, self._files, self._done = visible(label), files, 0  # a file's name
         self._bar: Any = tqdm(total=size or None, desc=self._description(), unit="B",
                               unit_scale=True, unit_divisor=1024, delay=DELAY, leave=False,
                               file=sys.stderr, dynamic_ncols=True)
