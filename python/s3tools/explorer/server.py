@@ -16,13 +16,11 @@ import secrets
 import shutil
 import threading
 import urllib.parse
-from importlib import resources
 from typing import Any, Callable
 
 from .. import errors, folders, paths, transport
-from ..display import visible
 from ..transport.reads import ObjectChanged
-from . import answers
+from . import answers, assets
 from .launch import LaunchPage
 
 HOST = "127.0.0.1"
@@ -30,9 +28,10 @@ log = logging.getLogger("s3tools.explorer")
 
 REFUSED = ("This file explorer only answers requests that carry its token: open the "
            "address that file_explorer_s3() or s3tools browse printed, in full.\n")
-# The HTTP status for each kind of s3tools error; other kinds are 502 (S3 failed us).
+# The HTTP status for each kind of s3tools error ("error": not s3tools' own); other kinds
+# are 502 (S3 failed us).
 _STATUS = {"path": 400, "format": 422, "config": 400, "not_found": 404, "access_denied": 403,
-           "too_large": 413}
+           "too_large": 413, "error": 500}
 
 
 class Explorer:
@@ -52,10 +51,9 @@ class Explorer:
                           "another port (0 picks a free one)") from None
         self._server.explorer = self
         self.token = secrets.token_urlsafe(24)
-        self.page_size = page_size
+        self.answers = answers.Answers(page_size)
         self.port = self._server.server_port
         self.url = f"http://{HOST}:{self.port}/?token={self.token}"
-        self._selected: list[str] = []
         self._launch_pages: list[LaunchPage] = []
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._server.serve_forever,
@@ -64,8 +62,7 @@ class Explorer:
 
     @property
     def selected(self) -> list[str]:
-        with self._lock:
-            return list(self._selected)
+        return self.answers.selected
 
     @property
     def running(self) -> bool:
@@ -95,10 +92,7 @@ class Explorer:
             page.remove()
 
     def select(self, path: str) -> dict[str, str]:
-        chosen = answers.code(path)
-        with self._lock:
-            self._selected.append(chosen["path"])
-        return chosen
+        return self.answers.select(path)
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
@@ -139,15 +133,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         try:
             route(self, query)
-        except errors.S3ToolsError as error:
-            self._json({"error": error.message, "kind": error.kind},
-                       _STATUS.get(error.kind, 502))
         except (BrokenPipeError, ConnectionResetError):
             pass  # the browser went away
         except Exception as error:  # the page gets a sentence, never a traceback
-            log.debug("explorer: %s failed", address.path, exc_info=True)
-            message = f"s3tools failed unexpectedly ({type(error).__name__}: {error})."
-            self._json({"error": visible(errors.redact(message)), "kind": "error"}, 500)
+            said = answers.failure(error, address.path)
+            self._json(said, _STATUS.get(said["kind"], 502))
 
     def _send(self, status: int, body: bytes, content_type: str,
               headers: dict[str, str] | None = None) -> None:
@@ -166,25 +156,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     # ------------------------------------------------------------ the routes
 
     def page(self, query: dict[str, str]) -> None:
-        body = resources.files(__package__).joinpath("page.html").read_bytes()
+        body = assets.page()
         # The page may only talk to this server, and only this server may frame it.
         self._send(200, body, "text/html; charset=utf-8", {
             "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
                                        "script-src 'self' 'unsafe-inline'; img-src 'self' data:",
             "Referrer-Policy": "no-referrer"})
 
-    def buckets(self, query: dict[str, str]) -> None:
-        self._json(answers.buckets())
-
-    def listing(self, query: dict[str, str]) -> None:
-        self._json(answers.listing(query.get("path", ""), query.get("after") or None,
-                                   query.get("search", ""), self.server.explorer.page_size))
-
-    def preview(self, query: dict[str, str]) -> None:
-        self._json(answers.preview(query.get("path", "")))
-
-    def select(self, query: dict[str, str]) -> None:
-        self._json(self.server.explorer.select(query.get("path", "")))
+    def question(self, query: dict[str, str]) -> None:
+        asked = urllib.parse.urlsplit(self.path).path.removeprefix("/api/")
+        self._json(self.server.explorer.answers.ask(asked, query))
 
     def selected(self, query: dict[str, str]) -> None:
         self._json({"selected": self.server.explorer.selected})
@@ -214,10 +195,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 _ROUTES: dict[tuple[str, str], Callable[[_Handler, dict[str, str]], None]] = {
     ("GET", "/"): _Handler.page,
-    ("GET", "/api/buckets"): _Handler.buckets,
-    ("GET", "/api/list"): _Handler.listing,
-    ("GET", "/api/preview"): _Handler.preview,
-    ("POST", "/api/select"): _Handler.select,
+    ("GET", "/api/buckets"): _Handler.question,
+    ("GET", "/api/list"): _Handler.question,
+    ("GET", "/api/preview"): _Handler.question,
+    ("POST", "/api/select"): _Handler.question,
     ("GET", "/api/selected"): _Handler.selected,
     ("GET", "/api/download"): _Handler.download,
 }
