@@ -198,6 +198,19 @@ def settings() -> Settings:
     return cached  # type: ignore[return-value]
 
 
+def jupyterhub_prefix() -> str | None:
+    """Where JupyterHub serves this user's Jupyter server (``JUPYTERHUB_SERVICE_PREFIX``,
+    such as ``/user/ann/``, always ending in ``/``), or ``None`` outside JupyterHub.
+
+    The file explorer's web page is reached under it through jupyter-server-proxy
+    (``/user/ann/proxy/PORT/``) when the notebook widget cannot be shown.
+    """
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "").strip()
+    if not prefix:
+        return None
+    return "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
+
+
 def forget() -> None:
     """Resolve the settings again at the next :func:`settings` call."""
     _cache.clear()

@@ -1,13 +1,15 @@
-"""The file explorer: buckets, folders and files in a local web page, for Python, R and the CLI.
+"""The file explorer: buckets, folders and files, for Python, R and the CLI.
 
-One implementation for the three: :class:`Explorer` (in :mod:`.server`)
-serves the page (``page.html``) and its answers (:mod:`.answers`) on
-127.0.0.1 from a thread of its own, so the notebook or the R console stays
-free. :func:`file_explorer_s3` is Python's door; R's calls the helpers in
-:data:`R_HELPERS`, which run it in a process of its own (``python -m
-s3tools.explorer``: reticulate keeps Python's lock while R runs), and shows
-the page itself (RStudio's Viewer pane); the command line's is ``s3tools
-browse``.
+One front end (``explorer.js``, ``explorer.css``: :mod:`.assets`) and one
+set of answers (:mod:`.answers`), reached two ways. :class:`Explorer` (in
+:mod:`.server`) serves them as a web page on 127.0.0.1 from a thread of its
+own, so the notebook or the R console stays free; in a Jupyter notebook the
+widget (:mod:`.widget`, :mod:`.notebook`) asks over the kernel's own
+connection instead. :func:`file_explorer_s3` is Python's door; R's calls the
+helpers in :data:`R_HELPERS`, which run the web page in a process of its
+own (``python -m s3tools.explorer``: reticulate keeps Python's lock while R
+runs), and shows the page itself (RStudio's Viewer pane); the command line's
+is ``s3tools browse``.
 """
 
 from __future__ import annotations
@@ -21,33 +23,43 @@ import webbrowser
 from typing import Any
 
 from .. import errors
+from . import notebook
 from .answers import code
 from .server import Explorer
 
 __all__ = ["Explorer", "file_explorer_s3"]
 
 
-def file_explorer_s3(port: int = 0, show: bool = True) -> Explorer:
+def file_explorer_s3(port: int = 0, show: bool = True) -> Any:
     """Browse the buckets you can use, preview files and get the code that reads them.
 
-    Starts a small web page on 127.0.0.1 (with a random token in its address;
-    a request without it is refused) in a thread of its own: buckets with your
-    access level, folders and files with sizes and dates, page after page,
-    search by name, a preview of a data file's first rows, download, and on
-    Select the ``s3tools.s3_path_to_df("bucket/key")`` call (and R's) to copy.
-    It uses the endpoint and keys the other functions use.
+    Buckets with your access level, folders and files with sizes and dates,
+    page after page, search by name, a preview of a data file's first rows,
+    download, and on Select the ``s3tools.s3_path_to_df("bucket/key")`` call
+    (and R's) to copy. It uses the endpoint and keys the other functions use.
+
+    In a Jupyter notebook it is a widget in the output cell that talks to
+    Python over the kernel's own connection (no port, no token: it works on a
+    remote JupyterHub too); Download saves the file next to the notebook, and
+    Select also puts the Python line in a new cell below. Without the widget's
+    package (``pip install "s3tools[jupyter]"``) it is the web page below, as
+    elsewhere: a small web server on 127.0.0.1 in a thread of its own, with a
+    random token in its address (a request without it is refused), shown
+    through jupyter-server-proxy under JupyterHub where that is installed.
 
     Args:
-        port: the port on 127.0.0.1; 0 picks a free one.
-        show: in a notebook, show the page in the output cell (the address
-            kept there opens nothing once the explorer stops); elsewhere,
-            print its address and open it in the default browser, through a
-            private local page (:meth:`Explorer.launch_page`) so that the
-            token is not on the browser's command line. ``False`` only starts it.
+        port: the web page's port on 127.0.0.1; 0 picks a free one. Not used by
+            the notebook widget.
+        show: in a notebook, show the explorer in the output cell; elsewhere,
+            print the page's address and open it in the default browser, through
+            a private local page (:meth:`Explorer.launch_page`) so that the
+            token is not on the browser's command line. ``False`` only starts
+            the web page.
 
     Returns:
-        The running explorer: ``.url`` is its address, ``.stop()`` ends it,
-        ``.selected`` lists the paths chosen with Select.
+        The running explorer: ``.stop()`` ends it, ``.selected`` lists the
+        paths chosen with Select; ``.url`` is the web page's address (``None``
+        for the notebook widget).
 
     Raises:
         ConfigError: the settings are unusable (the message says which).
@@ -57,30 +69,13 @@ def file_explorer_s3(port: int = 0, show: bool = True) -> Explorer:
         >>> explorer = s3tools.file_explorer_s3()
         >>> explorer.stop()
     """
+    if show and notebook.in_notebook():
+        return notebook.show(port)
     explorer = Explorer(port)
     if show:
-        _show(explorer)
+        print(f"s3tools file explorer: {explorer.url}\n(explorer.stop() ends it)")
+        webbrowser.open(explorer.launch_page())  # the token stays off the browser's command line
     return explorer
-
-
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    # A Jupyter kernel's shell; the terminal IPython's cannot show a page.
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
-
-
-def _show(explorer: Explorer) -> None:
-    if _in_notebook():
-        from IPython.display import IFrame, display
-
-        display(IFrame(explorer.url, width="100%", height=640))
-        return
-    print(f"s3tools file explorer: {explorer.url}\n(explorer.stop() ends it)")
-    webbrowser.open(explorer.launch_page())  # the token stays off the browser's command line
 
 
 # --------------------------------------------------------------- R's door

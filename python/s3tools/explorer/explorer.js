@@ -352,6 +352,13 @@ function s3toolsExplorer(root, backend) {
     $("search-clear").hidden = !state.search;
     listFolder();
   });
+  // Enter in the search box searches, whatever the page around it does with Enter (in
+  // JupyterLab, a notebook's shortcut takes it before the form would see it).
+  $("search-text").addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    $("search").requestSubmit();
+  });
   $("search-clear").addEventListener("click", () => route(state.path));
   if (backend.hashes) {
     const fromHash = () => route(decodeURIComponent(location.hash.slice(1)));
