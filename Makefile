@@ -9,7 +9,7 @@ R_PACKAGES := r-base-core r-cran-reticulate r-cran-testthat r-cran-jsonlite r-cr
 R_NAMES := $(patsubst r-cran-%,%,$(filter r-cran-%,$(R_PACKAGES)))
 export TZ := UTC
 
-.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps browser-deps bench soak conformance lint check r-package clean
+.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps browser-deps bench soak conformance lint check r-package clean deps-check
 
 # R comes first: rpy2 (the parity suite's embedded R) compiles against it.
 venv: $(BIN)/.installed
@@ -114,6 +114,13 @@ bench: venv r-deps
 # and in R, compared with its format's usual reader (tests/conformance/corpus.py).
 conformance: venv r-deps
 	$(BIN)/python tests/conformance/corpus.py --r
+
+# pyproject.toml's dependencies resolved by pip in a new venv (asking the package index):
+# fails if that takes over 60 s, or if boto3's cap no longer matches the botocore window of
+# the aiobotocore that the newest s3fs takes, and says what to change (tests/deps_check.py).
+# Not part of make test: it needs the index and a minute.
+deps-check:
+	$(PYTHON) tests/deps_check.py
 
 # 10,000 mixed operations against SeaweedFS; fails if memory grows past its bound.
 soak: venv
