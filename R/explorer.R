@@ -11,12 +11,15 @@
 #'
 #' In RStudio (with the rstudioapi package) the page opens in the Viewer pane
 #' and the chosen file's `s3_path_to_df("bucket/key")` call is put at the
-#' console, ready to run, as s3browser did; elsewhere the page opens in the
-#' default browser and the call is printed. Calls reach the console while R
-#' is idle when the later package is installed; `$selected()` returns them
-#' in any case. The browser is given a private local page (mode 0600) that
-#' leads to the address, so that the token is not on its command line, where
-#' other users of the machine could read it.
+#' console, ready to run, as s3browser did. On RStudio Server the page runs
+#' on the server's 127.0.0.1 and the Viewer reaches it through RStudio
+#' Server's own proxy (under a path such as `/p/<id>/`, which the page's
+#' relative addresses allow), so it works from any browser. Elsewhere the
+#' page opens in the default browser and the call is printed. Calls reach
+#' the console while R is idle when the later package is installed;
+#' `$selected()` returns them in any case. The browser is given a private
+#' local page (mode 0600) that leads to the address, so that the token is
+#' not on its command line, where other users of the machine could read it.
 #'
 #' @param port The port on 127.0.0.1; 0 picks a free one.
 #' @param show `TRUE` to open the page (Viewer pane or browser); `FALSE`
