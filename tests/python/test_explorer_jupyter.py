@@ -218,6 +218,7 @@ def test_the_widget_in_jupyterlab_works_over_the_kernel_alone(seed, jupyter, bro
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda n: put(seed, f"scans/file-{n:04}.csv", "a,b\n1,2\n"), range(1010)))
     put(seed, "survey/people.csv", "id,name,town\n1,Ann,York\n2,Bob,\n3,Cy,Leeds\n")
+    put(seed, "survey/evil\u202egpj.csv", "a\n1\n")  # a name that reads as another
     with pytest.raises(WebDriverException, match="ERR_PROXY_CONNECTION_FAILED"):
         browser.get(endpoint)  # the S3 server, on 127.0.0.1: out of this browser's reach
     page = Page(browser, jupyter, notebook(jupyter.folder, "explore.ipynb", RUN_EXPLORER))
@@ -240,6 +241,11 @@ def test_the_widget_in_jupyterlab_works_over_the_kernel_alone(seed, jupyter, bro
 
     page.click(".s3tools-explorer nav a:nth-of-type(2)")  # the bucket
     page.click(f".s3tools-explorer a[data-path='{BUCKET}/survey/']")
+    page.until(lambda: page.text("status") == "2 entries.", "the folder survey")
+    names = page.part("listing-body").find_elements(By.CSS_SELECTOR, ".name")
+    assert [name.text for name in names] == ["evil\\u202egpj.csv", "people.csv"]
+    assert [mark.text for mark in page.part("listing-body").find_elements(
+        By.CSS_SELECTOR, ".escape")] == ["\\u202e"]
     search = page.part("search-text")
     search.send_keys("PEOPLE", Keys.ENTER)
     page.until(lambda: page.text("status") == "1 found.", "the search")

@@ -111,7 +111,7 @@ def test_download_saves_next_to_the_notebook_and_never_replaces(seed, conversati
             for _ in range(2)]
     assert [answer["local"] for answer in said] == [str(folder / "people.csv"),
                                                     str(folder / "people (2).csv")]
-    assert said[0]["message"] == f"Saved as {folder / 'people.csv'} (next to the notebook)."
+    assert said[0]["message"] == f"Saved as {folder / 'people.csv'}."
     assert (folder / "people.csv").read_text() == (folder / "people (2).csv").read_text() == (
         "id,name\n1,Ann\n")
     assert victim.read_text() == "precious" and (folder / "people (1).csv").is_symlink()

@@ -150,7 +150,7 @@ def save(path: str, folder: str) -> dict[str, str]:
                 raise
             continue  # made there meanwhile: the next name
         shown = visible(os.path.abspath(local))
-        return {"local": local, "message": f"Saved as {shown} (next to the notebook)."}
+        return {"local": local, "message": f"Saved as {shown}."}
     shown = visible(os.path.join(os.path.abspath(folder), stem + extension))
     raise errors.AlreadyExistsError(
         f"The local file {shown} and {_DOWNLOAD_NAMES - 1} numbered ones beside it already "

@@ -67,7 +67,9 @@ class ExplorerWidget(anywidget.AnyWidget):
         return bundle
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        pool = getattr(self, "_pool", None)  # close() also runs when a half-made widget goes
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         super().close()
 
 
