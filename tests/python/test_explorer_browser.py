@@ -9,43 +9,27 @@ each step goes to tests/artifacts/explorer/ (or S3TOOLS_TEST_ARTIFACTS).
 from __future__ import annotations
 
 import ast
-import os
-import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
+import chromium
 import pytest
 from conftest import BUCKET, put
 
 import s3tools
 from s3tools.explorer import Explorer
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="Debian's chromium and chromium-driver are not installed (make test installs them "
-           "with apt as root: apt-get install chromium chromium-driver)")
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+pytestmark = chromium.needed
+pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-ARTIFACTS = Path(os.environ.get("S3TOOLS_TEST_ARTIFACTS")
-                 or Path(__file__).resolve().parents[1] / "artifacts") / "explorer"
-# Without these Chromium keeps trying to reach the internet, which test machines refuse.
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,860")
+ARTIFACTS = chromium.ARTIFACTS
 
 
 @pytest.fixture
 def browser(tmp_path):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*FLAGS, f"--user-data-dir={tempfile.mkdtemp(dir=tmp_path)}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
+    driver = chromium.start(tempfile.mkdtemp(dir=tmp_path), "--window-size=1280,860")
     yield driver
     driver.quit()  # ends chromium and chromedriver
 

@@ -15,28 +15,23 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import chromium
 import pytest
 from conftest import ACCESS_KEY, BUCKET, SECRET_KEY, put
 
 import s3tools
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="Debian's chromium and chromium-driver are not installed (make test installs them "
-           "with apt as root: apt-get install chromium chromium-driver)")
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+pytestmark = chromium.needed
+pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 pytest.importorskip("jupyterlab", reason="jupyterlab is not installed (make venv installs it)")
 pytest.importorskip("anywidget", reason="anywidget is not installed (make venv installs it)")
 from selenium.common.exceptions import TimeoutException, WebDriverException
@@ -45,16 +40,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-ARTIFACTS = Path(os.environ.get("S3TOOLS_TEST_ARTIFACTS")
-                 or Path(__file__).resolve().parents[1] / "artifacts") / "explorer"
+ARTIFACTS = chromium.ARTIFACTS
 HOST = "127.0.0.2"
 BASE = "/user/tester/"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1400,1000",
-         # Only JupyterLab's address is reached; 127.0.0.1 (the kernel's, the S3 server's)
-         # and every other one go to a proxy that is not there.
-         "--proxy-server=http://127.0.0.1:9", f"--proxy-bypass-list=<-loopback>;{HOST}")
 RUN_EXPLORER = "import s3tools\ns3tools.file_explorer_s3()"
 # A kernel without the widget's package: anywidget cannot be imported in it.
 WITHOUT_WIDGET = ("import sys\nsys.modules['anywidget'] = None\n" + RUN_EXPLORER)
@@ -157,13 +145,11 @@ def jupyter(endpoint, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(dir=tmp_path_factory.mktemp("chromium"))
-    for flag in (*FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(120)
+    # Only JupyterLab's address is reached; 127.0.0.1 (the kernel's, the S3 server's) and
+    # every other one go to a proxy that is not there.
+    driver = chromium.start(str(tmp_path_factory.mktemp("chromium")), "--window-size=1400,1000",
+                            "--proxy-server=http://127.0.0.1:9",
+                            f"--proxy-bypass-list=<-loopback>;{HOST}", page_load_seconds=120)
     yield driver
     driver.quit()  # ends chromium and chromedriver
 
