@@ -47,7 +47,8 @@ from pathlib import Path
 from typing import Any
 
 from . import errors, formats, transport
-from .listing import list_keys, readable_size
+from .folder_data import Folder
+from .listing import readable_size
 from .paths import S3Path
 from .transport import reads
 
@@ -149,10 +150,14 @@ def frame_budget(path: S3Path, file_type: str | None, options: Mapping[str, Any]
     return None if left is None else FrameBudget(path, file_type, options, left)
 
 
-def check_folder(path: S3Path, file_type: str | None, options: Mapping[str, Any],
+def check_folder(folder: Folder, file_type: str | None, options: Mapping[str, Any],
                  memory_check: bool = True) -> None:
-    """Refuse to read a folder of data files into one frame when it would not fit (the sizes
-    come from its listing; a Parquet file's data from its footer).
+    """Refuse to read a folder's data files into one frame when it would not fit.
+
+    Args:
+        folder: the folder's :class:`~s3tools.folder_data.Folder` (its listing): the
+            sizes come from it, a Parquet file's data from its footer; nothing is
+            listed again.
 
     Raises:
         TooLargeError: nothing was downloaded (but Parquet footers).
@@ -160,10 +165,9 @@ def check_folder(path: S3Path, file_type: str | None, options: Mapping[str, Any]
     """
     if not enabled(memory_check):
         return
-    files = [(path.child(key), size) for key, size in list_keys(path)
-             if not key.endswith("/") and not key.rsplit("/", 1)[-1].startswith((".", "_"))]
-    needed = _each(lambda item: _frame_bytes(item[0], item[1], file_type, options), files)
-    _compare(str(path), sum(needed), frame=True)
+    needed = _each(lambda file: _frame_bytes(file.path, file.version.size, file_type, options),
+                   folder.files)
+    _compare(str(folder.root), sum(needed), frame=True)
 
 
 def check_needed(shown: str, needed: int, memory_check: bool = True) -> None:
