@@ -135,7 +135,9 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
 
     Args:
         s3_path: ``bucket/key``, ``s3://bucket/key`` or ``/bucket/key``; a path
-            ending in ``/`` reads every file under it into one frame.
+            ending in ``/`` reads every data file under it into one frame (not
+            names starting with ``_`` or ``.`` at any level, markers or empty
+            objects: see :mod:`s3tools.folder_data`).
         file_type: a format name or extension that overrides the key's.
         memory_check: ``False`` reads it even when it would not fit in memory
             (see :mod:`s3tools.memory`).

@@ -29,6 +29,18 @@ FUNCTIONS = {
 }
 
 
+def append_first_column(path: str):
+    """A chunk callback that appends each chunk's first column to a file, a value a line."""
+    def append(chunk: pd.DataFrame) -> None:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.writelines(f"{value}\n" for value in chunk.iloc[:, 0])
+    return append
+
+
+# Functions made for a file of the case's local folder: {"function": name, "file": "$LOCAL/x"}.
+FILE_FUNCTIONS = {"append_first_column": append_first_column}
+
+
 def build_column(spec: dict[str, Any]) -> Any:
     """A column as the R package hands it to Python (the mapping in s3tools.r_codec)."""
     values = spec["values"]
@@ -53,6 +65,8 @@ def build_frame(name: str) -> pd.DataFrame:
 def argument(value: Any, local_dir: str) -> Any:
     if isinstance(value, dict) and "frame" in value:
         return build_frame(value["frame"])
+    if isinstance(value, dict) and "function" in value and "file" in value:
+        return FILE_FUNCTIONS[value["function"]](case_support.substitute(value["file"], local_dir))
     if isinstance(value, dict) and "function" in value:
         return FUNCTIONS[value["function"]]
     return case_support.substitute(value, local_dir)
