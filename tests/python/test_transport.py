@@ -72,7 +72,7 @@ def proxy(request, endpoint, monkeypatch):
     monkeypatch.setenv("S3TOOLS_MAX_ATTEMPTS", "3")
     monkeypatch.setattr(reads, "PART_SIZE", READ_PART)
     monkeypatch.setattr(reads, "ARRIVING_PART", READ_PART)
-    monkeypatch.setattr(uploads, "PART_SIZE", UPLOAD_PART)
+    monkeypatch.setattr(uploads, "UPLOAD_PART_SIZE", UPLOAD_PART)
     monkeypatch.setattr(uploads, "MULTIPART_THRESHOLD", UPLOAD_PART)
     monkeypatch.setattr(listing, "PAGE_SIZE", 10)
     try:

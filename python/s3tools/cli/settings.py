@@ -84,7 +84,7 @@ def rows() -> list[tuple[str, str, str]]:
         ("max concurrency", str(settings.max_concurrency), origin["max_concurrency"]),
         ("max attempts", str(settings.max_attempts), origin["max_attempts"]),
         ("read timeout", f"{settings.read_timeout:g} s", origin["read_timeout"]),
-        ("GET client", transport.clients.get_client(),
+        ("GET client", transport.get_client_name(),
          "environment variable S3TOOLS_GET_CLIENT" if wanted else "default"),
         ("progress bars", "off" if _switched_off() else "on a terminal or in a notebook",
          origin["progress"]),

@@ -177,7 +177,7 @@ def _proxy_options(settings: config.Settings, endpoint: str) -> dict[str, str]:
     return {"proxy_url": endpoint, "proxy_excludes": urlparse(endpoint).hostname or ""}
 
 
-def _get_client(settings: config.Settings) -> str:
+def _choose_get_client(settings: config.Settings) -> str:
     """Which client sends the GETs of object bytes for these settings."""
     wanted = os.environ.get("S3TOOLS_GET_CLIENT", "").strip().lower()
     if wanted not in ("", "obstore", "botocore"):
@@ -248,10 +248,13 @@ def credentials() -> Any:
     return _state.get("credentials")
 
 
-def get_client() -> str:
-    """``"obstore"`` or ``"botocore"``: the client that sends GETs of object bytes."""
+def get_client_name() -> str:
+    """``"obstore"`` or ``"botocore"``: the name of the client that sends GETs of object bytes."""
     current()
-    return _state["get_client"]
+    return _state["get_client_name"]
+
+
+get_client = get_client_name  # the old name, until transport.reads calls the new one
 
 
 def current() -> tuple[config.Settings, Any]:
@@ -261,11 +264,11 @@ def current() -> tuple[config.Settings, Any]:
         with _lock:
             if _state.get("settings") is not settings:
                 session, client, credentials = _build(settings)
-                chosen = _get_client(settings)
+                chosen = _choose_get_client(settings)
                 publish_to_pandas(settings)
                 _state.clear()
                 _state.update(settings=settings, client=client, credentials=credentials,
-                              get_client=chosen, session=session, services={})
+                              get_client_name=chosen, session=session, services={})
                 logger.debug(
                     "clients for %s: GETs of object bytes through %s, every other request "
                     "through botocore %s (region %s, path-style %s, proxy %s, read timeout "
