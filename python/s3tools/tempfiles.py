@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 
+from . import config
 from .errors import S3ToolsError
 
 # Room to leave free beside the file, so that a temporary copy never fills a disk.
@@ -37,7 +38,7 @@ def _private_folder(parent: str) -> str:
 def temporary_folder(size_hint: int = 0) -> str:
     """The folder for a temporary file of about ``size_hint`` bytes."""
     needed = size_hint + _HEADROOM
-    ram_folder = os.environ.get("S3TOOLS_RAM_DIR") or f"/run/user/{os.getuid()}"
+    ram_folder = config.value("ram_folder")
     usable = os.path.isdir(ram_folder) and os.access(ram_folder, os.W_OK)
     if usable and _free_bytes(ram_folder) >= needed:
         return _private_folder(ram_folder)
