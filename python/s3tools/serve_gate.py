@@ -37,7 +37,7 @@ from werkzeug.wsgi import get_input_stream
 # Signature=<64 hex digits>
 _SIGNED_FOR_S3 = re.compile(
     r"AWS4-HMAC-SHA256 Credential=[^/,\s]+/\d{8}/[^/,\s]+/s3/aws4_request,\s*"
-    r"SignedHeaders=[a-z0-9;-]+,\s*Signature=[0-9a-f]{64}")
+    r"SignedHeaders=[^,\s]+,\s*Signature=[0-9a-f]{64}")
 _READS = frozenset({"GET", "HEAD"})
 # A refused request's body is read (and dropped) before the answer, up to this
 # much: closing a connection with unread bytes resets it, and the client would

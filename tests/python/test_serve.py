@@ -122,6 +122,11 @@ def test_serve_seeds_a_bucket_that_boto3_and_s3tools_use_then_stops_by_pid(seed_
                                                                      "notes.txt"]
         body = client.get_object(Bucket="Request4_CT", Key="cohort/patients.csv")["Body"].read()
         assert body == b"id,site\n1,Leith\n2,Govan\n"
+        # Metadata names with an underscore are signed headers too.
+        client.put_object(Bucket="Request4_CT", Key="tagged.txt", Body=b"x",
+                          Metadata={"site_code": "GGC"})
+        assert client.head_object(Bucket="Request4_CT", Key="tagged.txt")["Metadata"] == \
+            {"site_code": "GGC"}
 
         head = served.s3tools("head", "s3://Request4_CT/cohort/patients.csv")
         assert head.returncode == 0, head.stderr
