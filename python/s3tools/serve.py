@@ -118,6 +118,9 @@ def _add_user(role: str, policy: dict[str, Any]) -> tuple[str, str, str]:
     iam.create_user(REGION, name)
     iam.put_user_policy(name, _POLICY_NAME, json.dumps(policy))
     key = iam.create_access_key(name)
+    # moto's own secret comes from a random generator that can be seeded: a new one
+    # from the system's source of secrets.
+    key.secret_access_key = secrets.token_urlsafe(30)
     return name, key.access_key_id, key.secret_access_key
 
 

@@ -116,6 +116,9 @@ def test_serve_seeds_a_bucket_that_boto3_and_s3tools_use_then_stops_by_pid(seed_
         assert set(served.environment) == {"AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION",
                                            "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
         assert "# Bucket Request4_CT, 2 files" in "\n".join(served.lines)
+        # The keys are made at this start, not a fixed pair anyone could read in the docs.
+        assert served.environment["AWS_SECRET_ACCESS_KEY"] != "s3tools-local-secret"
+        assert len(served.environment["AWS_SECRET_ACCESS_KEY"]) >= 40
         client = served.client()
         listed = client.list_objects_v2(Bucket="Request4_CT")
         assert sorted(item["Key"] for item in listed["Contents"]) == ["cohort/patients.csv",
