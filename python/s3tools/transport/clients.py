@@ -138,6 +138,9 @@ class _SessionCredentials:
         import datetime
 
         frozen = self.credentials.get_frozen_credentials()
+        # Renewed temporary credentials are new secrets to mask.
+        errors.register_secret(frozen.secret_key)
+        errors.register_secret(frozen.token)
         refreshable = hasattr(self.credentials, "refresh_needed")
         return {
             "access_key_id": frozen.access_key,
