@@ -51,14 +51,18 @@ SEAWEEDFS_SUITE := tests/python/test_read.py tests/python/test_write.py \
 test-seaweedfs: venv
 	S3TOOLS_TEST_SERVER=seaweedfs $(BIN)/python -m pytest -q -p no:cacheprovider $(SEAWEEDFS_SUITE)
 
-# R first, then the core suite on SeaweedFS, then pytest on moto (python, shared
-# cases, R/Python parity) last, so that pytest's closing line is the last line;
-# the exit status is non-zero if any failed.
-test: venv r-deps
-	@status=0; \
-	$(MAKE) --no-print-directory test-r || status=$$?; \
-	$(MAKE) --no-print-directory test-seaweedfs || status=$$?; \
-	$(MAKE) --no-print-directory test-python || status=$$?; \
+# The three suites run side by side (each starts its own servers on free ports); their
+# output is shown whole, one suite after the other, pytest on moto (python, shared cases,
+# R/Python parity) last, so that pytest's closing line is the last line. The exit status
+# is non-zero if any failed.
+test: venv r-deps browser-deps
+	@logs=$$(mktemp -d); trap 'rm -rf "$$logs"' EXIT; \
+	$(MAKE) --no-print-directory test-r >"$$logs/r" 2>&1 & r=$$!; \
+	$(MAKE) --no-print-directory test-seaweedfs >"$$logs/seaweedfs" 2>&1 & s=$$!; \
+	status=0; \
+	$(MAKE) --no-print-directory test-python >"$$logs/python" 2>&1 || status=$$?; \
+	wait $$r || status=$$?; wait $$s || status=$$?; \
+	cat "$$logs/r" "$$logs/seaweedfs" "$$logs/python"; \
 	exit $$status
 
 # The testthat suite against a private moto server; its last line reads

@@ -14,7 +14,9 @@
 #' console, ready to run, as s3browser did; elsewhere the page opens in the
 #' default browser and the call is printed. Calls reach the console while R
 #' is idle when the later package is installed; `$selected()` returns them
-#' in any case.
+#' in any case. The browser is given a private local page (mode 0600) that
+#' leads to the address, so that the token is not on its command line, where
+#' other users of the machine could read it.
 #'
 #' @param port The port on 127.0.0.1; 0 picks a free one.
 #' @param show `TRUE` to open the page (Viewer pane or browser); `FALSE`
@@ -32,7 +34,9 @@
 #' }
 #' @export
 file_explorer_s3 <- function(port = 0, show = TRUE) {
-  started <- bridge_call("explorer_start", list(port = as.integer(port)))
+  in_viewer <- isTRUE(show) && rstudio_available()
+  started <- bridge_call("explorer_start", list(port = as.integer(port),
+                                                launch = isTRUE(show) && !in_viewer))
   url <- started$url
   explorer <- structure(class = "s3tools_explorer", list(
     url = url,
@@ -42,7 +46,7 @@ file_explorer_s3 <- function(port = 0, show = TRUE) {
     }
   ))
   if (isTRUE(show)) {
-    show_explorer(url)
+    show_explorer(started, in_viewer)
   }
   watch_selections(url)
   explorer
@@ -58,11 +62,14 @@ rstudio_available <- function() {
   requireNamespace("rstudioapi", quietly = TRUE) && rstudioapi::isAvailable()
 }
 
-show_explorer <- function(url) {
-  if (rstudio_available()) {
-    rstudioapi::viewer(url)
+# The address holds the token. RStudio's viewer gets it within the session (no
+# command line); a browser, whose command line every local user can read, gets a
+# private local page that leads to it (removed after a minute or at $stop()).
+show_explorer <- function(started, in_viewer) {
+  if (in_viewer) {
+    rstudioapi::viewer(started$url)
   } else {
-    utils::browseURL(url)
+    utils::browseURL(started$launch)
   }
 }
 

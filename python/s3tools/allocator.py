@@ -3,10 +3,9 @@
 pyarrow allocates from mimalloc unless told otherwise. Its CSV parser makes
 many block-sized buffers on two threads; taken from the system allocator
 (the one numpy and pandas use) instead, they touch less fresh memory, and the
-kernel's zeroing of fresh pages was most of the read's system time. In the
-bench, scenario 1 (a 200 MB CSV, runs of 9): 2.05 s with mimalloc, 1.51 s
-with the system allocator. Parquet reads go the other way (scenario 2: 0.62 s
-with mimalloc, 0.93 s without), so they keep pyarrow's default.
+kernel's zeroing of fresh pages was most of the read's system time (figures
+in bench/README.md). Parquet reads go the other way, so they keep pyarrow's
+default.
 
 The switch is pyarrow's process default, for the length of the parse: the
 first of several concurrent parses sets it and the last one puts back what it

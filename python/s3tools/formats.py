@@ -177,21 +177,17 @@ def _read_sas(data: bytes, **options: Any) -> pd.DataFrame:
     return pd.read_sas(io.BytesIO(data), format="sas7bdat", **options)
 
 
-def _through_file(suffix: str, action: Callable[[str], Any]) -> Any:
-    """Run ``action(path)`` on a private temporary file (for readers that need a path)."""
+def _through_file(suffix: str, action: Callable[[str], Any], contents: bytes = b"") -> Any:
+    """Run ``action(path)`` on a private temporary file holding ``contents`` (for readers
+    and writers that need a path)."""
     from .tempfiles import temporary_path
 
-    with temporary_path(suffix) as path:
+    with temporary_path(suffix, contents=contents) as path:
         return action(path)
 
 
 def _read_spss(data: bytes, **options: Any) -> pd.DataFrame:
-    def read(path: str) -> pd.DataFrame:
-        with open(path, "wb") as handle:
-            handle.write(data)
-        return pd.read_spss(path, **options)
-
-    return _through_file(".sav", read)
+    return _through_file(".sav", lambda path: pd.read_spss(path, **options), data)
 
 
 def _write_spss(frame: pd.DataFrame, **options: Any) -> bytes:

@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import datasets, errors, folder_data, formats, memory, paths, progress, transport
+from . import (datasets, errors, folder_data, formats, localfiles, memory, paths, progress,
+               transport)
 from .paths import S3Path
-from .tempfiles import new_private_file
+from .tempfiles import open_private_file
 from .transport.reads import ArrivingFile, ObjectStream, RangedFile
 
 _PREVIEW_FIRST_FETCH = 64 * 1024
@@ -426,6 +427,9 @@ def _count(value: Any, name: str) -> int:
 def download_file_from_s3(s3_path: str, local_path: str, overwrite: bool = False) -> str:
     """Save an object to a local file, which appears whole or not at all.
 
+    The object is written beside the file under a name nobody can guess, never
+    through a link (see :func:`s3tools.localfiles.replacing`), then renamed into place.
+
     Args:
         s3_path: the object.
         local_path: the file to write; an existing folder receives the object
@@ -442,18 +446,17 @@ def download_file_from_s3(s3_path: str, local_path: str, overwrite: bool = False
     local_path = os.path.expanduser(str(local_path))
     if os.path.isdir(local_path):
         local_path = os.path.join(local_path, path.name)
-    if os.path.exists(local_path) and not overwrite:
-        raise errors.local_exists(local_path)
-    folder = os.path.dirname(os.path.abspath(local_path))
-    os.makedirs(folder, exist_ok=True)
-    partial = os.path.join(folder, f".{os.path.basename(local_path)}.s3tools-partial")
+    if os.path.lexists(local_path) and not overwrite:
+        raise errors.local_exists(local_path)  # before any byte moves; placing checks again
+    os.makedirs(os.path.dirname(os.path.abspath(local_path)), exist_ok=True)
     try:
-        with open(partial, "wb") as target, progress.transfer(path.name) as advance:
+        with localfiles.replacing(local_path, overwrite) as target, \
+                progress.transfer(path.name) as advance:
             transport.download(path, target, advance)
-        os.replace(partial, local_path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+    except FileExistsError as error:
+        if error.filename != local_path:
+            raise
+        raise errors.local_exists(local_path) from None
     return local_path
 
 
@@ -464,9 +467,9 @@ def temporary_copy(s3_path: str) -> str:
     download leaves nothing behind.
     """
     path = paths.parse_file(s3_path)
-    local_path = new_private_file(path.suffix)
+    target, local_path = open_private_file(path.suffix)
     try:
-        with open(local_path, "r+b") as target:
+        with target:
             transport.download(path, target)
     except BaseException:
         os.remove(local_path)

@@ -278,3 +278,62 @@ def fault_proxy(endpoint, monkeypatch):
         yield relay
     finally:
         relay.stop()
+
+
+PLANTED = ("planted-0", "planted-1", "planted-2")
+
+
+def plant_links(monkeypatch, folder: Path, victim: Path, prefix: str = "",
+                suffix: str = "") -> list[Path]:
+    """Links to ``victim`` at the first names s3tools will try for a new file in ``folder``.
+
+    Another local user cannot guess the random part of those names: here the
+    test makes them known (the first tries are ``PLANTED``), plants a link at
+    each, as that user would, and s3tools must go past all of them.
+    """
+    import itertools
+    import secrets
+
+    names = itertools.chain(PLANTED, iter(lambda: secrets.token_hex(8), None))
+    monkeypatch.setattr("s3tools.localfiles._random_name", names.__next__)
+    links = [folder / f"{prefix}{name}{suffix}" for name in PLANTED]
+    for link in links:
+        link.symlink_to(victim)
+    return links
+
+
+def untouched(victim: Path, contents: bytes, links: list[Path]) -> bool:
+    """Whether the links planted at ``victim`` are still links there, and it still holds
+    ``contents``."""
+    return victim.read_bytes() == contents and all(
+        link.is_symlink() and os.readlink(link) == str(victim) for link in links)
+
+
+class PlantedTemporaryFolder:
+    """What another user plants for ``read_using``/``write_using``: a link at the temporary
+    folder ``s3tools-<uid>`` to a folder of theirs (mode 0777), and links to a file at the
+    first names a file in the folder s3tools makes instead could take."""
+
+    def __init__(self, monkeypatch, tmp_path: Path, suffix: str) -> None:
+        from s3tools import tempfiles
+
+        self.theirs = tmp_path / "theirs"
+        self.theirs.mkdir()
+        self.theirs.chmod(0o777)
+        self.shared = Path(os.environ["S3TOOLS_RAM_DIR"]) / f"s3tools-{os.getuid()}"
+        self.shared.symlink_to(self.theirs)
+        self.victim = tmp_path / "victim.txt"
+        self.victim.write_bytes(b"precious")
+        self.folder = Path(tempfiles.temporary_folder())
+        self.links = plant_links(monkeypatch, self.folder, self.victim, "tmp", suffix)
+
+    def check(self, handed: str, real_path: str, was_link: bool) -> None:
+        """``handed``, the path the user's function got, was a new file of s3tools' own, and
+        nothing planted was written through or changed."""
+        import stat
+
+        assert real_path == handed and not was_link
+        assert Path(handed).parent == self.folder != self.shared
+        assert stat.S_IMODE(self.theirs.stat().st_mode) == 0o777
+        assert list(self.theirs.iterdir()) == []
+        assert untouched(self.victim, b"precious", self.links)

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BUCKET, SECRET_KEY, get, keys, moto_only, put
+from conftest import BUCKET, SECRET_KEY, get, keys, moto_only, plant_links, put, untouched
 
 from s3tools.cli import EXIT_CODES
+from s3tools.errors import AlreadyExistsError
 
 COMMAND = Path(sys.executable).with_name("s3tools")
 CODES = {kind.__name__: code for kind, code, _ in EXIT_CODES}
@@ -173,6 +174,40 @@ def test_cp_downloads_and_refuses_an_existing_file_without_overwrite(seed, tmp_p
                    "--overwrite").returncode == 0
     assert (tmp_path / "a.csv").read_text() == "new\n"
     assert sorted(os.listdir(tmp_path)) == ["a.csv"]  # no partial file left
+
+
+def test_cp_never_writes_through_a_planted_link(seed, monkeypatch, tmp_path):
+    put(seed, "data/a.csv", "new\n")
+    put(seed, "data/b.csv", "other\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    here = tmp_path / "here"
+    here.mkdir()
+    links = [here / ".a.csv.s3tools-partial"]  # the partial file's name in earlier versions
+    links[0].symlink_to(victim)
+    result = s3tools("cp", f"s3://{BUCKET}/data/a.csv", str(here))
+    assert result.returncode == 0, result.err
+    # The random names are made known in this process only: the copy runs in it.
+    from s3tools.cli.cp import copy
+
+    links += plant_links(monkeypatch, here, victim, ".b.csv.", ".s3tools-partial")
+    copy(f"s3://{BUCKET}/data/b.csv", str(here), quiet=True)
+    assert (here / "a.csv").read_bytes() == b"new\n" and not (here / "a.csv").is_symlink()
+    assert (here / "b.csv").read_bytes() == b"other\n" and not (here / "b.csv").is_symlink()
+    assert untouched(victim, b"precious", links)
+
+
+def test_cp_recursive_refuses_a_link_at_a_target_before_copying_anything(seed, tmp_path):
+    from s3tools.cli.cp import copy
+
+    put(seed, "in/a.csv", "a\n")
+    put(seed, "in/b.csv", "b\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "b.csv").symlink_to(tmp_path / "nowhere")  # a link is something there
+    with pytest.raises(AlreadyExistsError, match="nothing was copied"):
+        copy(f"s3://{BUCKET}/in/", str(out), recursive=True, quiet=True)
+    assert os.listdir(out) == ["b.csv"] and not (tmp_path / "nowhere").exists()
 
 
 def test_cp_copies_between_keys_on_the_server(seed):

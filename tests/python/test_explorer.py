@@ -12,22 +12,28 @@ import ast
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import webbrowser
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from conftest import BUCKET, SECRET_KEY, put
+from record_browser import page as recorded_page
 
 import s3tools
-from s3tools import errors
+from s3tools import errors, tempfiles
 from s3tools.explorer import Explorer, explorer_selections, explorer_start, explorer_stop
+from s3tools.explorer.launch import LaunchPage
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 _answers: list[bytes] = []  # every body the explorer sent, to look for secrets in
@@ -213,16 +219,117 @@ def test_stop_ends_the_server_and_leaves_no_thread(seed):
     assert "stopped" in repr(running)
 
 
-def test_shown_outside_a_notebook_it_prints_the_link_and_opens_the_browser(seed, monkeypatch,
-                                                                          capsys):
-    opened = []
-    monkeypatch.setattr("webbrowser.open", opened.append)
+CASES = Path(__file__).resolve().parents[1] / "cases"
+
+
+@pytest.fixture
+def browser(tmp_path, monkeypatch):
+    """``BROWSER`` set to a browser that records what it was given (see
+    ``tests/cases/record_browser.py``); returns a function that waits for its record."""
+    record = tmp_path / "browser.json"
+    script = tmp_path / "record-browser"
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{CASES / "record_browser.py"}" '
+                      f'"{record}" "$@"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("BROWSER", str(script))
+    monkeypatch.setattr(webbrowser, "_tryorder", None)  # BROWSER is read again
+    monkeypatch.setattr(webbrowser, "_browsers", {})
+
+    def recorded(process: subprocess.Popen | None = None) -> dict:
+        deadline = time.monotonic() + 60  # a hang detector, not a measurement
+        while not record.exists():
+            assert process is None or process.poll() is None, "s3tools browse stopped"
+            assert time.monotonic() < deadline, "no browser was started"
+            time.sleep(0.05)
+        return json.loads(record.read_text())
+
+    return recorded
+
+
+def assert_led_there_without_the_token(command_lines: list[str], pages: list[dict],
+                                       url: str) -> str:
+    """No token on the command lines (the browser's and its parent's), but one private page
+    of this user's that leads to ``url``; returns the page's path."""
+    token = url.partition("/?token=")[2]
+    assert len(token) >= 20
+    assert token not in "\0".join(command_lines)
+    [page] = pages
+    assert page["mode"] == 0o600 and page["uid"] == os.getuid() and not page["link"]
+    assert os.path.dirname(page["path"]) == tempfiles.temporary_folder()
+    led_to = re.search(r'location\.replace\("([^"]+)"\)', page["text"]).group(1)
+    assert led_to == url and f'url={url}"' in page["text"]
+    status, body = ask(led_to)
+    assert status == 200 and b"S3 file explorer" in body
+    return page["path"]
+
+
+def led_there(found: dict, url: str) -> str:
+    """:func:`assert_led_there_without_the_token` on what the recording browser saw."""
+    return assert_led_there_without_the_token(found["argv"] + found["parent"], found["pages"],
+                                              url)
+
+
+def test_s3tools_browse_gives_the_browser_a_private_page_not_the_token(seed, browser):
+    command = [sys.executable, "-m", "s3tools.cli", "browse"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = process.stdout.readline().strip()
+        page = led_there(browser(process), url)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        process.stdout.close()
+        process.stderr.close()
+    assert not os.path.exists(page)  # removed when the explorer stopped
+
+
+def test_file_explorer_s3_gives_the_browser_a_private_page_not_the_token(seed, browser,
+                                                                         capsys):
     running = s3tools.file_explorer_s3()
     try:
-        assert opened == [running.url]
         assert running.url in capsys.readouterr().out
+        page = led_there(browser(), running.url)
     finally:
         running.stop()
+    assert not os.path.exists(page)
+
+
+def test_r_gets_a_private_page_for_its_browser(seed):
+    started = explorer_start(launch=True)
+    try:
+        page = assert_led_there_without_the_token(
+            [], [recorded_page(started["launch"])], started["url"])
+    finally:
+        assert explorer_stop(started["url"])
+    assert not os.path.exists(page)
+    plain = explorer_start()  # show = FALSE, or RStudio's viewer: no page
+    try:
+        assert plain["launch"] is None
+    finally:
+        explorer_stop(plain["url"])
+
+
+def test_a_launch_page_is_removed_after_a_while():
+    page = LaunchPage("http://127.0.0.1:1/?token=t", linger=0)
+    page._timer.join()
+    assert not os.path.exists(page.path)
+    page.remove()  # and again, harmlessly
+
+
+def test_the_token_dies_with_the_explorer(seed):
+    # What a notebook keeps in its output (the page in a frame, its address with the
+    # token) opens nothing once the explorer has stopped, even on the same port.
+    first = Explorer()
+    assert ask(first.url)[0] == 200
+    first.stop()
+    with pytest.raises(OSError):
+        ask(first.url)
+    second = Explorer(port=first.port)
+    try:
+        assert second.token != first.token
+        assert ask(first.url)[0] == 403
+    finally:
+        second.stop()
 
 
 def test_a_taken_port_and_bad_settings_are_refused_before_serving(seed, monkeypatch):

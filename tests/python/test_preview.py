@@ -43,7 +43,7 @@ def big_csv(size: int, seed: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def big_csv_bytes() -> bytes:
-    return big_csv(120 * 1024 * 1024, seed=1)
+    return big_csv(4 * 1024 * 1024, seed=1)
 
 
 def test_preview_of_a_big_csv_fetches_only_its_start(seed, forwarder, big_csv_bytes):
@@ -61,9 +61,9 @@ def test_preview_of_a_big_csv_fetches_only_its_start(seed, forwarder, big_csv_by
 
 
 def test_preview_of_a_big_gzipped_csv_fetches_only_its_start(seed, forwarder):
-    plain = big_csv(40 * 1024 * 1024, seed=2)
+    plain = big_csv(8 * 1024 * 1024, seed=2)
     packed = gzip.compress(plain, compresslevel=1)
-    assert len(packed) > 10 * 1024 * 1024
+    assert len(packed) > 16 * CSV_PREVIEW_LIMIT
     put(seed, "big/data.csv.gz", packed)
     forwarder.reset()
     got = s3tools.s3_path_to_preview_df(f"{BUCKET}/big/data.csv.gz", n=5)
@@ -73,7 +73,7 @@ def test_preview_of_a_big_gzipped_csv_fetches_only_its_start(seed, forwarder):
 
 def test_preview_of_a_big_parquet_reads_the_footer_and_first_row_group_only(seed, forwarder,
                                                                             tmp_path):
-    rows = 2_000_000
+    rows = 400_000
     generator = np.random.default_rng(3)
     table = pa.table({
         "id": np.arange(rows, dtype="int64"),
@@ -81,7 +81,7 @@ def test_preview_of_a_big_parquet_reads_the_footer_and_first_row_group_only(seed
         "code": pa.array(generator.integers(0, 2**62, rows).astype(str)),
     })
     local = tmp_path / "big.parquet"
-    pq.write_table(table, local, row_group_size=200_000)
+    pq.write_table(table, local, row_group_size=40_000)
     metadata = pq.ParquetFile(local).metadata
     assert metadata.num_row_groups == 10
     first_group = metadata.row_group(0).total_byte_size

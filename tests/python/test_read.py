@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import zstandard
-from conftest import BUCKET, assert_same_frame, put
+from conftest import (BUCKET, PlantedTemporaryFolder, assert_same_frame, plant_links, put,
+                      untouched)
 
 import s3tools
 import s3tools.read
@@ -453,6 +454,92 @@ def test_a_download_interrupted_midway_leaves_no_partial_file(seed, tmp_path, fo
     s3tools.download_file_from_s3(f"{BUCKET}/d/big.bin", str(out / "big.bin"))
     assert (out / "big.bin").read_bytes() == data
     assert os.listdir(out) == ["big.bin"]
+
+
+def test_a_download_never_writes_through_a_planted_link(seed, monkeypatch, tmp_path):
+    # Another user plants links beside the target at every name the partial file could
+    # take (the fixed name of earlier versions, and the random names, made known here).
+    put(seed, "d/a.csv", "from s3\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    out = tmp_path / "out"
+    out.mkdir()
+    links = [out / ".a.csv.s3tools-partial"]
+    links[0].symlink_to(victim)
+    links += plant_links(monkeypatch, out, victim, ".a.csv.", ".s3tools-partial")
+    s3tools.download_file_from_s3(f"{BUCKET}/d/a.csv", str(out / "a.csv"))
+    assert not (out / "a.csv").is_symlink() and (out / "a.csv").read_bytes() == b"from s3\n"
+    assert untouched(victim, b"precious", links)
+    assert sorted(os.listdir(out)) == sorted(["a.csv", *(link.name for link in links)])
+
+
+def test_a_download_replaces_a_link_at_the_target_and_never_writes_through_it(seed, tmp_path):
+    put(seed, "d/a.csv", "from s3\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    target = tmp_path / "a.csv"
+    target.symlink_to(tmp_path / "not-there-yet")
+    with pytest.raises(s3tools.AlreadyExistsError):  # a link is something: refused
+        s3tools.download_file_from_s3(f"{BUCKET}/d/a.csv", str(target))
+    assert target.is_symlink() and not (tmp_path / "not-there-yet").exists()
+    target.unlink()
+    target.symlink_to(victim)
+    s3tools.download_file_from_s3(f"{BUCKET}/d/a.csv", str(target), overwrite=True)
+    assert not target.is_symlink() and target.read_bytes() == b"from s3\n"
+    assert victim.read_bytes() == b"precious"
+
+
+def test_a_file_made_at_the_target_during_a_download_is_kept(seed, monkeypatch, tmp_path):
+    put(seed, "d/a.csv", "from s3\n")
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    target = tmp_path / "a.csv"
+    real = s3tools.transport.download
+
+    def download_while_another_writes(path, handle, advance=None):
+        size = real(path, handle, advance)
+        target.write_bytes(b"theirs")  # after the check, before the file is placed
+        return size
+
+    monkeypatch.setattr(s3tools.transport, "download", download_while_another_writes)
+    with pytest.raises(s3tools.AlreadyExistsError, match="overwrite"):
+        s3tools.download_file_from_s3(f"{BUCKET}/d/a.csv", str(target))
+    assert target.read_bytes() == b"theirs"
+    assert os.listdir(tmp_path) == ["a.csv"]
+
+
+def test_a_download_stopped_by_ctrl_c_leaves_no_partial_file(seed, monkeypatch, tmp_path):
+    put(seed, "d/a.csv", "from s3\n" * 1000)
+    tmp_path = tmp_path / "out"
+    tmp_path.mkdir()
+    real = s3tools.transport.download
+
+    def interrupted(path, handle, advance=None):
+        real(path, handle, advance)
+        assert handle.tell() == 8000
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(s3tools.transport, "download", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        s3tools.download_file_from_s3(f"{BUCKET}/d/a.csv", str(tmp_path / "a.csv"))
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(KeyboardInterrupt):
+        s3tools.read_using(lambda path: path, f"{BUCKET}/d/a.csv")
+    leftovers = [name for _, _, names in os.walk(os.environ["S3TOOLS_RAM_DIR"]) for name in names]
+    assert leftovers == []
+
+
+def test_read_using_never_hands_over_a_file_through_a_planted_link(seed, monkeypatch, tmp_path):
+    put(seed, "d/a.csv", "a\n1\n")
+    planted = PlantedTemporaryFolder(monkeypatch, tmp_path, ".csv")
+    seen = []
+
+    def reader(path):
+        seen.append((path, os.path.realpath(path), os.path.islink(path)))
+        return pd.read_csv(path)
+
+    assert s3tools.read_using(reader, f"{BUCKET}/d/a.csv")["a"].tolist() == [1]
+    planted.check(*seen[0])
 
 
 def test_a_parquet_file_arrives_tail_first_and_is_read_in_place(seed, monkeypatch, caplog):

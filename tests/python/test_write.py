@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import BUCKET, ON_SEAWEEDFS, assert_same_frame, get, keys, put
+from conftest import (BUCKET, ON_SEAWEEDFS, PlantedTemporaryFolder, assert_same_frame, get, keys,
+                      put)
 
 import s3tools
 from s3tools import formats
@@ -255,6 +256,21 @@ def test_write_using_uploads_what_fun_wrote(seed):
     assert not os.path.exists(seen["path"])
     local = pd.read_excel(io.BytesIO(get(seed, "out/book.xlsx")), sheet_name="data")
     assert_same_frame(local, frame)
+
+
+def test_write_using_never_hands_over_a_file_through_a_planted_link(seed, monkeypatch,
+                                                                   tmp_path):
+    planted = PlantedTemporaryFolder(monkeypatch, tmp_path, ".txt")
+    seen = []
+
+    def writer(text, path):
+        seen.append((path, os.path.realpath(path), os.path.islink(path)))
+        with open(path, "w") as handle:
+            handle.write(text)
+
+    s3tools.write_using("mine\n", writer, f"{BUCKET}/out/x.txt")
+    planted.check(*seen[0])
+    assert get(seed, "out/x.txt") == b"mine\n"
 
 
 def test_write_using_when_fun_fails_uploads_nothing_and_cleans_up(seed):

@@ -120,6 +120,50 @@ test_that("download_file_from_s3 writes the file and returns its path invisibly"
                file.path(folder, "a.txt"))
 })
 
+test_that("download_file_from_s3 never writes through a link planted beside the target", {
+  client <- local_s3()
+  put_object(client, "a.txt", "from s3")
+  folder <- withr::local_tempdir()
+  victim <- file.path(folder, "victim.txt")
+  writeLines("precious", victim)
+  out <- file.path(folder, "out")
+  dir.create(out)
+  # Another user's link at the partial file's name of earlier versions (its name is
+  # random now).
+  link <- file.path(out, ".a.txt.s3tools-partial")
+  file.symlink(victim, link)
+  download_file_from_s3("test-bucket/a.txt", file.path(out, "a.txt"))
+  expect_identical(readLines(victim), "precious")
+  expect_identical(Sys.readlink(link), victim)
+  expect_identical(Sys.readlink(file.path(out, "a.txt")), "") # a file, not a link
+  expect_identical(readLines(file.path(out, "a.txt"), warn = FALSE), "from s3")
+})
+
+test_that("read_using never hands over a file in a temporary folder planted as a link", {
+  client <- local_s3()
+  put_object(client, "a.csv", "a\n1\n")
+  ram <- Sys.getenv("S3TOOLS_RAM_DIR")
+  dir.create(ram)
+  withr::defer(unlink(ram, recursive = TRUE))
+  theirs <- withr::local_tempdir()
+  Sys.chmod(theirs, "777", use_umask = FALSE)
+  shared <- file.path(ram, paste0("s3tools-", system2("id", "-u", stdout = TRUE)))
+  file.symlink(theirs, shared)
+  seen <- read_using(function(path) {
+    list(path = path, real = normalizePath(path), link = Sys.readlink(path),
+         mode = format(file.info(path)$mode), rows = nrow(utils::read.csv(path)))
+  }, "test-bucket/a.csv")
+  expect_identical(seen$rows, 1L)
+  expect_identical(seen$link, "")
+  expect_identical(seen$real, seen$path)
+  expect_identical(dirname(dirname(seen$path)), ram)
+  expect_false(startsWith(seen$real, normalizePath(theirs)))
+  expect_identical(seen$mode, "600")
+  expect_identical(format(file.info(theirs)$mode), "777")
+  expect_length(list.files(theirs, all.files = TRUE, no.. = TRUE), 0)
+  expect_identical(Sys.readlink(shared), theirs)
+})
+
 test_that("s3_path_to_full_df is s3_path_to_df", {
   client <- local_s3()
   put_object(client, "a.csv", "a\n1\n2\n")

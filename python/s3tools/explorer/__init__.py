@@ -39,9 +39,11 @@ def file_explorer_s3(port: int = 0, show: bool = True) -> Explorer:
 
     Args:
         port: the port on 127.0.0.1; 0 picks a free one.
-        show: in a notebook, show the page in the output cell; elsewhere,
-            print its address and open it in the default browser. ``False``
-            only starts it.
+        show: in a notebook, show the page in the output cell (the address
+            kept there opens nothing once the explorer stops); elsewhere,
+            print its address and open it in the default browser, through a
+            private local page (:meth:`Explorer.launch_page`) so that the
+            token is not on the browser's command line. ``False`` only starts it.
 
     Returns:
         The running explorer: ``.url`` is its address, ``.stop()`` ends it,
@@ -78,7 +80,7 @@ def _show(explorer: Explorer) -> None:
         display(IFrame(explorer.url, width="100%", height=640))
         return
     print(f"s3tools file explorer: {explorer.url}\n(explorer.stop() ends it)")
-    webbrowser.open(explorer.url)
+    webbrowser.open(explorer.launch_page())  # the token stays off the browser's command line
 
 
 # --------------------------------------------------------------- R's door
@@ -86,13 +88,14 @@ def _show(explorer: Explorer) -> None:
 class _Process:
     """An explorer in a process of its own (``python -m s3tools.explorer``), as R runs it."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, launch: bool = False) -> None:
         # R puts its own libraries first on LD_LIBRARY_PATH, which can make a Python
         # started from it load the wrong libpython; the settings R sent are in os.environ.
         environment = {name: value for name, value in os.environ.items()
                        if name != "LD_LIBRARY_PATH"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "s3tools.explorer", str(int(port))],
+            [sys.executable, "-m", "s3tools.explorer", str(int(port)),
+             *(["launch"] if launch else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment, text=True)
         first = self.process.stdout.readline()
         answer = json.loads(first) if first.startswith("{") else {"error": first, "kind": ""}
@@ -102,6 +105,7 @@ class _Process:
             raise kinds.get(answer["kind"], OSError)(
                 answer["error"] or "The file explorer's process did not start.")
         self.url = answer["url"]
+        self.launch = answer.get("launch")
         self.delivered = 0
 
     def selected(self) -> list[str]:
@@ -123,11 +127,16 @@ class _Process:
 _running: dict[str, _Process] = {}
 
 
-def explorer_start(port: int = 0) -> dict[str, Any]:
-    """Start an explorer for R in a process of its own; R keeps its address and shows it."""
-    explorer = _Process(int(port))
+def explorer_start(port: int = 0, launch: bool = False) -> dict[str, Any]:
+    """Start an explorer for R in a process of its own; R keeps its address and shows it.
+
+    With ``launch``, ``"launch"`` is the private local page for a browser (see
+    :meth:`Explorer.launch_page`): the address holds the token, which a browser's
+    command line would show to every local user.
+    """
+    explorer = _Process(int(port), bool(launch))
     _running[explorer.url] = explorer
-    return {"url": explorer.url}
+    return {"url": explorer.url, "launch": explorer.launch}
 
 
 def explorer_selections(url: str, deliver: bool = True) -> dict[str, Any]:

@@ -20,8 +20,10 @@ from importlib import resources
 from typing import Any, Callable
 
 from .. import errors, folders, paths, transport
+from ..display import visible
 from ..transport.reads import ObjectChanged
 from . import answers
+from .launch import LaunchPage
 
 HOST = "127.0.0.1"
 log = logging.getLogger("s3tools.explorer")
@@ -54,6 +56,7 @@ class Explorer:
         self.port = self._server.server_port
         self.url = f"http://{HOST}:{self.port}/?token={self.token}"
         self._selected: list[str] = []
+        self._launch_pages: list[LaunchPage] = []
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name=f"s3tools explorer on port {self.port}", daemon=True)
@@ -68,12 +71,28 @@ class Explorer:
     def running(self) -> bool:
         return self._thread.is_alive()
 
+    def launch_page(self) -> str:
+        """The address to give a browser: a private local page (mode 0600) that leads to
+        :attr:`url`, which holds the token and so must not be on a command line.
+
+        The page is removed a minute later, or when the explorer stops.
+        """
+        page = LaunchPage(self.url)
+        with self._lock:
+            self._launch_pages.append(page)
+        return page.uri
+
     def stop(self) -> None:
-        """Stop serving: waits for the requests in flight, then closes the port."""
+        """Stop serving: waits for the requests in flight, then closes the port. The token
+        opens nothing afterwards (a new explorer has a new one)."""
         if self._thread.is_alive():
             self._server.shutdown()
             self._thread.join()
         self._server.server_close()  # joins the threads of the requests in flight
+        with self._lock:
+            pages, self._launch_pages = self._launch_pages, []
+        for page in pages:
+            page.remove()
 
     def select(self, path: str) -> dict[str, str]:
         chosen = answers.code(path)
@@ -127,9 +146,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             pass  # the browser went away
         except Exception as error:  # the page gets a sentence, never a traceback
             log.debug("explorer: %s failed", address.path, exc_info=True)
-            self._json({"error": errors.redact(f"s3tools failed unexpectedly "
-                                               f"({type(error).__name__}: {error})."),
-                        "kind": "error"}, 500)
+            message = f"s3tools failed unexpectedly ({type(error).__name__}: {error})."
+            self._json({"error": visible(errors.redact(message)), "kind": "error"}, 500)
 
     def _send(self, status: int, body: bytes, content_type: str,
               headers: dict[str, str] | None = None) -> None:
