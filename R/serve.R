@@ -152,9 +152,11 @@ server_variables <- function(text) {
     } else if (grepl("^unset ", line)) {
       unset <- c(unset, strsplit(sub("^unset +", "", line), " +")[[1]])
     } else if (grepl("^Sys[.](un)?setenv\\(", line)) {
-      values <- r_line_values(line)
-      if (startsWith(line, "Sys.setenv")) set[names(values)] <- values
-      else unset <- c(unset, values)
+      for (call in r_line_calls(line)) {
+        values <- r_call_values(call)
+        if (identical(call[[1]], as.name("Sys.setenv"))) set[names(values)] <- values
+        else unset <- c(unset, values)
+      }
     }
   }
   set <- set[grepl("^AWS_[A-Z0-9_]+$", names(set))]
@@ -162,11 +164,18 @@ server_variables <- function(text) {
   list(set = set, unset = unique(unset))
 }
 
-# The literal strings of one R call, by name (Sys.setenv) or not (Sys.unsetenv).
-r_line_values <- function(line) {
-  expression <- tryCatch(parse(text = line, keep.source = FALSE), error = function(e) NULL)
-  if (length(expression) != 1 || !is.call(expression[[1]])) return(character())
-  values <- as.list(expression[[1]])[-1]
+# The Sys.setenv() and Sys.unsetenv() calls of a line of R, parsed, not run.
+r_line_calls <- function(line) {
+  expressions <- tryCatch(parse(text = line, keep.source = FALSE), error = function(e) NULL)
+  Filter(function(call) {
+    is.call(call) && (identical(call[[1]], as.name("Sys.setenv")) ||
+                        identical(call[[1]], as.name("Sys.unsetenv")))
+  }, as.list(expressions))
+}
+
+# The literal strings of one call, by name (Sys.setenv) or not (Sys.unsetenv).
+r_call_values <- function(call) {
+  values <- as.list(call)[-1]
   values <- unlist(lapply(seq_along(values), function(i) {
     value <- values[[i]]
     parts <- if (is.call(value) && identical(value[[1]], as.name("c"))) as.list(value)[-1]

@@ -90,8 +90,9 @@ test_that("the server's lines are read as text: shell or R, AWS_ names only", {
     "export PATH=/somewhere/else",
     "unset AWS_ENDPOINT_URL_S3 AWS_SESSION_TOKEN",
     'Sys.setenv(AWS_SECRET_ACCESS_KEY = "s3cr3t", AWS_DEFAULT_REGION = "us-east-1", HOME = "/x")',
-    'Sys.setenv(AWS_PROFILE = system("id"))',
-    'Sys.unsetenv(c("AWS_PROFILE"))',
+    'Sys.setenv(AWS_PROFILE = system("id")); Sys.unsetenv(c("AWS_PROFILE")); x <- 1',
+    'Sys.setenv(AWS_REGION = "eu-west-2"',
+    "Sys.setenv(AWS_REGION = Sys.getenv('HOME'))",
     sep = "\n"
   )
   variables <- s3tools:::server_variables(lines)
