@@ -47,7 +47,8 @@ def resolve(pip: Path, requirements: list[str], report: Path) -> tuple[dict[str,
 
 
 def requirement_of(metadata: dict, name: str) -> str:
-    """The version range that a package's metadata requires of ``name`` (``<1.43.118,>=1.43.115``)."""
+    """The version range that a package's metadata requires of ``name``, such as
+    ``<1.43.118,>=1.43.115``."""
     pattern = rf"{re.escape(name)}\s*(\[[^\]]*\])?\s*\(?\s*([<>=!~][^;()]*)\)?\s*(;.*)?$"
     for line in metadata.get("requires_dist", []):
         match = re.match(pattern, line, re.IGNORECASE)

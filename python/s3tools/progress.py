@@ -17,18 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from . import config
 from .display import visible
-from .errors import ConfigError
 
 DELAY = 0.5  # seconds a transfer runs before its bar appears
-OFF = ("0", "false", "no", "off")
-_ON = ("", "1", "true", "yes", "on", "auto")
 
 
 def _in_notebook() -> bool:
@@ -43,11 +40,8 @@ def wanted() -> bool:
     Raises:
         ConfigError: ``S3TOOLS_PROGRESS`` is neither true nor false.
     """
-    setting = os.environ.get("S3TOOLS_PROGRESS", "").strip().lower()
-    if setting in OFF:
+    if not config.value("progress"):
         return False
-    if setting not in _ON:
-        raise ConfigError(f"S3TOOLS_PROGRESS must be true or false, not {setting!r}.")
     if _in_notebook():
         return True
     isatty = getattr(sys.stderr, "isatty", None)

@@ -163,16 +163,19 @@ class Page:
         # A workspace of its own: this notebook alone, whose kernel the status bar shows.
         browser.get(f"{jupyter.url}lab/workspaces/{Path(name).stem}/tree/{name}"
                     f"?reset&token={jupyter.token}")
-        self.until(lambda: "| Idle" in browser.find_element(By.CSS_SELECTOR, ".jp-StatusBar-Widget").text
-                   and browser.find_element(By.CSS_SELECTOR, ".jp-Notebook .cm-content").is_displayed(),
+        self.until(lambda: "| Idle" in self.find(".jp-StatusBar-Widget").text
+                   and self.find(".jp-Notebook .cm-content").is_displayed(),
                    "the notebook, its kernel started")
 
     def run_cell(self, index: int) -> None:
-        editor = self.browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell .cm-content")[index]
+        editor = self.browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .cm-content")[index]
         self.browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", editor)
         editor.click()
         ActionChains(self.browser).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(
             Keys.SHIFT).perform()
+
+    def find(self, selector: str):
+        return self.browser.find_element(By.CSS_SELECTOR, selector)
 
     def part(self, name: str):
         return self.browser.find_element(By.CSS_SELECTOR, f".s3tools-explorer [data-part='{name}']")
@@ -209,7 +212,7 @@ def test_the_widget_in_jupyterlab_works_over_the_kernel_alone(seed, jupyter, bro
         browser.get(endpoint)  # the S3 server, on 127.0.0.1: out of this browser's reach
     page = Page(browser, jupyter, notebook(jupyter.folder, "explore.ipynb", RUN_EXPLORER))
     page.run_cell(0)
-    page.until(lambda: browser.find_elements(By.CSS_SELECTOR, ".s3tools-explorer [data-part='status']")
+    page.until(lambda: browser.find_elements(By.CSS_SELECTOR, ".s3tools-explorer .status")
                and page.text("status") == "1 bucket", "the buckets")
     badge = browser.find_element(By.CSS_SELECTOR, ".s3tools-explorer .badge").text
     assert badge in s3tools.access.LEVELS

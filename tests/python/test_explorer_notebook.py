@@ -82,7 +82,8 @@ def test_the_widget_gets_the_answers_the_page_gets(seed, conversation):
         rest = conversation.ask("list", path=f"{BUCKET}/scans/", after=first["next"])["answer"]
         assert [entry["name"] for entry in rest["entries"]][-1] == "file-0309.csv"
         assert rest["next"] is None
-        for question, request in (("buckets", {}), ("preview", {"path": f"{BUCKET}/survey/people.csv"}),
+        people = f"{BUCKET}/survey/people.csv"
+        for question, request in (("buckets", {}), ("preview", {"path": people}),
                                   ("list", {"path": f"{BUCKET}/", "search": "PEOPLE"})):
             assert conversation.ask(question, **request)["answer"] == from_page(page, question,
                                                                                 **request)
@@ -150,9 +151,10 @@ def test_without_anywidget_the_notebook_gets_the_page_and_a_line_saying_why(
     try:
         assert isinstance(explorer, Explorer)
         said = capsys.readouterr().out
-        assert said == ('s3tools: the notebook widget needs anywidget (pip install '
-                        f'"s3tools[jupyter]"); meanwhile the explorer below is its web page on '
-                        f"127.0.0.1:{explorer.port}, which only a browser on this machine can open.\n")
+        assert said == (
+            's3tools: the notebook widget needs anywidget (pip install "s3tools[jupyter]"); '
+            f"meanwhile the explorer below is its web page on 127.0.0.1:{explorer.port}, "
+            "which only a browser on this machine can open.\n")
         assert [frame.src for frame in shown] == [explorer.url]
     finally:
         explorer.stop()
@@ -178,10 +180,11 @@ def test_under_jupyterhub_the_page_goes_through_jupyter_server_proxy(seed, monke
 
 @pytest.mark.parametrize(("value", "prefix"), [
     ("/user/ann/", "/user/ann/"), ("/user/ann", "/user/ann/"), ("user/ann", "/user/ann/"),
+    ("/user//ann/", "/user/ann/"),
     ("/", "/"), ("", None), ("  ", None)])
 def test_the_jupyterhub_prefix_is_read_in_one_place(monkeypatch, value, prefix):
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", value)
-    assert config.jupyterhub_prefix() == prefix
+    assert config.value("jupyterhub_prefix") == prefix
 
 
 def test_page_and_widget_share_one_front_end_with_relative_addresses():

@@ -65,6 +65,28 @@ test_that("get_credentials works as 0.0.9 scripts call it, and never shows the s
   expect_s3_class(half, "s3tools_config")
 })
 
+test_that("get_credentials() prints a summary: no raw list, no secret", {
+  local_s3()
+  summary <- get_credentials()
+  expect_s3_class(summary, "s3tools_credentials")
+  shown <- capture.output(print(summary))
+  expect_identical(shown[[1]], "s3tools credentials")
+  expect_true(any(grepl("access key id: AKIA************0001 (long-term)", shown, fixed = TRUE)))
+  expect_true(any(grepl(paste0("endpoint: +", getOption("s3tools.test_endpoint"), "$"), shown)))
+  expect_true(any(grepl("region: +us-east-1$", shown)))
+  expect_false(any(grepl("$", shown, fixed = TRUE)))
+  expect_false(any(grepl("NULL", shown, fixed = TRUE)))
+  expect_false(any(grepl(test_keys$AWS_SECRET_ACCESS_KEY, shown, fixed = TRUE)))
+  # Auto-printed at the console, as an old script's first line is.
+  expect_identical(capture.output(get_credentials()), shown)
+
+  temporary <- summary
+  temporary$temporary <- TRUE
+  temporary$expires <- "2030-01-01T00:00:00+00:00"
+  expect_true(any(grepl("(temporary, expire 2030-01-01T00:00:00+00:00)",
+                        capture.output(print(temporary)), fixed = TRUE)))
+})
+
 test_that("an old-style script, installed package and all, starts with get_credentials()", {
   skip_on_cran()
   client <- local_s3()
@@ -91,4 +113,32 @@ test_that("an old-style script, installed package and all, starts with get_crede
   expect_true("rows: 2 " %in% output, label = paste(output, collapse = "\n"))
   expect_true(any(grepl("AKIA************0001", output, fixed = TRUE)))
   expect_false(any(grepl(test_keys$AWS_SECRET_ACCESS_KEY, output, fixed = TRUE)))
+})
+
+test_that("get_credentials' argument errors are Python's, word for word, and set nothing", {
+  local_s3()
+  # Python's own message for these arguments (NULL if Python accepted them).
+  python_message <- function(arguments) {
+    code <- paste0("import s3tools\nmessage = None\ntry:\n",
+                   "    s3tools.get_credentials(", arguments, ")\n",
+                   "except s3tools.S3ToolsError as error:\n    message = error.message\n")
+    reticulate::py_run_string(code, local = TRUE)$message
+  }
+  variables <- c("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+  withr::local_envvar(as.list(Sys.getenv(variables, unset = NA)))
+  before <- Sys.getenv(variables, unset = NA)
+  cases <- list(
+    list(quote(get_credentials(key = "AKIAONLY")), "key='AKIAONLY'"),
+    list(quote(get_credentials(secret = "only-a-secret")), "secret='only-a-secret'"),
+    list(quote(get_credentials(key = 12345, secret = "a-secret")), "key=12345, secret='a-secret'"),
+    list(quote(get_credentials(profile = TRUE)), "profile=True")
+  )
+  for (case in cases) {
+    refused <- tryCatch(eval(case[[1]]), error = identity)
+    expect_s3_class(refused, "s3tools_config")
+    expected <- python_message(case[[2]])
+    expect_true(is.character(expected), label = case[[2]])
+    expect_identical(conditionMessage(refused), expected)
+    expect_identical(Sys.getenv(variables, unset = NA), before)
+  }
 })

@@ -58,7 +58,7 @@ def show(port: int, page_size: int = folders.PAGE_SIZE):
 def page_address(explorer: Explorer) -> tuple[str, bool]:
     """The address of the explorer's page for the notebook's browser, and whether it goes
     through jupyter-server-proxy (under JupyterHub, where the proxy is installed)."""
-    prefix = config.jupyterhub_prefix()
+    prefix = config.value("jupyterhub_prefix")
     if prefix is not None and importlib.util.find_spec("jupyter_server_proxy") is not None:
         return f"{prefix}proxy/{explorer.port}/?token={explorer.token}", True
     return explorer.url, False
@@ -70,7 +70,7 @@ def fallback_message(explorer: Explorer, proxied: bool) -> str:
         return (f"s3tools: the notebook widget needs anywidget ({INSTALL}); meanwhile the "
                 "explorer below is its web page, through jupyter-server-proxy.")
     hub = (" (or jupyter-server-proxy, for the page through JupyterHub)"
-           if config.jupyterhub_prefix() is not None else "")
+           if config.value("jupyterhub_prefix") is not None else "")
     return (f"s3tools: the notebook widget needs anywidget ({INSTALL}{hub}); meanwhile the "
             f"explorer below is its web page on 127.0.0.1:{explorer.port}, which only a "
             "browser on this machine can open.")
