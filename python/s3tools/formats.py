@@ -438,22 +438,3 @@ def compress(data: bytes, compression: str | None, inner_name: str) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(inner_name, data)
     return buffer.getvalue()
-
-
-def decompressor(compression: str | None) -> Any:
-    """An incremental decompressor with ``.decompress(chunk)`` (for previews)."""
-    import zlib
-
-    if compression is None:
-        return None
-    if compression == "gz":
-        return zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-    if compression == "bz2":
-        return bz2.BZ2Decompressor()
-    if compression == "xz":
-        return lzma.LZMADecompressor()
-    if compression == "zst":
-        import zstandard
-
-        return zstandard.ZstdDecompressor().decompressobj()
-    return None
