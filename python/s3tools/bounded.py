@@ -146,16 +146,49 @@ def _first_pages(source: Any, column: Any, rows: int, repeated: bool) -> tuple[i
     return needed, largest
 
 
-def _column_costs(source: Any, metadata: Any, columns: list[str] | None,
+def _leaves(kind: Any) -> int:
+    """How many Parquet leaf columns an Arrow type is stored in."""
+    import pyarrow as pa
+
+    if isinstance(kind, pa.ExtensionType):
+        return _leaves(kind.storage_type)
+    if pa.types.is_struct(kind):
+        return sum(_leaves(kind.field(index).type) for index in range(kind.num_fields))
+    if pa.types.is_map(kind):
+        return _leaves(kind.key_type) + _leaves(kind.item_type)
+    if hasattr(kind, "value_type") and not pa.types.is_dictionary(kind):
+        return _leaves(kind.value_type)  # the list types
+    return 1
+
+
+def _owners(parquet: Any) -> list[str]:
+    """The top-level column each leaf column belongs to, in the file's order (names may
+    hold dots: R writes ``first.name``)."""
+    metadata = parquet.metadata
+    owners = [field.name for field in parquet.schema_arrow
+              for _ in range(_leaves(field.type))]
+    if len(owners) != metadata.num_columns:  # a schema this count does not follow
+        owners = [metadata.schema.column(index).path.split(".")[0]
+                  for index in range(metadata.num_columns)]
+    return owners
+
+
+def _wanted(owner: str, path: str, columns: list[str] | None) -> bool:
+    """Whether a leaf column is read for ``columns`` (top-level names or dotted paths)."""
+    return columns is None or owner in columns or any(
+        path == name or path.startswith(name + ".") for name in columns)
+
+
+def _column_costs(parquet: Any, source: Any, columns: list[str] | None,
                   rows: int) -> dict[str, list[int]]:
     """Per top-level column read, in the file's order: [what its first rows' pages take
     decompressed, the largest of those pages]."""
+    metadata = parquet.metadata
     group = metadata.row_group(0)
     costs: dict[str, list[int]] = {}
-    for index in range(group.num_columns):
+    for index, owner in enumerate(_owners(parquet)):
         column = group.column(index)
-        name = column.path_in_schema.split(".")[0]
-        if columns is not None and name not in columns:
+        if not _wanted(owner, column.path_in_schema, columns):
             continue
         repeated = metadata.schema.column(index).max_repetition_level > 0
         try:
@@ -164,13 +197,13 @@ def _column_costs(source: Any, metadata: Any, columns: list[str] | None,
             # Not pages this reader can follow (damaged, encrypted...): the footer's word for
             # the whole chunk; pyarrow's own reader says what is wrong with it.
             needed = largest = max(column.total_uncompressed_size, 0)
-        cost = costs.setdefault(name, [0, 0])
+        cost = costs.setdefault(owner, [0, 0])
         cost[0] += needed
         cost[1] += largest
     return costs
 
 
-def _groups(costs: dict[str, list[int]], limit: int) -> list[list[str]]:
+def _runs(costs: dict[str, list[int]], limit: int) -> list[list[str]]:
     """Columns in the file's order, in runs whose pages fit in the limit together: a wide
     file's first rows are decoded a run at a time."""
     runs: list[list[str]] = []
@@ -193,30 +226,34 @@ def parquet_first_rows(parquet: Any, source: Any, n: int, columns: list[str] | N
         parquet: a ``pyarrow.parquet.ParquetFile`` over ``source``.
         source: the file (a :class:`~s3tools.transport.RangedFile`): page headers are
             read from it, mostly from the first pages already fetched.
-        columns: the top-level columns asked for (None: all).
+        columns: the columns asked for (None: all).
 
     Raises:
-        FormatError: the pages of a column's first rows, or their values, pass the limit.
+        FormatError: the pages of the first rows, or their values, pass the limit.
     """
     import pyarrow as pa
 
-    metadata, limit, rows = parquet.metadata, config.value("preview_limit"), max(n, 1)
-    if metadata.num_row_groups == 0:
+    limit, rows = config.value("preview_limit"), max(n, 1)
+    if parquet.metadata.num_row_groups == 0:
         return parquet.schema_arrow.empty_table()
-    costs = _column_costs(source, metadata, columns, rows)
-    for name, (needed, _) in costs.items():
-        if needed > limit:
-            raise refusal(path, f"decoding the first rows of its column {name!r} takes "
-                                f"{readable_size(needed)},", limit)
-    runs = _groups(costs, limit)
-    held, tables = 0, []
+    costs = _column_costs(parquet, source, columns, rows)
+    runs = _runs(costs, limit)
+    if len(runs) > 1 and (columns is not None or len(costs) != len(parquet.schema_arrow)):
+        runs = [list(costs)]  # the columns asked for (or names used twice), read together
     for run in runs:
+        needed = sum(costs[name][0] for name in run)
+        if needed > limit:
+            shown = f"its column {run[0]!r}" if len(run) == 1 else "the columns asked for"
+            raise refusal(path, f"decoding the first rows of {shown} takes "
+                                f"{readable_size(needed)},", limit)
+    held, tables = 0, []
+    for run in runs or [[]]:
         largest_row = sum(costs[name][1] for name in run)
-        batches, held = _batches(parquet, columns if len(runs) == 1 else run, rows,
+        batches, held = _batches(parquet, columns if len(runs) <= 1 else run, rows,
                                  largest_row, held, limit, path)
-        tables.append(pa.Table.from_batches(batches) if batches else None)
-    if any(table is None for table in tables):
-        return parquet.schema_arrow.empty_table()
+        if not batches:
+            return parquet.schema_arrow.empty_table()
+        tables.append(pa.Table.from_batches(batches))
     if len(tables) == 1:
         return tables[0]
     count = min(table.num_rows for table in tables)

@@ -111,6 +111,20 @@ def test_the_rows_before_the_limit_are_the_answer(seed, limit):
     assert s3tools.s3_path_to_preview_df(f"{BUCKET}/small.csv")["name"].tolist() == ["r0", "r1"]
 
 
+def test_a_format_previewed_whole_is_refused_past_the_limit(seed, bombs, limit):
+    records = b"[" + b",".join(b'{"a": %d}' % i for i in range(1_000_000)) + b"]"
+    assert LIMIT < len(records) < 2 * LIMIT
+    for key, data, said in (("big.json", records, "which takes"),
+                            ("bomb.json.bz2", (bombs / "line.csv.bz2").read_bytes(),
+                             "which decompresses to")):
+        path = put(seed, key, data)
+        with pytest.raises(s3tools.FormatError, match=said) as caught:
+            s3tools.s3_path_to_preview_df(path)
+        assert path in str(caught.value) and "S3TOOLS_PREVIEW_LIMIT" in str(caught.value)
+    put(seed, "small.json", b'[{"a": 1}, {"a": 2}]')
+    assert s3tools.s3_path_to_preview_df(f"{BUCKET}/small.json")["a"].tolist() == [1, 2]
+
+
 def test_head_and_the_explorer_get_the_same_bound(seed, bombs):
     path = upload(seed, bombs, "line.csv.bz2")
     head = measure(seed, "head", path)
@@ -162,12 +176,23 @@ def test_a_dictionary_that_repeats_a_large_value_is_decoded_within_the_limit(see
 
 def test_a_wide_file_whose_first_pages_pass_the_limit_together_is_previewed(seed, limit):
     generator = np.random.default_rng(5)
-    table = pa.table({f"c{i}": generator.integers(0, 2 ** 62, 300_000) for i in range(12)})
+    rows = 300_000
+    # R's names hold dots; a struct and a list column are stored in several leaf columns.
+    columns = {f"c.{i}": generator.integers(0, 2 ** 62, rows) for i in range(12)}
+    columns["s"] = pa.StructArray.from_arrays([np.arange(rows), np.arange(rows) * 2.0],
+                                              ["x", "y"])
+    columns["l"] = pa.array([[i, i + 1] for i in range(rows)])
+    table = pa.table(columns)
     buffer = io.BytesIO()
-    pq.write_table(table, buffer, row_group_size=300_000, compression="zstd")
+    pq.write_table(table, buffer, row_group_size=rows, compression="zstd")
     path = put(seed, "wide.parquet", buffer.getvalue())
     got = s3tools.s3_path_to_preview_df(path, n=7)
     pd.testing.assert_frame_equal(got, table.slice(0, 7).to_pandas())
+    # Asked for by name, the columns are read together: past the limit, they are refused.
+    some = s3tools.s3_path_to_preview_df(path, n=3, columns=["c.1", "s"])
+    pd.testing.assert_frame_equal(some, table.select(["c.1", "s"]).slice(0, 3).to_pandas())
+    with pytest.raises(s3tools.FormatError, match="columns asked for"):
+        s3tools.s3_path_to_preview_df(path, columns=[f"c.{i}" for i in range(12)])
 
 
 @pytest.mark.parametrize("compression", ["gz", "bz2"])
