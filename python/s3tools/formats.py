@@ -305,7 +305,7 @@ class DecompressedTooLarge(Exception):
 
 
 # Whole reads decompress in steps of this size, each bounded by what is left of the limit.
-_DECOMPRESS_STEP = 8 * 1024 * 1024
+_DECOMPRESS_STEP = 1024 * 1024
 
 
 def _zip_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo:

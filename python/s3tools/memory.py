@@ -22,7 +22,8 @@ objects stays one GET each.
   decompressed in bounded steps: one that holds, or records that it holds
   (gzip's trailer, a zstd frame's header, a zip's directory), more than what
   is left allows is stopped there with a :class:`~s3tools.errors.TooLargeError`
-  (see :meth:`FrameBudget.decompressed_limit`), whatever its ratio;
+  (see :meth:`FrameBudget.decompressed_limit`; a folder's compressed files share
+  it, :func:`folder_shares`), whatever its ratio;
 - Parquet: the file plus twice the uncompressed size of its data (only the
   ``columns`` asked for), exactly as its footer records it: pyarrow's table
   and the pandas frame exist together while converting. Only the footer is
@@ -145,11 +146,29 @@ class FrameBudget(Budget):
     def refuse_decompressed(self, size: int, at_least: int) -> errors.TooLargeError:
         """The error for a compressed file of ``size`` bytes found (or recorded) to hold at
         least ``at_least`` bytes once decompressed, more than :meth:`decompressed_limit`."""
-        needed = size + (1 + self._factor) * at_least
-        return errors.too_large(self.shown, readable_size(needed),
-                                f"{readable_size(max(self._left[0], 0))} left "
-                                f"({self._left[1]})", frame=True,
-                                decompressed=readable_size(at_least))
+        return _decompressed_too_large(self.shown, self._left, self._factor, size, at_least)
+
+
+class FolderShare:
+    """One compressed file of a folder read: its share of the decompressed data the read
+    may hold (see :func:`folder_shares`)."""
+
+    def __init__(self, path: S3Path, left: tuple[int, str], factor: int, limit: int) -> None:
+        self.shown, self._left, self._factor, self._limit = str(path), left, factor, limit
+
+    def decompressed_limit(self, size: int) -> int:
+        return self._limit
+
+    def refuse_decompressed(self, size: int, at_least: int) -> errors.TooLargeError:
+        return _decompressed_too_large(self.shown, self._left, self._factor, size, at_least)
+
+
+def _decompressed_too_large(shown: str, left: tuple[int, str], factor: int, size: int,
+                            at_least: int) -> errors.TooLargeError:
+    needed = size + (1 + factor) * at_least
+    return errors.too_large(shown, readable_size(needed),
+                            f"{readable_size(max(left[0], 0))} left ({left[1]})", frame=True,
+                            decompressed=readable_size(at_least))
 
 
 def budget(shown: str, readers: int, memory_check: bool = True) -> Budget | None:
@@ -187,6 +206,27 @@ def check_folder(folder: Folder, file_type: str | None, options: Mapping[str, An
     needed = _each(lambda file: _frame_bytes(file.path, file.version.size, file_type, options),
                    folder.files)
     _compare(str(folder.root), sum(needed), frame=True)
+
+
+def folder_shares(folder: Folder, file_type: str | None, options: Mapping[str, Any],
+                  memory_check: bool = True) -> dict[S3Path, FolderShare]:
+    """Each compressed file's share of the decompressed data a folder read may hold: what
+    :func:`check_folder` allows for it once the other files are counted, shared out by
+    compressed size, so that the files decompressed side by side stay within it together
+    (empty when there is no check).
+    """
+    left = available() if enabled(memory_check) else None
+    packed = [file for file in folder.files if formats.resolve(file.path.key, file_type)[1]]
+    if left is None or not packed:
+        return {}
+    plain = sum(_frame_bytes(file.path, file.version.size, file_type, options)
+                for file in folder.files if file not in packed)
+    packed_size = sum(file.version.size for file in packed)
+    factor = FRAME_FACTORS.get(formats.resolve(packed[0].path.key, file_type)[0].name, 2)
+    allowance = max(0, (left[0] - plain - packed_size) // (1 + factor))
+    return {file.path: FolderShare(file.path, left, factor,
+                                   allowance * file.version.size // max(packed_size, 1))
+            for file in packed}
 
 
 def check_needed(shown: str, needed: int, memory_check: bool = True) -> None:

@@ -207,11 +207,13 @@ def _read_data_files(folder: folder_data.Folder, file_type: str | None,
             path=str(folder.root),
         )
     memory.check_folder(folder, file_type, options, memory_check)  # before any GET
+    shares = memory.folder_shares(folder, file_type, options, memory_check)
     workers = min(int(transport.settings().max_concurrency), len(folder.files))
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
         frames = list(pool.map(
-            lambda item: _read_data_file(item[0], *item[1], file_type, options),
+            lambda item: _read_data_file(item[0], *item[1], file_type, options,
+                                         shares.get(item[0].path)),
             zip(folder.files, resolved)))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -219,14 +221,16 @@ def _read_data_files(folder: folder_data.Folder, file_type: str | None,
 
 
 def _read_data_file(file: folder_data.DataFile, fmt: formats.Format, compression: str | None,
-                    file_type: str | None, options: Mapping[str, Any]) -> pd.DataFrame:
-    """One listed file, parsed while it arrives where the format allows."""
+                    file_type: str | None, options: Mapping[str, Any],
+                    share: memory.FolderShare | None) -> pd.DataFrame:
+    """One listed file, parsed while it arrives where the format allows (``share``: what a
+    compressed one may decompress to)."""
     with ObjectStream(file.path, file.version) as stream:
         if fmt.streams and compression is None:
             return _parse(file.path, stream, file_type, options, fmt, compression)
         data = bytearray(file.version.size)
         stream.readinto(data)
-    return _parse(file.path, data, file_type, options, fmt, compression)
+    return _parse(file.path, data, file_type, options, fmt, compression, share)
 
 
 def _read_parquet_file(path: S3Path, options: Mapping[str, Any], fmt: formats.Format,

@@ -206,3 +206,14 @@ def test_a_whole_read_of_a_bomb_stops_with_too_large_in_bounded_memory(seed, bom
     assert "at least" in answer["message"] and "once decompressed" in answer["message"]
     assert path in answer["message"] and "S3TOOLS_MEMORY_CHECK" in answer["message"]
     assert answer["added"] < 100 * MiB, answer
+
+
+def test_a_folder_read_of_bombs_stops_with_too_large_in_bounded_memory(seed, bombs):
+    # The folder's compressed files share what the check allows: decompressed side by
+    # side, together they stay within it.
+    for name in ("a.csv.bz2", "b.csv.bz2"):
+        put(seed, f"folder/{name}", (bombs / "line.csv.bz2").read_bytes())
+    answer = measure(seed, "read", f"{BUCKET}/folder/", S3TOOLS_MEMORY_LIMIT="100MB")
+    assert answer.get("error") == "TooLargeError", answer
+    assert "once decompressed" in answer["message"], answer["message"]
+    assert answer["added"] < 100 * MiB, answer
