@@ -320,10 +320,6 @@ def _ipc_footer(source: Any) -> bytes:
 def _decoded(source: Any, block: recorded_sizes.Block) -> int:
     if block.offset < 0 or block.metadata_length <= 0 or block.body_length < 0:
         raise recorded_sizes.Unreadable("a batch outside the file")
-    header = _read_at(source, block.offset, block.metadata_length)
-    batch = recorded_sizes.ipc_batch(header)
-    if not batch.compressed:
-        return sum(length for _, length in batch.buffers)
+    batch = recorded_sizes.ipc_batch(_read_at(source, block.offset, block.metadata_length))
     body = block.offset + block.metadata_length
-    return sum(recorded_sizes.decompressed_length(_read_at(source, body + offset, 8), length)
-               for offset, length in batch.buffers if length > 0)
+    return recorded_sizes.decoded_size(batch, lambda offset: _read_at(source, body + offset, 8))

@@ -12,6 +12,7 @@ bytes the caller fetched; anything that does not parse is
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -251,6 +252,16 @@ def ipc_batch(header: bytes) -> BatchBuffers:
     if any(offset < 0 or length < 0 for offset, length in buffers):
         raise Unreadable("a buffer outside its body")
     return BatchBuffers(buffers=buffers, compressed=batch.table(3) is not None)
+
+
+def decoded_size(batch: BatchBuffers, prefix: Callable[[int], bytes]) -> int:
+    """What a batch's buffers take once decompressed: their lengths, or for a compressed
+    batch the lengths their first 8 bytes record (``prefix(offset)``: those bytes of the
+    buffer at ``offset`` in the message body)."""
+    if not batch.compressed:
+        return sum(length for _, length in batch.buffers)
+    return sum(decompressed_length(prefix(offset), length)
+               for offset, length in batch.buffers if length > 0)
 
 
 def decompressed_length(prefix: bytes, length: int) -> int:
