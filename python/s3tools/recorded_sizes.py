@@ -78,6 +78,8 @@ class _Compact:
             fields[last] = self.value(kind, depth)
 
     def value(self, kind: int, depth: int) -> Any:
+        if depth > _DEPTH:
+            raise Unreadable("values nested too deep")
         if kind in (_TRUE, _FALSE):
             return kind == _TRUE
         if kind == _BYTE:

@@ -66,6 +66,9 @@ def test_a_cut_or_damaged_page_header_is_unreadable():
     for cut in range(len(header)):
         with pytest.raises(recorded_sizes.Unreadable):
             recorded_sizes.page_header(header[:cut])
+    nested = bytes([0x19]) + bytes([0x19]) * 100_000  # field 1: a list of lists of lists...
+    with pytest.raises(recorded_sizes.Unreadable):
+        recorded_sizes.page_header(nested)
     generator = random.Random(4)
     for _ in range(300):  # mutated: a header, or Unreadable
         mutated = bytearray(header)
