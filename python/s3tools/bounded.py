@@ -27,9 +27,10 @@ The frame made of what was decoded comes on top (about its size again).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
-from . import config, errors, recorded_sizes, transport
+from . import config, errors, formats, recorded_sizes, transport
 from .listing import readable_size
 from .paths import S3Path
 
@@ -75,7 +76,7 @@ class LimitedReader(io.RawIOBase):
     """A file that refuses to hand out more than ``limit`` bytes of the one under it (the
     compressed bytes of a preview: a stream of empty blocks yields no text, but costs)."""
 
-    def __init__(self, raw: Any, limit: int, refuse: Any) -> None:
+    def __init__(self, raw: Any, limit: int, refuse: Callable[[], Exception]) -> None:
         super().__init__()
         self._raw, self._limit, self._refuse = raw, limit, refuse
         self.handed_out = 0
@@ -125,8 +126,6 @@ def _first_pages(source: Any, column: Any, rows: int, repeated: bool) -> tuple[i
     pages they are in (its dictionary's included), and the largest of them (no value is
     larger). A repeated column's rows are counted one per page (a page holds at least
     the start of one; how many more, its levels say, which are not read here)."""
-    from . import formats
-
     start, length = formats.column_chunk_range(column)
     position, end = start, start + length
     needed = largest = counted = pages = 0
@@ -295,6 +294,10 @@ def check_ipc_first_batch(source: Any, path: S3Path) -> None:
     try:
         dictionaries, batches = recorded_sizes.ipc_blocks(_ipc_footer(source))
         blocks = dictionaries + batches[:1]
+        if any(block.offset < 0 or block.metadata_length <= 0 or block.body_length < 0
+               or block.offset + block.metadata_length + block.body_length > source.size
+               for block in blocks):
+            raise recorded_sizes.Unreadable("a batch outside the file")
         held = sum(block.metadata_length + block.body_length for block in blocks)
         if held > limit:
             raise refusal(path, "its first batch takes", limit)
@@ -318,8 +321,6 @@ def _ipc_footer(source: Any) -> bytes:
 
 
 def _decoded(source: Any, block: recorded_sizes.Block) -> int:
-    if block.offset < 0 or block.metadata_length <= 0 or block.body_length < 0:
-        raise recorded_sizes.Unreadable("a batch outside the file")
     batch = recorded_sizes.ipc_batch(_read_at(source, block.offset, block.metadata_length))
     body = block.offset + block.metadata_length
     return recorded_sizes.decoded_size(batch, lambda offset: _read_at(source, body + offset, 8))
