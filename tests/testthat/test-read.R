@@ -228,3 +228,32 @@ test_that("a whole read that would not fit in memory is refused before the objec
   withr::local_envvar(S3TOOLS_MEMORY_CHECK = "false")
   expect_length(read_file_from_s3("test-bucket/big.csv"), 34000)
 })
+
+# A .csv.bz2 of `mib` MiB of one character and no newline, made a piece at a time.
+bz2_bomb <- function(mib) {
+  bomb <- withr::local_tempfile(fileext = ".csv.bz2", .local_envir = parent.frame())
+  connection <- bzfile(bomb, "wb")
+  chunk <- charToRaw(strrep("a", 1024 * 1024))
+  for (i in seq_len(mib)) writeBin(chunk, connection)
+  close(connection)
+  readBin(bomb, "raw", file.size(bomb))
+}
+
+test_that("a preview of a compression bomb is an s3tools_format error that names the limit", {
+  client <- local_s3()
+  put_object(client, "bomb.csv.bz2", bz2_bomb(16))
+  withr::local_envvar(S3TOOLS_PREVIEW_LIMIT = "1MB")
+  refused <- tryCatch(s3_path_to_preview_df("test-bucket/bomb.csv.bz2"), error = identity)
+  expect_s3_class(refused, "s3tools_format")
+  expect_s3_class(refused, "s3tools_error")
+  expect_identical(deparse(conditionCall(refused)),
+                   "s3_path_to_preview_df(\"test-bucket/bomb.csv.bz2\")")
+  for (text in c("test-bucket/bomb.csv.bz2", "preview limit of 1.0 MB", "S3TOOLS_PREVIEW_LIMIT")) {
+    expect_match(conditionMessage(refused), text, fixed = TRUE)
+  }
+  # A whole read stops the decompression once it passes what the memory check allows.
+  withr::local_envvar(S3TOOLS_MEMORY_LIMIT = "4MB")
+  stopped <- tryCatch(s3_path_to_df("test-bucket/bomb.csv.bz2"), error = identity)
+  expect_s3_class(stopped, "s3tools_too_large")
+  expect_match(conditionMessage(stopped), "once decompressed", fixed = TRUE)
+})
