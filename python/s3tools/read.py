@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import datasets, errors, formats, localfiles, memory, paths, progress, transport
+from . import datasets, errors, formats, localfiles, memory, paths, progress, r_types, transport
 from .paths import S3Path
 from .tempfiles import open_private_file
 from .transport.reads import ArrivingFile, ObjectStream, RangedFile
@@ -278,11 +278,11 @@ def _preview_columnar(path: S3Path, n: int, fmt: formats.Format,
         first = next(batches, None)
         table = pa.Table.from_batches([first]) if first is not None else \
             parquet.schema_arrow.empty_table()
-        return _with_whole_file_types(table.to_pandas().head(n), parquet.metadata)
+        return _with_whole_file_types(r_types.table_to_frame(table).head(n), parquet.metadata)
     reader = pyarrow.ipc.open_file(pa.PythonFile(source, mode="r"))
     if reader.num_record_batches == 0:
-        return reader.schema.empty_table().to_pandas()
-    return pa.Table.from_batches([reader.get_batch(0)]).to_pandas().head(n)
+        return r_types.table_to_frame(reader.schema.empty_table())
+    return r_types.table_to_frame(pa.Table.from_batches([reader.get_batch(0)])).head(n)
 
 
 def _with_whole_file_types(frame: pd.DataFrame, metadata: Any) -> pd.DataFrame:
