@@ -54,8 +54,10 @@ read_files_from_s3 <- function(paths_or_prefix, max_concurrency = NULL, memory_c
 #' A filter is `list(column, op, value)` with op `"=="`, `"!="`, `"<"`,
 #' `"<="`, `">"`, `">="`, `"in"` or `"not in"`; several must all hold, and a
 #' list of such lists means any of them.
-#' `_SUCCESS`, `_common_metadata` and other names starting with `_` or `.` are
-#' not data.
+#' In a folder, these are not data, and are not read: names starting with
+#' `_` or `.` at any level (`_SUCCESS`, `_common_metadata`, Spark's
+#' `_temporary/`, `.hidden/`), folder markers (`out/`), EMR's `name_$folder$`
+#' markers and empty objects.
 #'
 #' @inheritParams s3tools-parameters
 #' @param ... Options for the reader. The pandas names work (`sep`,

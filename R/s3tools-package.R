@@ -11,7 +11,9 @@
 #' Errors are conditions of class `s3tools_error` and one of
 #' `s3tools_path`, `s3tools_not_found`, `s3tools_access_denied`,
 #' `s3tools_exists`, `s3tools_format`, `s3tools_config`, `s3tools_connection`,
-#' `s3tools_too_large` (a whole read that would not fit in memory), so
+#' `s3tools_too_large` (a whole read that would not fit in memory),
+#' `s3tools_changed` (an object replaced while it was read, more often than
+#' a read starts again), so
 #' `tryCatch(..., s3tools_not_found = function(e) ...)` catches one kind.
 #' Text columns arrive as ALTREP character vectors whose strings are made
 #' when first used (they save and serialise as plain character vectors);

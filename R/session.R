@@ -40,13 +40,10 @@ refresh_credentials <- function() {
 #' }
 #' @export
 get_credentials <- function(key = NULL, secret = NULL, token = NULL, profile = NULL) {
-  if (is.null(key) != is.null(secret)) {
-    signal_s3tools_error(
-      paste("get_credentials() needs key and secret together (or neither, to read them",
-            "from the environment)."),
-      "s3tools_config", call = sys.call()
-    )
-  }
+  # Python's check, before R sets anything: the variables R sets are the ones it
+  # sends Python at every call.
+  bridge_call("check_credential_arguments",
+              list(key = key, secret = secret, token = token, profile = profile))
   if (!is.null(key)) {
     Sys.setenv(AWS_ACCESS_KEY_ID = key, AWS_SECRET_ACCESS_KEY = secret)
     if (is.null(token)) Sys.unsetenv("AWS_SESSION_TOKEN")

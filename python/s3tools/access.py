@@ -20,15 +20,14 @@ any request (:func:`refuse_read_only`): only what is already known counts.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from typing import Any
 from urllib.parse import unquote
 
-from . import errors, transport
+from . import config, errors, transport
 
-LEVELS = ("read-only", "read-write", "admin", "unknown")
+LEVELS = (*config.ACCESS_LEVELS, "unknown")
 LISTED = "ListBuckets"
 CONFIGURED = "S3TOOLS_BUCKETS"
 
@@ -60,19 +59,12 @@ class BucketList(list):
 
 
 def configured() -> dict[str, str | None]:
-    """``S3TOOLS_BUCKETS`` as ``{bucket: level or None}`` (read at each call)."""
-    text = os.environ.get(CONFIGURED, "")
-    found: dict[str, str | None] = {}
-    for entry in text.split(","):
-        name, colon, level = (part.strip() for part in entry.strip().partition(":"))
-        if not name:
-            continue
-        if colon and level not in LEVELS[:3]:
-            raise errors.ConfigError(
-                f"{CONFIGURED} gives {entry.strip()!r}: the access after ':' must be "
-                "read-only, read-write or admin (or leave it out).")
-        found[name] = level or None
-    return found
+    """``S3TOOLS_BUCKETS`` as ``{bucket: level or None}`` (read at each call).
+
+    Raises:
+        ConfigError: an access after ``:`` that is not one of :data:`LEVELS`.
+    """
+    return config.value("buckets")
 
 
 def _remembered() -> dict[str, Any]:

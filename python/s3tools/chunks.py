@@ -1,7 +1,7 @@
 """Larger than memory: a CSV, JSON Lines or Parquet file (or a folder of them) in chunks of rows.
 
 Text files stream through :class:`~s3tools.transport.ObjectStream` in parts
-of :data:`PART_SIZE` (a few parts in flight at once) into pandas' own chunked
+of :data:`CHUNKED_READ_PART` (a few parts in flight at once) into pandas' own chunked
 readers, so each chunk has the values and types ``pandas.read_csv(...,
 chunksize=)`` gives it (types are worked out per chunk, as pandas does).
 Parquet files and datasets go through the same pruned scan as
@@ -25,10 +25,10 @@ import pyarrow as pa
 
 from . import datasets, errors, formats, paths
 from .paths import S3Path
-from .transport.reads import ObjectChanged, ObjectStream
+from .transport.reads import ObjectChanged, ObjectStream, Version
 
 # Text files are fetched in parts of this size, a few at a time, ahead of the parser.
-PART_SIZE = 2 * 1024 * 1024
+CHUNKED_READ_PART = 2 * 1024 * 1024
 _PANDAS_COMPRESSION = {"gz": "gzip", "bz2": "bz2", "xz": "xz", "zst": "zstd"}
 _CHUNKED = ("csv", "tsv", "jsonl", "parquet")
 
@@ -109,8 +109,8 @@ def _chunks(path: S3Path, size: int, file_type: str | None,
 
 def _files(files: list, file_type: str | None, size: int,
            options: dict[str, Any]) -> Iterator[pd.DataFrame]:
-    for file, _ in files:
-        yield from _text(file, *_chunked_format(file, file_type), size, options)
+    for file, version in files:
+        yield from _text(file, *_chunked_format(file, file_type), size, options, version)
 
 
 def _chunked_format(path: S3Path, file_type: str | None) -> tuple[formats.Format, str | None]:
@@ -127,7 +127,8 @@ def _chunked_format(path: S3Path, file_type: str | None) -> tuple[formats.Format
 
 
 def _text(path: S3Path, fmt: formats.Format, compression: str | None, size: int,
-          options: dict[str, Any]) -> Iterator[pd.DataFrame]:
+          options: dict[str, Any], version: Version | None = None) -> Iterator[pd.DataFrame]:
+    """A text file in chunks; ``version``: the one a listing saw, which the read is pinned to."""
     if "filters" in options:
         raise ValueError("filters= works on Parquet files and datasets; for text files, "
                          "filter each chunk.")
@@ -137,7 +138,7 @@ def _text(path: S3Path, fmt: formats.Format, compression: str | None, size: int,
     if compression is not None:
         options.setdefault("compression", _PANDAS_COMPRESSION[compression])
     try:
-        stream = ObjectStream(path, part_size=PART_SIZE)
+        stream = ObjectStream(path, version, part_size=CHUNKED_READ_PART)
     except ObjectChanged:
         raise errors.object_changed(str(path)) from None
     try:

@@ -12,10 +12,10 @@ together with their footers (within a share of the memory left). pyarrow's
 dataset reader does the pushdown; every byte comes through
 :mod:`s3tools.arrowfs`, that is through s3tools' transport.
 
-What is not data: folder markers, empty objects (such as EMR's ``x_$folder$``),
-and anything under a name starting with ``_`` or ``.`` (``_SUCCESS``,
-``_common_metadata``, ``_metadata``, Spark's ``_temporary/``, and s3tools' own
-staging folders and schema file).
+What is data is :mod:`s3tools.folder_data`'s rule, for every folder read
+alike (``_SUCCESS``, ``_temporary/``, ``.hidden``, markers and empty objects are
+not); among the rest this module finds s3tools' own schema file and staging
+folders.
 
 Partition columns get their types from ``_s3tools_schema.parquet`` when s3tools
 wrote the dataset (the frame's own types, exactly), otherwise from their values
@@ -36,10 +36,10 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from . import arrowfs, errors, formats, memory, partitions, r_types, transport
-from .listing import list_objects
+from . import arrowfs, errors, folder_data, formats, memory, partitions, r_types, transport
+from .folder_data import Folder
 from .paths import S3Path, extension_of
-from .transport.reads import ARRIVING_PART, Version
+from .transport.reads import ARRIVING_PART
 
 SCHEMA_FILE = "_s3tools_schema.parquet"
 PARTITIONS_KEY = b"s3tools.partition_cols"
@@ -50,38 +50,29 @@ _PARQUET = {"parquet", "pq"}
 
 
 @dataclass
-class Listing:
-    """What a dataset's folder holds, sorted by key."""
+class Listing(Folder):
+    """A folder read as a dataset: its data files, and s3tools' own files beside them."""
 
-    root: S3Path
-    files: list[tuple[S3Path, Version]] = field(default_factory=list)  # data files
     schema_file: S3Path | None = None
     interrupted: list[str] = field(default_factory=list)  # writes caught making files visible
-    objects: list[dict] = field(default_factory=list)  # every object, as listed
 
-    def relative(self, path: S3Path) -> str:
-        return path.key[len(self.root.key):]
+
+def as_dataset(folder: Folder) -> Listing:
+    """A folder's listing, with s3tools' schema file and interrupted writes found in it."""
+    found = Listing(folder.root, folder.files, folder.objects)
+    for item in folder.objects:
+        relative = item["Key"][len(folder.root.key):]
+        parts = relative.split("/")
+        if parts[0].startswith(STAGING) and parts[1:] == [COMMIT_MARKER]:
+            found.interrupted.append(f"{folder.root}{parts[0]}/")
+        elif relative == SCHEMA_FILE:
+            found.schema_file = folder.root.child(item["Key"])
+    return found
 
 
 def list_dataset(root: S3Path) -> Listing:
     """Every object under ``root``, sorted into data files and the rest (see the module)."""
-    found = Listing(root)
-    for item in list_objects(root):
-        found.objects.append(item)
-        relative = item["Key"][len(root.key):]
-        parts = relative.split("/")
-        if not relative or relative.endswith("/"):
-            continue
-        if parts[0].startswith(STAGING):
-            if parts[1:] == [COMMIT_MARKER]:
-                found.interrupted.append(f"{root}{parts[0]}/")
-            continue
-        if relative == SCHEMA_FILE:
-            found.schema_file = root.child(item["Key"])
-        elif not any(part.startswith(("_", ".")) for part in parts) and item["Size"] > 0:
-            found.files.append((root.child(item["Key"]),
-                                Version(int(item["Size"]), item.get("ETag"))))
-    return found
+    return as_dataset(folder_data.list_folder(root))
 
 
 def is_parquet(listing: Listing, file_type: str | None) -> bool:
@@ -344,19 +335,23 @@ def arrow_errors(target: S3Path) -> Iterator[None]:
 
 def read_pushdown(path: S3Path, file_type: str | None, options: Mapping[str, Any],
                   memory_check: bool) -> pd.DataFrame | None:
-    """``s3_path_to_df``'s Parquet pushdown: a folder that is a Parquet dataset, or one
-    Parquet file read with ``columns`` / ``filters``; ``None`` when neither applies."""
-    if not path.is_folder:
-        fmt, compression = formats.resolve(path.key, file_type)
-        if fmt.name != "parquet" or compression is not None or not options \
-                or not set(options) <= READ_OPTIONS:
-            return None
-        return transport.restarting(path, lambda: read(path, None, options, memory_check))
-    first = [list_dataset(path)]
-    if not is_parquet(first[0], file_type) or not (first[0].files or first[0].schema_file):
+    """``s3_path_to_df``'s Parquet pushdown for one file: a Parquet file read with
+    ``columns`` / ``filters``; ``None`` otherwise (folders: :func:`read_dataset`)."""
+    if path.is_folder:
         return None
+    fmt, compression = formats.resolve(path.key, file_type)
+    if fmt.name != "parquet" or compression is not None or not options \
+            or not set(options) <= READ_OPTIONS:
+        return None
+    return transport.restarting(path, lambda: read(path, None, options, memory_check))
 
-    def once() -> pd.DataFrame:
-        return read(path, first.pop() if first else list_dataset(path), options, memory_check)
 
-    return transport.restarting(path, once)
+def read_dataset(folder: Folder, file_type: str | None, options: Mapping[str, Any],
+                 memory_check: bool) -> pd.DataFrame | None:
+    """``s3_path_to_df`` of a folder that is a Parquet dataset, from its listing (listed
+    again if a file is replaced meanwhile); ``None`` when it is not one."""
+    listing = as_dataset(folder)
+    if not is_parquet(listing, file_type) or not (listing.files or listing.schema_file):
+        return None
+    return folder_data.restarting(
+        listing, lambda listed: read(listed.root, as_dataset(listed), options, memory_check))

@@ -8,8 +8,11 @@ message, so the two languages say the same thing.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import botocore.exceptions
+
+from .display import visible
 
 # A secret must never reach a message: anything that looks like a signature,
 # a credential pair or a session token is cut out before an error is built.
@@ -43,8 +46,10 @@ class S3ToolsError(Exception):
 
     def __init__(self, message: str, path: str | None = None) -> None:
         self.path = path
-        full = message if path is None or path in message else f"{message} (path: {path})"
-        self.message = redact(full)
+        # Keys and cells in a message are the bucket writers' text: no control reaches a
+        # terminal or a page through it (a message made from another's is escaped already).
+        named = path is None or path in message or visible(path) in message
+        self.message = visible(redact(message if named else f"{message} (path: {path})"))
         super().__init__(self.message)
 
     @property
@@ -291,6 +296,9 @@ def _is_obstore(error: BaseException) -> bool:
 def server_answer(error: BaseException) -> tuple[int | None, str] | None:
     """The HTTP status and S3 error code a server answered with, whichever client raised
     ``error``; None when the server gave no answer (a network failure) or it is no S3 error."""
+    kept = getattr(error, _ANSWER, None)
+    if kept is not None:
+        return kept
     if isinstance(error, botocore.exceptions.ClientError):
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         return status, str(error.response.get("Error", {}).get("Code", ""))
@@ -308,11 +316,157 @@ def server_answer(error: BaseException) -> tuple[int | None, str] | None:
     return None
 
 
+# ------------------------------------------------------------ what stays chained
+
+# A scrubbed error's (status, code), for server_answer(): its text no longer has them all.
+_ANSWER = "_s3tools_answer"
+# A server's message naming one of these repeats the request's credentials (as a
+# proxy that echoes the headers it got does): it is left out whole.
+_ECHOED = re.compile(r"security.?token|session.?token|signature=|credential=|secret",
+                     re.IGNORECASE)
+_TOKEN = re.compile(r"[\w.+/=-]{1,128}")  # what an error code or request id may be
+_OBSTORE_REQUEST_ID = re.compile(r"<RequestId>([^<]*)</RequestId>")
+_OBSTORE_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
+# obstore's text up to the status it reports ("... status code: 403 Forbidden"), not the body.
+_OBSTORE_BEFORE_BODY = re.compile(r"(.*?status code: \d{3}[^:\n]*)", re.DOTALL)
+# The answer's headers kept on a botocore error (an empty object's 416 gives its ETag).
+_KEPT_HEADERS = frozenset({"etag", "content-range", "content-length", "content-type", "date",
+                           "last-modified", "server", "x-amz-request-id", "x-amz-id-2",
+                           "x-amz-version-id", "x-amz-bucket-region", "retry-after"})
+
+
+def scrub(error: BaseException) -> BaseException:
+    """Take every secret out of ``error`` and of each exception chained to it, in place.
+
+    s3tools raises its own error from a client's, and Python keeps the
+    client's as ``__cause__`` or ``__context__``: every default traceback
+    prints it. A server's error body is no place for secrets to be trusted
+    to: a proxy or service that echoes the request's headers in it puts the
+    session token there, and obstore's text and botocore's message carry the
+    body. So an error that holds a server's answer keeps only what s3tools
+    reads of it (status, error code, request id, and the server's message
+    when it names no credential), and every other text in the chain (args,
+    attributes, notes) is masked by :func:`redact`. The type and traceback
+    stay, so the chain still says where the failure came from.
+
+    Args:
+        error: any exception; s3tools' own are left as they are (their
+            messages are masked when made), the exceptions chained to them not.
+
+    Returns:
+        ``error`` itself.
+    """
+    seen: set[int] = set()
+    pending: list[Any] = [error]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if not isinstance(current, S3ToolsError):
+            _scrub_one(current)
+        # Exceptions kept as attributes too (urllib3's reason, botocore's original error).
+        pending += [current.__cause__, current.__context__,
+                    *getattr(current, "__dict__", {}).values()]
+    return error
+
+
+def _scrub_one(error: BaseException) -> None:
+    # The answer is read first: masking cuts the texts it comes from.
+    answer = server_answer(error)
+    kept = _obstore_answer(error, answer) if answer and _is_obstore(error) else None
+    error.args = tuple(_masked(value) for value in error.args)
+    for name, value in list(getattr(error, "__dict__", {}).items()):
+        masked = _masked(value)
+        if masked is not value:
+            setattr(error, name, masked)
+    if answer is None:
+        return
+    status, code = answer[0], _plain_token(answer[1])
+    if isinstance(error, botocore.exceptions.ClientError):
+        _keep_botocore_answer(error, status, code)
+    elif kept is not None:
+        error.args = (kept,)
+    setattr(error, _ANSWER, (status, code))
+
+
+def _obstore_answer(error: BaseException, answer: tuple[int | None, str]) -> str:
+    """obstore's text without the server's body: up to the status, then what s3tools
+    reads of the body."""
+    text = str(error)
+    before = _OBSTORE_BEFORE_BODY.match(text)
+    request_id = _OBSTORE_REQUEST_ID.search(text)
+    message = _OBSTORE_MESSAGE.search(text)
+    return _answer_text(
+        redact(before.group(1)) if before else f"The server answered {answer[0] or ''}".strip(),
+        _plain_token(answer[1]), _plain_token(request_id.group(1)) if request_id else "",
+        _plain_message(message.group(1)) if message else "")
+
+
+def _keep_botocore_answer(error: botocore.exceptions.ClientError, status: int | None,
+                          code: str) -> None:
+    metadata = error.response.get("ResponseMetadata", {})
+    request_id = _plain_token(str(metadata.get("RequestId", "")))
+    message = _plain_message(str(error.response.get("Error", {}).get("Message", "")))
+    headers = {name: value for name, value in metadata.get("HTTPHeaders", {}).items()
+               if name.lower() in _KEPT_HEADERS}
+    error.response = {"Error": {"Code": code, "Message": message},
+                      "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": request_id,
+                                           "HTTPHeaders": headers}}
+    error.args = (_answer_text(
+        f"An error occurred when calling the {error.operation_name} operation: HTTP {status}",
+        code, request_id, message),)
+
+
+def _answer_text(head: str, code: str, request_id: str, message: str) -> str:
+    return (head + (f" {code}" if code else "") + (f": {message}" if message else "")
+            + (f" (request id {request_id})" if request_id else ""))
+
+
+def _plain_token(text: str) -> str:
+    return text if _TOKEN.fullmatch(text) else ""
+
+
+def _plain_message(text: str) -> str:
+    """The first line of a server's message, or nothing if it repeats credentials."""
+    if _ECHOED.search(text):
+        return ""
+    lines = text.strip().splitlines()
+    return redact(lines[0][:300]) if lines else ""
+
+
+def _masked(value: Any, depth: int = 0) -> Any:
+    """``value`` with :func:`redact` applied to its text (in containers too); the same
+    object when nothing changed."""
+    if isinstance(value, str):
+        masked = redact(value)
+        return value if masked == value else masked
+    if isinstance(value, (bytes, bytearray)):
+        text = value.decode("utf-8", "replace")
+        masked = redact(text)
+        return value if masked == text else masked.encode()
+    if depth > 8:
+        return value
+    if isinstance(value, dict):
+        items = {key: _masked(item, depth + 1) for key, item in value.items()}
+        return value if all(items[key] is value[key] for key in value) else items
+    if isinstance(value, (list, tuple)):
+        items = [_masked(item, depth + 1) for item in value]
+        if all(new is old for new, old in zip(items, value)):
+            return value
+        return tuple(items) if isinstance(value, tuple) else items
+    return value
+
+
 def translate(error: BaseException, path: str | None, *, writing: bool = False,
               endpoint: str = "AWS S3") -> BaseException:
-    """Turn a botocore/obstore/OS error into the matching s3tools error (others pass through)."""
+    """Turn a botocore/obstore/OS error into the matching s3tools error (others pass through).
+
+    ``error`` is scrubbed first (:func:`scrub`): it stays chained to what is raised.
+    """
     if isinstance(error, S3ToolsError):
         return error
+    scrub(error)
     shown = path or ""
     answer = server_answer(error)
     if answer is not None:

@@ -6,7 +6,8 @@ a logger does not see its children's records, and s3tools owns no handler, so
 the redaction sits in the log record factory: every record from the libraries
 under s3tools is rendered and masked when it is made, before any handler,
 formatter or test capture sees it. Records are only made for enabled levels, so
-this costs nothing while those loggers are quiet.
+this costs nothing while those loggers are quiet. The same step escapes the
+control and bidi characters that keys bring into a record (s3tools.display).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from .display import visible
 from .errors import redact
 
 # The loggers whose records are masked: s3tools' and the libraries under it.
@@ -50,8 +52,11 @@ def _mask(record: logging.LogRecord) -> None:
         message = record.getMessage()
     except Exception:  # noqa: BLE001 - a malformed record is left for logging to report
         return
-    record.msg, record.args = redact(message), ()
+    # Keys in a record are the bucket writers' text: escaped, so that a log read on a
+    # terminal cannot be steered by them.
+    record.msg, record.args = visible(redact(message), lines=True), ()
     if record.exc_info and record.exc_info[1] is not None:
         # The traceback text is made later from exc_info; render it masked now.
-        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        record.exc_text = visible(redact(logging.Formatter().formatException(record.exc_info)),
+                                  lines=True)
         record.exc_info = None

@@ -38,7 +38,6 @@ the check. Both variables are read at each call.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -46,8 +45,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import errors, formats, transport
-from .listing import list_keys, readable_size
+from . import config, errors, formats, transport
+from .folder_data import Folder
+from .listing import readable_size
 from .paths import S3Path
 from .transport import reads
 
@@ -59,16 +59,15 @@ FRAME_FACTORS = {"csv": 2, "tsv": 2, "jsonl": 3, "json": 4, "excel": 10, "spss":
                  "stata": 2, "sas": 2, "feather": 2, "parquet": 2}
 PARQUET_FOOTER = 64 * 1024
 _UNLIMITED = 2 ** 60  # cgroup v1 writes a huge number for "no limit"
-_UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3, "T": 1024 ** 4}
 
 
 def enabled(memory_check: bool) -> bool:
-    """Whether to check: the argument, and ``S3TOOLS_MEMORY_CHECK`` (default true)."""
-    text = os.environ.get("S3TOOLS_MEMORY_CHECK", "").strip().lower()
-    if text not in ("", "true", "false", "1", "0", "yes", "no"):
-        raise errors.ConfigError(
-            f"S3TOOLS_MEMORY_CHECK must be true or false, not {text!r}.")
-    return bool(memory_check) and text not in ("false", "0", "no")
+    """Whether to check: the setting ``S3TOOLS_MEMORY_CHECK`` (default true), and the argument.
+
+    Raises:
+        ConfigError: ``S3TOOLS_MEMORY_CHECK`` is neither true nor false.
+    """
+    return config.value("memory_check") and bool(memory_check)
 
 
 def check_sizes(shown: str, sizes: list[int], memory_check: bool = True) -> None:
@@ -149,10 +148,14 @@ def frame_budget(path: S3Path, file_type: str | None, options: Mapping[str, Any]
     return None if left is None else FrameBudget(path, file_type, options, left)
 
 
-def check_folder(path: S3Path, file_type: str | None, options: Mapping[str, Any],
+def check_folder(folder: Folder, file_type: str | None, options: Mapping[str, Any],
                  memory_check: bool = True) -> None:
-    """Refuse to read a folder of data files into one frame when it would not fit (the sizes
-    come from its listing; a Parquet file's data from its footer).
+    """Refuse to read a folder's data files into one frame when it would not fit.
+
+    Args:
+        folder: the folder's :class:`~s3tools.folder_data.Folder` (its listing): the
+            sizes come from it, a Parquet file's data from its footer; nothing is
+            listed again.
 
     Raises:
         TooLargeError: nothing was downloaded (but Parquet footers).
@@ -160,10 +163,9 @@ def check_folder(path: S3Path, file_type: str | None, options: Mapping[str, Any]
     """
     if not enabled(memory_check):
         return
-    files = [(path.child(key), size) for key, size in list_keys(path)
-             if not key.endswith("/") and not key.rsplit("/", 1)[-1].startswith((".", "_"))]
-    needed = _each(lambda item: _frame_bytes(item[0], item[1], file_type, options), files)
-    _compare(str(path), sum(needed), frame=True)
+    needed = _each(lambda file: _frame_bytes(file.path, file.version.size, file_type, options),
+                   folder.files)
+    _compare(str(folder.root), sum(needed), frame=True)
 
 
 def check_needed(shown: str, needed: int, memory_check: bool = True) -> None:
@@ -251,9 +253,9 @@ def _compare(shown: str, needed: int, frame: bool) -> None:
 
 def available() -> tuple[int, str] | None:
     """The memory this process may still use, and where that figure comes from."""
-    limit = os.environ.get("S3TOOLS_MEMORY_LIMIT", "").strip()
-    if limit:
-        return parse_size(limit, "S3TOOLS_MEMORY_LIMIT"), "S3TOOLS_MEMORY_LIMIT"
+    limit = config.value("memory_limit")
+    if limit is not None:
+        return limit, "S3TOOLS_MEMORY_LIMIT"
     found = []
     machine = _meminfo_available()
     if machine is not None:
@@ -262,14 +264,6 @@ def available() -> tuple[int, str] | None:
     if session is not None:
         found.append((session, "under this session's memory limit"))
     return min(found) if found else None
-
-
-def parse_size(text: str, name: str) -> int:
-    """``1048576``, ``500MB``, ``1.5G``, ``12GiB``: bytes (units are powers of 1024)."""
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?", text.strip().upper())
-    if match is None:
-        raise errors.ConfigError(f"{name} must be a size such as 500MB or 12GB, not {text!r}.")
-    return int(float(match[1]) * _UNITS[match[2]])
 
 
 def _meminfo_available() -> int | None:

@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .errors import ConfigError
+from . import config
+from .display import visible
 
 DELAY = 0.5  # seconds a transfer runs before its bar appears
-OFF = ("0", "false", "no", "off")
-_ON = ("", "1", "true", "yes", "on", "auto")
 
 
 def _in_notebook() -> bool:
@@ -42,11 +40,8 @@ def wanted() -> bool:
     Raises:
         ConfigError: ``S3TOOLS_PROGRESS`` is neither true nor false.
     """
-    setting = os.environ.get("S3TOOLS_PROGRESS", "").strip().lower()
-    if setting in OFF:
+    if not config.value("progress"):
         return False
-    if setting not in _ON:
-        raise ConfigError(f"S3TOOLS_PROGRESS must be true or false, not {setting!r}.")
     if _in_notebook():
         return True
     isatty = getattr(sys.stderr, "isatty", None)
@@ -62,7 +57,7 @@ class _Bar:
         else:
             from tqdm import tqdm
         self._lock = threading.Lock()
-        self._label, self._files, self._done = label, files, 0
+        self._label, self._files, self._done = visible(label), files, 0  # a file's name
         self._bar: Any = tqdm(total=size or None, desc=self._description(), unit="B",
                               unit_scale=True, unit_divisor=1024, delay=DELAY, leave=False,
                               file=sys.stderr, dynamic_ncols=True)

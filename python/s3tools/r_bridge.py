@@ -16,10 +16,10 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import access, chunks, errors, paths, r_codec, r_types, read, tempfiles, transport
+from . import (access, chunks, errors, paths, r_codec, r_types, read, session, tempfiles,
+               transport, write)
 from .ddf import PYTHON_ONLY
 from .explorer import R_HELPERS as EXPLORER_HELPERS
-from .listing import s3_file_exists
 
 # Variables R passes at every call: Sys.setenv() in R after Python started is
 # not seen by os.environ, so R sends its current values and this module
@@ -143,9 +143,7 @@ def temporary_upload_path(s3_path: str, overwrite: bool = False) -> str:
     R's ``write_using`` writes the object into it, uploads it and deletes it.
     """
     path = paths.parse_file(s3_path)
-    access.refuse_read_only(path.bucket, str(path))
-    if not overwrite and s3_file_exists(str(path)):
-        raise errors.already_exists(str(path))
+    write.refuse_existing(path, overwrite)
     return tempfiles.new_private_file(path.suffix)
 
 
@@ -177,6 +175,7 @@ def _public_functions() -> dict[str, Callable[..., Any]]:
     # R's read_using: the same private copy as Python's, which R deletes after use.
     table.update(temporary_copy=read.temporary_copy, temporary_upload_path=temporary_upload_path,
                  upload_temporary=upload_temporary, accessible_bucket_names=accessible_bucket_names,
+                 check_credential_arguments=session.check_credential_arguments,
                  **chunks.R_HELPERS)
     table.update(EXPLORER_HELPERS)  # R's file_explorer_s3() starts, watches and stops it
     return table
@@ -189,7 +188,8 @@ def public_signatures() -> dict[str, list[list[Any]]]:
     result = {}
     for name, function in _public_functions().items():
         if name.startswith(("temporary_", "upload_", "chunks_")) or name in (
-                "configure", "accessible_bucket_names", *PYTHON_ONLY):
+                "configure", "accessible_bucket_names", "check_credential_arguments",
+                *PYTHON_ONLY):
             continue
         if name in EXPLORER_HELPERS:
             continue

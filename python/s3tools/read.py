@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import datasets, errors, formats, localfiles, memory, paths, progress, r_types, transport
+from . import (datasets, errors, folder_data, formats, localfiles, memory, paths, progress,
+               r_types, transport)
 from .paths import S3Path
 from .tempfiles import open_private_file
 from .transport.reads import ArrivingFile, ObjectStream, RangedFile
@@ -125,19 +126,6 @@ def _format_error(path: S3Path, fmt: formats.Format, error: BaseException, head:
                               path=str(path))
 
 
-def _data_files(prefix: S3Path) -> list[S3Path]:
-    """The data files under a prefix, without folder markers and hidden or _SUCCESS files."""
-    from .listing import list_keys
-
-    found = []
-    for key, size in list_keys(prefix):
-        name = key.rsplit("/", 1)[-1]
-        if key.endswith("/") or name.startswith((".", "_")) or size == 0 and not name:
-            continue
-        found.append(prefix.child(key))
-    return found
-
-
 def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: bool = True,
                   **options: Any) -> pd.DataFrame:
     """Read a data file (or every file of one format under a folder) into a data frame.
@@ -148,7 +136,9 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
 
     Args:
         s3_path: ``bucket/key``, ``s3://bucket/key`` or ``/bucket/key``; a path
-            ending in ``/`` reads every file under it into one frame.
+            ending in ``/`` reads every data file under it into one frame (not
+            names starting with ``_`` or ``.`` at any level, markers or empty
+            objects: see :mod:`s3tools.folder_data`).
         file_type: a format name or extension that overrides the key's.
         memory_check: ``False`` reads it even when it would not fit in memory
             (see :mod:`s3tools.memory`).
@@ -158,7 +148,7 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
         PathError, NotFoundError, AccessDeniedError, FormatError, TooLargeError.
     """
     path = paths.parse(s3_path)
-    # Parquet datasets, and Parquet files read with columns= / filters=: only what is needed.
+    # Parquet files read with columns= / filters=: only what is needed.
     pushed = datasets.read_pushdown(path, file_type, options, memory_check)
     if pushed is not None:
         return pushed
@@ -179,20 +169,58 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
                 return _parse(path, stream, file_type, options, fmt, compression)
 
         return transport.restarting(path, parse_stream)
-    memory.check_folder(path, file_type, options, memory_check)
-    files = _data_files(path)
-    if not files:
-        raise errors.not_found(str(path))
-    kinds = {formats.resolve(f.key, file_type)[0].name for f in files}
+    return _read_folder(path, file_type, options, memory_check)
+
+
+def _read_folder(path: S3Path, file_type: str | None, options: Mapping[str, Any],
+                 memory_check: bool) -> pd.DataFrame:
+    """A folder's data files as one frame: one listing, then the reads of what it names.
+
+    A Parquet dataset goes to :mod:`s3tools.datasets` (partitions, pushdown);
+    other files must be of one format.
+    """
+    folder = folder_data.list_folder(path)
+    dataset = datasets.read_dataset(folder, file_type, options, memory_check)
+    if dataset is not None:
+        return dataset
+    return folder_data.restarting(
+        folder, lambda listed: _read_data_files(listed, file_type, options, memory_check))
+
+
+def _read_data_files(folder: folder_data.Folder, file_type: str | None,
+                     options: Mapping[str, Any], memory_check: bool) -> pd.DataFrame:
+    """The listed files, each pinned to its listed version, concatenated in key order."""
+    if not folder.files:
+        raise errors.not_found(str(folder.root))
+    resolved = [formats.resolve(file.path.key, file_type) for file in folder.files]
+    kinds = {fmt.name for fmt, _ in resolved}
     if len(kinds) > 1:
         raise errors.FormatError(
-            f"{path} holds files of several formats ({', '.join(sorted(kinds))}): read one "
-            "format at a time, or pass a narrower folder.",
-            path=str(path),
+            f"{folder.root} holds files of several formats ({', '.join(sorted(kinds))}): read "
+            "one format at a time, or pass a narrower folder.",
+            path=str(folder.root),
         )
-    contents = read_files_from_s3([str(f) for f in files], memory_check=False)  # checked
-    frames = [_parse(f, contents[str(f)], file_type, options) for f in files]
+    memory.check_folder(folder, file_type, options, memory_check)  # before any GET
+    workers = min(int(transport.settings().max_concurrency), len(folder.files))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        frames = list(pool.map(
+            lambda item: _read_data_file(item[0], *item[1], file_type, options),
+            zip(folder.files, resolved)))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return pd.concat(frames, ignore_index=True)
+
+
+def _read_data_file(file: folder_data.DataFile, fmt: formats.Format, compression: str | None,
+                    file_type: str | None, options: Mapping[str, Any]) -> pd.DataFrame:
+    """One listed file, parsed while it arrives where the format allows."""
+    with ObjectStream(file.path, file.version) as stream:
+        if fmt.streams and compression is None:
+            return _parse(file.path, stream, file_type, options, fmt, compression)
+        data = bytearray(file.version.size)
+        stream.readinto(data)
+    return _parse(file.path, data, file_type, options, fmt, compression)
 
 
 def _read_parquet_file(path: S3Path, options: Mapping[str, Any], fmt: formats.Format,

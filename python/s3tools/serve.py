@@ -1,19 +1,24 @@
 """A local S3 server on 127.0.0.1, to try s3tools (R included) with no account: ``s3tools serve``.
 
-moto's S3 server runs in this process, on a thread, listening on the loopback
-address only. :func:`start` can create a bucket and fill it from a local
-folder (through s3tools itself, as ``s3tools cp --recursive`` does), and can
-make the keys it hands out read-only: an IAM user allowed to list and read,
-with moto's IAM checks switched on, so every write is refused as it would be
-on a read-only platform. The keys are for this throwaway server only.
+moto's S3 application runs in this process, on a thread, listening on the
+loopback address only, behind :class:`s3tools.serve_gate.Gate`: only S3
+requests signed with the server's own keys are answered (no moto management
+routes, no other AWS service, no CORS, no anonymous, presigned or form
+requests). The keys are made at each start, at random, for an IAM user of
+moto's whose checks are switched on before the server listens: each key works
+on this server only, and only while it runs. :func:`start` can create a bucket
+and fill it from a local folder (through s3tools itself, as ``s3tools cp
+--recursive`` does), and can hand out read-only keys: a user allowed to list
+and read, on a server that then refuses every write.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import secrets
 import socket
-import urllib.request
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,15 +26,19 @@ from . import config, errors, transport
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
-# moto accepts any keys until its IAM checks are on; these only name the local server's.
-ACCESS_KEY = "s3tools-local"
-SECRET_KEY = "s3tools-local-secret"
+_EVERYTHING = {"Version": "2012-10-17",
+               "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
 READ_ONLY_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Resource": "*",
                    "Action": ["s3:GetObject", "s3:ListBucket", "s3:ListAllMyBuckets",
                               "s3:GetBucketLocation"]}],
 }
+_POLICY_NAME = "s3tools-serve"
+
+# moto's IAM checks are one switch for the whole process: on while any server runs.
+_checks_lock = threading.Lock()
+_checks: dict[str, Any] = {"servers": 0, "switch": None}
 
 
 @dataclass
@@ -40,8 +49,11 @@ class LocalServer:
     access_key: str
     secret_key: str
     read_only: bool
-    _moto: Any = field(repr=False)
+    _http: Any = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+    _users: list[tuple[str, str]] = field(repr=False, default_factory=list)
     seeded: int = 0  # files uploaded from the seed folder
+    _stopped: bool = field(repr=False, default=False)
 
     def __repr__(self) -> str:
         return f"LocalServer(endpoint={self.endpoint!r}, read_only={self.read_only})"
@@ -58,21 +70,25 @@ class LocalServer:
                 "unset AWS_ENDPOINT_URL_S3 AWS_SESSION_TOKEN AWS_PROFILE"]
 
     def stop(self) -> None:
-        self._moto.stop()
+        """Stop listening, and forget the server's users (their keys work nowhere after)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._http.shutdown()
+        self._thread.join()
+        self._http.server_close()
+        _remove_users(self._users)
+        _iam_checks(on=False)
 
 
-def _check_port(port: int) -> None:
-    # moto's server thread would wait forever on a port it cannot bind: ask first.
-    if port == 0:
-        return
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((HOST, port))
-        except OSError as error:
-            raise OSError(error.errno, f"Port {port} on {HOST} is taken ({error.strerror}): "
-                                       "pass --port with another number (0 picks a free one)"
-                          ) from None
+def _listen(port: int) -> socket.socket:
+    # Bound here, not by werkzeug, which exits the process when a port is taken.
+    try:
+        return socket.create_server((HOST, port))
+    except OSError as error:
+        raise OSError(error.errno, f"Port {port} on {HOST} is taken ({error.strerror}): "
+                                   "pass --port with another number, or leave it out for a "
+                                   "free one") from None
 
 
 def _use(environment: dict[str, str]) -> None:
@@ -84,22 +100,65 @@ def _use(environment: dict[str, str]) -> None:
     transport.refresh()
 
 
-def _read_only_key(endpoint: str) -> dict[str, str]:
-    """Create an IAM user that may only list and read, and switch moto's IAM checks on."""
-    import boto3
-    import botocore.config
+def _iam() -> Any:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import iam_backends
 
-    iam = boto3.client("iam", endpoint_url=endpoint, region_name=REGION,
-                       aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
-                       config=botocore.config.Config(proxies={}))
-    iam.create_user(UserName="reader")
-    policy = iam.create_policy(PolicyName="read-only", PolicyDocument=json.dumps(READ_ONLY_POLICY))
-    iam.attach_user_policy(UserName="reader", PolicyArn=policy["Policy"]["Arn"])
-    key = iam.create_access_key(UserName="reader")["AccessKey"]
-    request = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=b"0",
-                                     method="POST", headers={"Content-Type": "text/plain"})
-    urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request).read()
-    return key
+    return iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
+
+
+def _add_user(role: str, policy: dict[str, Any]) -> tuple[str, str, str]:
+    """A new IAM user of moto's with ``policy``: its name, access key and secret key.
+
+    Made in this process (moto's IAM is not served): no request is answered
+    before its checks are on.
+    """
+    iam = _iam()
+    name = f"s3tools-{role}-{secrets.token_hex(4)}"
+    iam.create_user(REGION, name)
+    iam.put_user_policy(name, _POLICY_NAME, json.dumps(policy))
+    key = iam.create_access_key(name)
+    # moto's own secret comes from a random generator that can be seeded: a new one
+    # from the system's source of secrets.
+    key.secret_access_key = secrets.token_urlsafe(30)
+    return name, key.access_key_id, key.secret_access_key
+
+
+def _remove_users(users: list[tuple[str, str]]) -> None:
+    iam = _iam()
+    for name, access_key in users:
+        iam.delete_access_key(access_key, name)
+        iam.delete_user_policy(name, _POLICY_NAME)
+        iam.delete_user(name)
+
+
+def _iam_checks(on: bool) -> None:
+    """moto checks every request's signature and its user's policy while a server runs."""
+    from moto.core import enable_iam_authentication
+
+    with _checks_lock:
+        if on:
+            _checks["servers"] += 1
+            if _checks["servers"] == 1:
+                _checks["switch"] = enable_iam_authentication()
+                _checks["switch"].__enter__()
+        else:
+            _checks["servers"] -= 1
+            if _checks["servers"] == 0:
+                _checks.pop("switch").__exit__(None, None, None)
+
+
+def _serve(listener: socket.socket, gate: Any) -> tuple[Any, threading.Thread]:
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    host, port = listener.getsockname()[:2]
+    http = make_server(host, port, gate, threaded=True, request_handler=MotoRequestHandler,
+                       fd=listener.fileno())
+    listener.close()  # werkzeug holds its own copy of the socket
+    thread = threading.Thread(target=http.serve_forever, name="s3tools-serve", daemon=True)
+    thread.start()
+    return http, thread
 
 
 def start(port: int = 0, bucket: str | None = None, seed: str | None = None,
@@ -107,7 +166,7 @@ def start(port: int = 0, bucket: str | None = None, seed: str | None = None,
     """Start the server and point this process's s3tools at it.
 
     Args:
-        port: the port on 127.0.0.1 (0: a free one).
+        port: the port on 127.0.0.1 (0: a free one, chosen by the system).
         bucket: a bucket to create.
         seed: a local folder whose files are uploaded into ``bucket``.
         read_only: hand out keys that may only list and read (writes are refused).
@@ -119,7 +178,7 @@ def start(port: int = 0, bucket: str | None = None, seed: str | None = None,
         OSError: the port is taken. NotFoundError: no such folder to seed from.
     """
     try:
-        from moto.server import ThreadedMotoServer
+        from moto.moto_server.werkzeug_app import create_backend_app
     except ImportError:
         raise errors.ConfigError("s3tools serve needs moto's server: pip install "
                                  "'moto[server]' (or 's3tools[serve]'; make venv has it)."
@@ -127,15 +186,26 @@ def start(port: int = 0, bucket: str | None = None, seed: str | None = None,
 
     from .cli import cp
     from .cli.common import UsageError
+    from .serve_gate import Gate
 
     if seed is not None and bucket is None:
         raise UsageError("--seed needs --bucket NAME: the bucket to put the files in")
-    _check_port(port)
+    listener = _listen(port)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-    moto = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-    moto.start()
-    host, bound = moto.get_host_and_port()
-    server = LocalServer(f"http://{host}:{bound}", ACCESS_KEY, SECRET_KEY, False, moto)
+    users: list[tuple[str, str]] = []
+    _iam_checks(on=True)
+    try:
+        writer, access_key, secret_key = _add_user("writer", _EVERYTHING)
+        users.append((writer, access_key))
+        gate = Gate(create_backend_app("s3"))
+        http, thread = _serve(listener, gate)
+    except BaseException:
+        listener.close()
+        _remove_users(users)
+        _iam_checks(on=False)
+        raise
+    server = LocalServer(f"http://{HOST}:{http.port}", access_key, secret_key, False, http,
+                         thread, users)
     try:
         _use(server.environment())
         if bucket is not None:
@@ -144,11 +214,12 @@ def start(port: int = 0, bucket: str | None = None, seed: str | None = None,
             server.seeded = len(cp.copy(seed, f"s3://{bucket}/", recursive=True,
                                         overwrite=True, quiet=True))
         if read_only:
-            key = _read_only_key(server.endpoint)
-            server.access_key, server.secret_key = key["AccessKeyId"], key["SecretAccessKey"]
-            server.read_only = True
+            gate.read_only = server.read_only = True
+            reader, server.access_key, server.secret_key = _add_user("reader", READ_ONLY_POLICY)
+            users.append((reader, server.access_key))
+            _remove_users([users.pop(0)])  # the writer's keys were for the seed only
             _use(server.environment())
     except BaseException:
-        moto.stop()
+        server.stop()
         raise
     return server

@@ -56,6 +56,24 @@ def _masked(access_key_id: str | None) -> str | None:
     return access_key_id[:shown] + "*" * (len(access_key_id) - 2 * shown) + access_key_id[-shown:]
 
 
+def check_credential_arguments(key: str | None = None, secret: str | None = None,
+                               token: str | None = None, profile: str | None = None) -> None:
+    """Refuse arguments :func:`get_credentials` cannot take, before anything is set (R
+    calls it before it sets its own variables).
+
+    Raises:
+        ConfigError: only one of ``key`` and ``secret``, or a value that is not text.
+    """
+    if (key is None) != (secret is None):
+        raise errors.ConfigError("get_credentials() needs key and secret together (or "
+                                 "neither, to read them from the environment).")
+    given = {"key": key, "secret": secret, "token": token, "profile": profile}
+    for name, value in given.items():
+        if value is not None and not isinstance(value, str):
+            raise errors.ConfigError(
+                f"get_credentials() needs {name} as text, not {type(value).__name__}.")
+
+
 def get_credentials(key: str | None = None, secret: str | None = None,
                     token: str | None = None, profile: str | None = None) -> dict:
     """Kept for scripts written for s3tools 0.0.9: take up (or set) the credentials.
@@ -70,11 +88,10 @@ def get_credentials(key: str | None = None, secret: str | None = None,
         the region.
 
     Raises:
-        ConfigError: only one of ``key`` and ``secret``, or no credentials at all.
+        ConfigError: only one of ``key`` and ``secret``, a value that is not text, or
+            no credentials at all.
     """
-    if (key is None) != (secret is None):
-        raise errors.ConfigError("get_credentials() needs key and secret together (or "
-                                 "neither, to read them from the environment).")
+    check_credential_arguments(key, secret, token, profile)
     if key is not None:
         config.set_variables(access_key_id=key, secret_access_key=secret,
                              session_token=token if token is not None else "")

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from . import localfiles
+from . import config, localfiles
 from .errors import S3ToolsError
 
 # Room to leave free beside the file, so that a temporary copy never fills a disk.
@@ -85,7 +85,7 @@ def temporary_folder(size_hint: int = 0) -> str:
         S3ToolsError: no folder has room for it.
     """
     needed = size_hint + _HEADROOM
-    ram_folder = os.environ.get("S3TOOLS_RAM_DIR") or f"/run/user/{os.getuid()}"
+    ram_folder = config.value("ram_folder")
     usable = os.path.isdir(ram_folder) and os.access(ram_folder, os.W_OK)
     if usable and _free_bytes(ram_folder) >= needed:
         return _private_folder(ram_folder)

@@ -21,7 +21,7 @@ from .paths import S3Path
 from .tempfiles import temporary_path
 
 
-def _refuse_existing(path: S3Path, overwrite: bool) -> None:
+def refuse_existing(path: S3Path, overwrite: bool) -> None:
     """Refuse before sending any data; the write itself is conditional too (see
     :mod:`s3tools.transport.uploads`). Overwrite protection is for the exact key:
     ``a.csv.bak`` does not block ``a.csv``. A bucket known to be read-only is
@@ -55,7 +55,7 @@ def write_file_to_s3(local_file_path: str, s3_path: str, overwrite: bool = False
             f"{os.getcwd()}).",
             path=local_file_path,
         )
-    _refuse_existing(path, overwrite)
+    refuse_existing(path, overwrite)
     with open(local_file_path, "rb") as source, progress.transfer(path.name) as advance:
         transport.upload_file(source, path, overwrite, multipart, advance)
     return str(path)
@@ -70,7 +70,7 @@ def _check_frame(df: Any) -> pd.DataFrame:
 def _write_frame(df: pd.DataFrame, path: S3Path, file_type: str | None, overwrite: bool,
                  multipart: bool, options: dict[str, Any]) -> str:
     fmt, compression = formats.resolve(path.key, file_type, writing=True)
-    _refuse_existing(path, overwrite)
+    refuse_existing(path, overwrite)
     if fmt.write_stream is not None and compression is None and multipart:
         with transport.Upload(path, overwrite) as sink:
             fmt.write_stream(df, sink, **options)
@@ -121,7 +121,7 @@ def write_using(obj: Any, fun: Callable[..., Any], s3_path: str, overwrite: bool
     path = paths.parse_file(s3_path)
     if not callable(fun):
         raise TypeError(f"write_using needs a function as its second argument, not {fun!r}.")
-    _refuse_existing(path, overwrite)
+    refuse_existing(path, overwrite)
     with temporary_path(path.suffix) as local_path:
         fun(obj, local_path, **options)
         with open(local_path, "rb") as source:

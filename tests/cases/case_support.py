@@ -345,6 +345,44 @@ def _is_number(text: str) -> bool:
     return text not in ("NaN", "Inf", "-Inf")
 
 
+# What a case may say, and what its ``expected`` may hold: a misspelt name would be a
+# check that is silently never made.
+CASE_FIELDS = {"name", "call", "arguments", "expected", "seed", "objects", "local_files",
+               "local_files_after", "environment", "buckets", "access", "ignore_columns",
+               "language", "r_packages"}
+EXPECTATIONS = {"error", "raw_text", "character", "logical", "null", "raw_list", "rows", "frame",
+                "local_files"}
+_FIELDS = {"error": ({"kind", "message"}, {"absent"}),
+           "object": (set(), {"absent", "exists", "text", "gzip_text"}),
+           "column": ({"type"}, {"values", "tz", "levels", "r"}),
+           "R's column": ({"type"}, {"values"})}
+
+
+def malformed(case: dict[str, Any]) -> list[str]:
+    """What in a case's own text would make a check silently pass: an empty ``expected``,
+    or a name that is not one of the fields the checker knows."""
+    problems = [f"unknown case field {name!r}" for name in sorted(set(case) - CASE_FIELDS)]
+    expected = case.get("expected")
+    if not isinstance(expected, dict) or not expected:
+        return [*problems, "expected is empty: say what the call returns or raises"]
+    problems += [f"unknown expectation {name!r} (known: {', '.join(sorted(EXPECTATIONS))})"
+                 for name in sorted(set(expected) - EXPECTATIONS)]
+    specs = [("error", expected["error"])] if "error" in expected else []
+    specs += [("object", spec) for spec in case.get("objects", {}).values()]
+    specs += [("column", spec) for spec in expected.get("frame", {}).values()]
+    specs += [("R's column", spec["r"]) for spec in expected.get("frame", {}).values()
+              if isinstance(spec, dict) and "r" in spec]
+    for what, spec in specs:
+        required, optional = _FIELDS[what]
+        if not isinstance(spec, dict):
+            problems.append(f"{what} expectation {spec!r} is not an object")
+            continue
+        problems += [f"{what} expectation lacks {name!r}" for name in sorted(required - set(spec))]
+        problems += [f"unknown {what} field {name!r}"
+                     for name in sorted(set(spec) - required - optional)]
+    return problems
+
+
 def r_columns(case: dict[str, Any]) -> list[str]:
     """The columns of a case's expected frame that R gets in its own types."""
     frame = case["expected"].get("frame", {})
@@ -355,8 +393,10 @@ def check(case: dict[str, Any], result: dict[str, Any], after: dict[str, Any],
           language: str = "python") -> list[str]:
     """What is wrong with a normalised result and what the case left behind ([] when all
     is right); ``language`` is the runner's ("python" or "r")."""
+    problems = malformed(case)
+    if problems:
+        return problems
     expected = case["expected"]
-    problems: list[str] = []
     kind = result.get("type")
     if "error" in expected:
         want = expected["error"]
@@ -405,7 +445,7 @@ def check(case: dict[str, Any], result: dict[str, Any], after: dict[str, Any],
     for key, spec in case.get("objects", {}).items():
         stored = after["objects"].get(key)
         body = base64.b64decode(stored) if stored is not None else None
-        if spec.get("absent"):
+        if spec.get("absent") or spec.get("exists") is False:
             if body is not None:
                 problems.append(f"object {key} should not exist")
             continue

@@ -266,6 +266,20 @@ def forwarder(endpoint, monkeypatch):
         relay.stop()
 
 
+@pytest.fixture
+def fault_proxy(endpoint, monkeypatch):
+    """s3tools talks to the server through a :class:`faults.FaultProxy`, which records
+    every request and breaks the ones its rules say."""
+    from faults import FaultProxy
+
+    relay = FaultProxy(endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", relay.url)
+    try:
+        yield relay
+    finally:
+        relay.stop()
+
+
 PLANTED = ("planted-0", "planted-1", "planted-2")
 
 

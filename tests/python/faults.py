@@ -2,9 +2,10 @@
 
 s3tools is pointed at the proxy as its endpoint; the proxy forwards each
 request unchanged (Host header included, so signatures still hold) and, when a
-rule matches, breaks it on purpose: an error status instead of an answer, a
-body reset or cut short of its Content-Length, a body that stalls, an upload
-whose request is cut mid-part, or an action (such as replacing the object)
+rule matches, breaks it on purpose: an error status instead of an answer
+(its body repeating the request's headers, as some proxies do), a body reset
+or cut short of its Content-Length, a body that stalls, an upload whose
+request is cut mid-part, or an action (such as replacing the object)
 run after an answer. Every request is counted here, at the wire, whatever
 client sent it.
 """
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
+from xml.sax.saxutils import escape
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "expect", "proxy-connection",
                "te", "upgrade", "content-length"}
@@ -31,6 +33,8 @@ class Rule:
     """Break the requests that ``matches`` accepts, ``times`` times (None: every time).
 
     ``fault`` is one of: ``"status"`` (answer ``status`` without forwarding),
+    ``"echo"`` (the same, with S3 error ``code`` and a message and an element
+    that repeat every header of the request, credentials included),
     ``"reset"`` / ``"cut"`` / ``"stall"`` (forward, then send half the body
     and reset the connection / close it / go silent), ``"cut_request"`` (read
     half the request body, then reset), ``"after"`` (forward, then call
@@ -43,6 +47,7 @@ class Rule:
     matches: Callable[[str, str], bool]
     times: int | None = 1
     status: int = 503
+    code: str = ""  # the S3 error code of "status" and "echo" (default: one for the status)
     action: Callable[[], None] | None = None
     release: threading.Event = field(default_factory=threading.Event)
     released: bool | None = None
@@ -150,9 +155,12 @@ class FaultProxy:
             _reset(handler)
             return
         body = handler.rfile.read(length) if length else b""
-        if rule is not None and rule.fault == "status":
-            self._record(method, target, str(rule.status))
-            _send_error(handler, rule.status, method)
+        if rule is not None and rule.fault in ("status", "echo"):
+            self._record(method, target, str(rule.status) if rule.fault == "status"
+                         else f"{rule.status} echo")
+            echoed = "".join(f"{name}: {value}\n" for name, value in handler.headers.items())
+            _send_error(handler, rule.status, method, rule.code,
+                        echoed if rule.fault == "echo" else "")
             return
         status, headers, answer = self._forward(method, target, handler.headers, body)
         self._record(method, target, str(status) if rule is None else f"{status} {rule.fault}")
@@ -209,11 +217,17 @@ def _reset(handler: BaseHTTPRequestHandler) -> None:
     connection.close()
 
 
-def _send_error(handler: BaseHTTPRequestHandler, status: int, method: str) -> None:
-    code = _CODES.get(status, "InternalError")
+def _send_error(handler: BaseHTTPRequestHandler, status: int, method: str, code: str = "",
+                echoed: str = "") -> None:
+    code = code or _CODES.get(status, "InternalError")
+    message = f"injected fault; the request's headers were:\n{escape(echoed)}" if echoed \
+        else "injected fault"
+    extra = f"<RequestHeaders>{escape(echoed)}</RequestHeaders>" if echoed else ""
     body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
-            f"<Message>injected fault</Message></Error>").encode()
+            f"<Message>{message}</Message>{extra}<RequestId>FAULT0001</RequestId>"
+            "</Error>").encode()
     handler.send_response_only(status)
+    handler.send_header("x-amz-request-id", "FAULT0001")
     handler.send_header("Content-Type", "application/xml")
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()

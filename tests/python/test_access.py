@@ -28,14 +28,9 @@ ANALYST_BUCKETS = ("data-admin", "data-ro", "data-rw")
 
 
 @pytest.fixture
-def counted(endpoint, monkeypatch):
+def counted(fault_proxy):
     """s3tools talks to the server through a proxy that records every request."""
-    relay = FaultProxy(endpoint)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", relay.url)
-    try:
-        yield relay
-    finally:
-        relay.stop()
+    return fault_proxy
 
 
 @pytest.fixture

@@ -29,6 +29,18 @@ FUNCTIONS = {
 }
 
 
+def append_first_column(path: str):
+    """A chunk callback that appends each chunk's first column to a file, a value a line."""
+    def append(chunk: pd.DataFrame) -> None:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.writelines(f"{value}\n" for value in chunk.iloc[:, 0])
+    return append
+
+
+# Functions made for a file of the case's local folder: {"function": name, "file": "$LOCAL/x"}.
+FILE_FUNCTIONS = {"append_first_column": append_first_column}
+
+
 def build_column(spec: dict[str, Any]) -> Any:
     """A column as the R package hands it to Python (the mapping in s3tools.r_codec)."""
     values = spec["values"]
@@ -56,6 +68,8 @@ def build_frame(name: str) -> pd.DataFrame:
 def argument(value: Any, local_dir: str) -> Any:
     if isinstance(value, dict) and "frame" in value:
         return build_frame(value["frame"])
+    if isinstance(value, dict) and "function" in value and "file" in value:
+        return FILE_FUNCTIONS[value["function"]](case_support.substitute(value["file"], local_dir))
     if isinstance(value, dict) and "function" in value:
         return FUNCTIONS[value["function"]]
     return case_support.substitute(value, local_dir)
@@ -118,3 +132,27 @@ def test_every_error_kind_has_a_case():
     kinds = {case["expected"]["error"]["kind"] for case in CASES if "error" in case["expected"]}
     # An object replaced mid-read needs a writer racing the reader: test_transport.py.
     assert {cls.kind for cls in s3tools.errors.ERROR_CLASSES} - {"changed"} <= kinds
+
+
+def test_every_case_says_what_it_expects():
+    assert {case["name"]: case_support.malformed(case) for case in CASES
+            if case_support.malformed(case)} == {}
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ({"expected": {}}, "expected is empty"),
+    ({"expected": {"fram": {"a": {"type": "integer", "values": [1]}}}}, "unknown expectation"),
+    ({"expected": {"error": {"kind": "not_found"}}}, "lacks 'message'"),
+    ({"expected": {"error": {"kind": "not_found", "mesage": "x"}}}, "lacks 'message'"),
+    ({"expected": {"frame": {"a": {"typ": "integer"}}}}, "lacks 'type'"),
+    ({"objetcs": {"a.csv": {"text": "x"}}}, "unknown case field"),
+    ({"objects": {"a.csv": {"txt": "x"}}}, "unknown object field"),
+])
+def test_the_checker_refuses_a_case_that_could_not_fail(change, problem):
+    """An empty or misspelt expectation would be a check never made: whatever the result,
+    the checker says what is wrong with the case."""
+    case = {**case_support.case_by_name("csv"), **change}
+    nothing = {"objects": {}, "local_files": {}}
+    for result in ({"type": "null"}, {"type": "error", "kind": "not_found", "message": "x"}):
+        problems = case_support.check(case, result, nothing)
+        assert any(problem in line for line in problems), problems

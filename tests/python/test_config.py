@@ -209,3 +209,103 @@ def test_r_sends_every_watched_variable():
     pattern = re.compile(r_bridge.ENVIRONMENT_PATTERN, re.IGNORECASE)
     assert [name for name in config.WATCHED_VARIABLES if not pattern.search(name)] == []
     assert {"NO_PROXY", "no_proxy"} <= set(config.WATCHED_VARIABLES)
+
+
+# Where os.environ may be read outside config.py, by (module, function): R's variables
+# copied into this process, the only reads that are not of a setting.
+ENVIRONMENT_SYNC = {("r_bridge.py", "sync_environment")}
+SETTING_VARIABLE = re.compile(r"^(S3TOOLS_|AWS_)")
+
+
+def _environment_reads(tree):
+    """(function, line, variable) for each read of one variable of os.environ in a module;
+    the variable is ``"?"`` where its name is computed."""
+    import ast
+
+    def is_environ(node):
+        return (isinstance(node, ast.Attribute) and node.attr == "environ"
+                and isinstance(node.value, ast.Name) and node.value.id == "os")
+
+    def read_of(node):  # the node naming the variable, where node reads one
+        if isinstance(node, ast.Call) and node.args and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "get" and is_environ(node.func.value):
+                return node.args[0]
+            if node.func.attr == "getenv" and getattr(node.func.value, "id", "") == "os":
+                return node.args[0]
+        if isinstance(node, ast.Subscript) and is_environ(node.value) \
+                and isinstance(node.ctx, ast.Load):
+            return node.slice
+        if isinstance(node, ast.Compare) and any(map(is_environ, node.comparators)):
+            return node.left
+        return None
+
+    found = []
+
+    def visit(node, function):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            function = node.name
+        variable = read_of(node)
+        if variable is not None:
+            found.append((function, node.lineno,
+                          variable.value if isinstance(variable, ast.Constant) else "?"))
+        for child in ast.iter_child_nodes(node):
+            visit(child, function)
+
+    visit(tree, "<module>")
+    return found
+
+
+def test_settings_are_read_from_the_environment_in_config_only():
+    """Every S3TOOLS_* and AWS_* variable is read by config.py; elsewhere only R's copy
+    into os.environ reads variables (a read of a name not written out counts as one)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(s3tools.__file__).parent
+    elsewhere = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "config.py" and path.parent == package:
+            continue
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for function, line, variable in _environment_reads(tree):
+            allowed = (path.name, function) in ENVIRONMENT_SYNC
+            if variable == "?" and not allowed or SETTING_VARIABLE.match(str(variable)):
+                elsewhere.append(f"{path.relative_to(package)}:{line} {variable}")
+    assert sorted(set(elsewhere)) == []
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), [
+    ("buckets", "data:read-only, scratch ,", {"data": "read-only", "scratch": None}),
+    ("memory_limit", "1.5G", 1536 * 1024 ** 2),
+    ("memory_check", " No ", False),
+    ("progress", "auto", True),
+    ("progress", "off", False),
+    ("get_client", "BotoCore", "botocore"),
+    ("ram_folder", "/dev/shm", "/dev/shm"),
+    ("read_timeout", "2.5", 2.5),
+])
+def test_each_setting_is_read_by_its_rule_and_says_where_it_came_from(name, text, expected):
+    variable = config.SETTINGS[name].variables[0]
+    assert config.value(name, {variable: text}) == expected
+    assert config.origins({variable: text})[name] == f"environment variable {variable}"
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("buckets", "data:owner"), ("memory_limit", "lots"), ("memory_check", "maybe"),
+    ("progress", "sometimes"), ("get_client", "curl"), ("max_attempts", "1.5"),
+])
+def test_a_setting_that_does_not_parse_is_a_config_error_naming_its_variable(name, text):
+    variable = config.SETTINGS[name].variables[0]
+    with pytest.raises(s3tools.ConfigError, match=variable):
+        config.value(name, {variable: text})
+
+
+def test_unset_or_blank_settings_take_their_defaults():
+    for environ in ({}, {variable: "  " for setting in config.SETTINGS.values()
+                         for variable in setting.variables if variable.startswith("S3TOOLS_")}):
+        assert config.value("progress", environ) is True
+        assert config.value("memory_check", environ) is True
+        assert config.value("memory_limit", environ) is None
+        assert config.value("buckets", environ) == {}
+        assert config.value("ram_folder", environ).startswith("/run/user/")
+        assert config.origins(environ)["buckets"] == "default"

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import traceback
 
 import botocore.exceptions
+import obstore.exceptions
 import pandas as pd
 import pytest
 from conftest import BUCKET, SECRET_KEY, put
+from faults import FaultProxy, listing_page, object_get
 
 import s3tools
 import s3tools.transport
 from s3tools import errors
+from s3tools.transport import reads
 
 KINDS = [
     (s3tools.PathError, ValueError, "path"),
@@ -184,3 +189,147 @@ def test_no_secret_in_any_message_log_or_printout(seed, read_only, capsys, caplo
     assert [type(e) for e in caught[:8]] == [
         s3tools.NotFoundError, s3tools.NotFoundError, s3tools.FormatError, s3tools.FormatError,
         s3tools.AlreadyExistsError, s3tools.PathError, s3tools.NotFoundError, s3tools.ConfigError]
+
+
+# ------------------------------------------------- secrets in the exception chain
+
+# A session token as the test's only one: a server that repeats the request's
+# headers in its error body has it, since every signed request carries it.
+TOKEN = "IQoJb3JpZ2luX2VjEHQaCXVzLWVhc3QtMSJHMEUCIQ-test-session-token-7c41"
+PART = 64 * 1024  # small parts: a few hundred kilobytes make a read of several
+
+
+@pytest.fixture(params=["obstore", "botocore"])
+def echoing(request, endpoint, monkeypatch):
+    """s3tools with a session token, through a :class:`FaultProxy` whose "echo"
+    answers repeat the request's headers; GETs through each client in turn."""
+    monkeypatch.setenv("S3TOOLS_GET_CLIENT", request.param)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
+    monkeypatch.setenv("S3TOOLS_MAX_CONCURRENCY", "1")
+    monkeypatch.setattr(reads, "PART_SIZE", PART)
+    monkeypatch.setattr(reads, "ARRIVING_PART", PART)
+    relay = FaultProxy(endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", relay.url)
+    try:
+        yield relay
+    finally:
+        relay.stop()
+
+
+def every_other(matches):
+    """``matches``, on the second request it accepts, the fourth, and so on."""
+    seen = itertools.count()
+    return lambda method, target: matches(method, target) and next(seen) % 2 == 1
+
+
+ECHOED_FAILURES = {
+    # name: (fault rule, what to run, the s3tools error, what the chained error says)
+    "read denied": (dict(matches=object_get, status=403, code="AccessDenied"),
+                    lambda: s3tools.read_file_from_s3(f"{BUCKET}/a.csv"),
+                    s3tools.AccessDeniedError, "403"),
+    "token expired": (dict(matches=object_get, status=400, code="ExpiredToken"),
+                      lambda: s3tools.s3_path_to_df(f"{BUCKET}/a.csv"),
+                      s3tools.ConfigError, "ExpiredToken"),
+    "unknown code": (dict(matches=object_get, status=400, code="InvalidArgument"),
+                     lambda: s3tools.s3_path_to_preview_df(f"{BUCKET}/a.csv"),
+                     s3tools.S3ToolsError, "InvalidArgument"),
+    "listing denied": (dict(matches=listing_page, status=403, code="AccessDenied"),
+                       lambda: s3tools.list_files_in_buckets(BUCKET),
+                       s3tools.AccessDeniedError, "AccessDenied"),
+    "write denied": (dict(matches=lambda method, target: method == "PUT", status=403,
+                          code="AccessDenied"),
+                     lambda: s3tools.write_file_to_s3(__file__, f"{BUCKET}/new.py"),
+                     s3tools.AccessDeniedError, "AccessDenied"),
+    "overloaded": (dict(matches=object_get, status=503, code="SlowDown"),
+                   lambda: s3tools.read_file_from_s3(f"{BUCKET}/a.csv"),
+                   s3tools.S3ConnectionError, "SlowDown"),
+    # Every part after the first refused as changed (412): the read restarts, then gives up.
+    "changed mid-read": (dict(matches=every_other(object_get), status=412,
+                              code="PreconditionFailed"),
+                         lambda: s3tools.read_file_from_s3(f"{BUCKET}/big.bin"),
+                         s3tools.ObjectChangedError, None),
+}
+
+
+def everything_printed(error: BaseException) -> str:
+    """What a default traceback shows, and every text held in the chain besides."""
+    texts = ["".join(traceback.format_exception(error))]
+    for link in chain_of(error):
+        texts += [str(link), repr(link), repr(link.args), repr(vars(link)),
+                  repr(getattr(link, "response", ""))]
+    return "\n".join(texts)
+
+
+def chain_of(error: BaseException) -> list[BaseException]:
+    """Every exception reachable through ``__cause__`` and ``__context__``."""
+    found, pending = [], [error]
+    while pending:
+        link = pending.pop()
+        if link is not None and all(link is not seen for seen in found):
+            found.append(link)
+            pending += [link.__cause__, link.__context__]
+    return found
+
+
+@pytest.mark.parametrize("name", ECHOED_FAILURES)
+def test_an_error_body_that_repeats_the_headers_leaves_no_secret_in_the_chain(
+        name, echoing, seed):
+    rule, run, expected, detail = ECHOED_FAILURES[name]
+    put(seed, "a.csv", "a,b\n1,2\n")
+    seed.put_object(Bucket=BUCKET, Key="big.bin", Body=bytes(2 * PART))
+    echoing.add("echo", times=None, **rule)
+    with pytest.raises(expected) as caught:
+        run()
+    assert any("echo" in outcome for _, _, outcome in echoing.requests)
+    printed = everything_printed(caught.value)
+    assert TOKEN not in printed and SECRET_KEY not in printed
+    assert "x-amz-security-token" not in printed.lower() and "Signature=" not in printed
+    # What helps stays: the client's error type, the status or code, the request id.
+    if detail is not None:
+        causes = [link for link in chain_of(caught.value)
+                  if not isinstance(link, s3tools.S3ToolsError)]
+        assert causes and any(detail in str(link) for link in causes), printed[-2000:]
+        assert any("FAULT0001" in str(link) for link in causes), printed[-2000:]
+
+
+@pytest.mark.parametrize("echo", [
+    "x-amz-security-token: {token}\nauthorization: AWS4-HMAC-SHA256 Credential=AKIA/x, "
+    "SignedHeaders=host, Signature=abc",
+    '{{"X-Amz-Security-Token": ["{token}"]}}',
+    "<td>X-Amz-Security-Token</td><td>{token}</td>",
+])
+def test_scrub_keeps_no_echoed_token_it_was_never_told_of(echo):
+    # A token renewed inside botocore is not among the secrets s3tools knows.
+    unknown = "unregistered-token-31f9a0c2"
+    body = echo.format(token=unknown)
+    botocore_error = botocore.exceptions.ClientError(
+        {"Error": {"Code": "AccessDenied", "Message": f"denied, you sent: {body}",
+                   "RequestHeaders": body},
+         "ResponseMetadata": {"HTTPStatusCode": 403, "RequestId": "REQ1",
+                              "HTTPHeaders": {"x-echo": body, "etag": '"e"'}}}, "GetObject")
+    obstore_error = obstore.exceptions.PermissionDeniedError(
+        "Error performing GET http://127.0.0.1:1/b/k in 1ms - Server returned non-2xx "
+        f"status code: 403 Forbidden: <Error><Code>AccessDenied</Code><Message>{body}"
+        f"</Message><RequestId>REQ1</RequestId></Error>\n\nDebug source: body: {body!r}")
+    for original in (botocore_error, obstore_error):
+        try:
+            try:
+                raise original
+            except Exception as error:
+                raise errors.translate(error, "b/k") from error
+        except s3tools.AccessDeniedError as translated:
+            printed = everything_printed(translated)
+        assert unknown not in printed
+        assert "AccessDenied" in printed and "REQ1" in printed
+        assert errors.server_answer(original) == (403, "AccessDenied")
+    assert botocore_error.response["ResponseMetadata"]["HTTPHeaders"] == {"etag": '"e"'}
+
+
+def test_a_server_message_without_credentials_is_kept():
+    error = botocore.exceptions.ClientError(
+        {"Error": {"Code": "AuthorizationHeaderMalformed",
+                   "Message": "the region 'us-east-1' is wrong; expecting 'eu-west-2'"},
+         "ResponseMetadata": {"HTTPStatusCode": 400}}, "GetObject")
+    errors.scrub(error)
+    assert "expecting 'eu-west-2'" in str(error)
+    assert error.response["Error"]["Message"].endswith("expecting 'eu-west-2'")

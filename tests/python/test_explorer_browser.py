@@ -127,3 +127,44 @@ def test_browse_to_a_file_preview_it_and_select_it(seed, browser):
                    for entry in problems), problems
     finally:
         explorer.stop()
+
+
+def test_hostile_names_are_shown_escaped_and_stay_text(seed, browser):
+    """Names with a bidi override, a C1 control or markup: escaped and marked in the page,
+    never run as markup; each file still opens, previews and is selected by its real key."""
+    bidi, markup = "evil\u202egpj.csv", "<img src=x onerror=alert(1)><script>alert(2)<\\script>.csv"
+    for key in (bidi, f"right\u202eto left/c1\x9b31m.csv", markup):
+        put(seed, key, "a,b\n1,\u202e2\n")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    explorer = Explorer()
+    wait = WebDriverWait(browser, 30)
+
+    def texts(selector: str) -> list[str]:
+        return [found.text for found in browser.find_elements(By.CSS_SELECTOR, selector)]
+
+    try:
+        browser.get(explorer.url + f"#{BUCKET}/")
+        wait.until(lambda driver: driver.find_element(By.ID, "status").text == "3 entries.")
+        assert texts("#listing-body .name") == [
+            "right\\u202eto left/", markup, "evil\\u202egpj.csv"]
+        assert texts("#listing-body .escape") == ["\\u202e", "\\u202e"]
+        assert not browser.find_elements(By.CSS_SELECTOR, "#listing img, #listing script")
+        browser.find_element(By.CSS_SELECTOR, f"button[data-path='{BUCKET}/{bidi}']").click()
+        wait.until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#preview td"))
+        assert browser.find_element(By.ID, "file-name").text == "evil\\u202egpj.csv"
+        assert texts("#preview td") == ["1", "\\u202e2"]
+        browser.find_element(By.ID, "select").click()
+        wait.until(lambda driver: driver.find_element(By.ID, "code-r").text)
+        assert browser.find_element(By.ID, "code-r").text == (
+            f's3_path_to_df("{BUCKET}/evil\\u{{202e}}gpj.csv")')
+        browser.save_screenshot(str(ARTIFACTS / "7-hostile-names.png"))
+        browser.find_element(By.CSS_SELECTOR, "#listing-body a.name").click()  # the folder
+        wait.until(lambda driver: driver.find_element(By.ID, "status").text == "1 entry.")
+        assert browser.find_element(By.ID, "crumbs").text == (
+            f"Buckets/{BUCKET}/right\\u202eto left")
+        assert texts("#listing-body .name") == ["c1\\x9b31m.csv"]
+        assert explorer.selected == [f"{BUCKET}/{bidi}"]
+        problems = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+        assert not problems, problems
+    finally:
+        explorer.stop()

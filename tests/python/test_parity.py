@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -59,10 +60,16 @@ def r_session():
     return session
 
 
+# The end of a message about an argument of the wrong type, which names the value or its
+# type as each language calls it ("not character." in R, "not str." or "not 'text'." in Python).
+_TYPE_NAMED = re.compile(r", not [^,]*\.$")
+
+
 def _comparable(result: dict) -> dict:
-    """Errors raised by R itself (bad argument types) name R's types: compare their kind only."""
+    """A result with the type named at the end of an argument error's message left out:
+    the kind and the rest of the message must be the same in both languages."""
     if result.get("type") == "error" and result.get("kind") == "error":
-        return {"type": "error", "kind": "error"}
+        return {**result, "message": _TYPE_NAMED.sub(", not <type>.", result["message"])}
     return result
 
 

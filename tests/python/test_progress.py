@@ -142,7 +142,7 @@ def test_transport_reports_every_byte_once(seed, monkeypatch):
 
     # Small parts, so that a 3 MiB upload goes as a multipart upload of several parts.
     monkeypatch.setattr(uploads, "MULTIPART_THRESHOLD", 1024 * 1024)
-    monkeypatch.setattr(uploads, "PART_SIZE", 512 * 1024)
+    monkeypatch.setattr(uploads, "UPLOAD_PART_SIZE", 512 * 1024)
     body = os.urandom(3 * 1024 * 1024 + 17)
     reported = []
     transport.upload_file(io.BytesIO(body), paths.parse(f"{BUCKET}/parts.bin"), False, True,

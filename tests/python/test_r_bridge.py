@@ -120,7 +120,26 @@ def test_upload_temporary_is_a_conditional_write(seed, tmp_path):
 
 
 def test_public_signatures_name_every_function():
+    import inspect
+
+    import s3tools
+    from s3tools import ddf
+
     signatures = r_bridge.public_signatures()
+    public = {name for name in s3tools.__all__ if callable(getattr(s3tools, name))
+              and not isinstance(getattr(s3tools, name), type)}
+    # configure() is Python's way to set what R users set in .Renviron; Dask is Python's.
+    assert set(signatures) == public - {"configure", *ddf.PYTHON_ONLY}
+    for name, arguments in signatures.items():
+        parameters = inspect.signature(getattr(s3tools, name)).parameters
+        # R takes keyword-only arguments after its `...`: they come last.
+        order = [p for p in parameters.values() if p.kind != p.KEYWORD_ONLY] + \
+            [p for p in parameters.values() if p.kind == p.KEYWORD_ONLY]
+        assert [argument[0] for argument in arguments] == [p.name for p in order], name
+        for argument, default, required, var_keyword in arguments:
+            parameter = parameters[argument]
+            assert required is (parameter.default is parameter.empty), (name, argument)
+            assert default == (None if required else parameter.default), (name, argument)
+            assert var_keyword is (parameter.kind == parameter.VAR_KEYWORD), (name, argument)
     assert signatures["s3_path_to_preview_df"][:2] == [["s3_path", None, True, False],
                                                         ["n", 5, False, False]]
-    assert "configure" not in signatures and "temporary_copy" not in signatures

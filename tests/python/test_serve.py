@@ -1,8 +1,13 @@
-"""``s3tools serve``: started as a user starts it, used by boto3 and s3tools, stopped by PID."""
+"""``s3tools serve``: started as a user starts it, used by boto3 and s3tools, stopped by PID.
+
+It must be safe to leave running on a shared machine: every probe below is
+what another local user, or a web page the user visits, could send.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,6 +19,10 @@ import boto3
 import botocore.config
 import botocore.exceptions
 import pytest
+import requests
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 COMMAND = Path(sys.executable).with_name("s3tools")
 
@@ -32,10 +41,10 @@ def listening(port: int) -> bool:
 class Served:
     """A running ``s3tools serve`` subprocess and the variables it printed."""
 
-    def __init__(self, *arguments: str) -> None:
-        self.port = free_port()
+    def __init__(self, *arguments: str, port: int | None = None) -> None:
+        chosen = [] if port is None else ["--port", str(port)]
         self.process = subprocess.Popen(
-            [str(COMMAND), "serve", "--port", str(self.port), *arguments],
+            [str(COMMAND), "serve", *chosen, *arguments],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: list[str] = []
         self.environment: dict[str, str] = {}
@@ -49,15 +58,25 @@ class Served:
                 name, _, value = line[len("export "):].strip().partition("=")
                 self.environment[name] = value
             if line.startswith("unset "):
+                self.endpoint = self.environment["AWS_ENDPOINT_URL"]
+                self.port = int(self.endpoint.rsplit(":", 1)[1])
                 return
         raise AssertionError("serve printed no variables within 60 s")
 
-    def client(self):
+    def client(self, service: str = "s3", secret_key: str | None = None):
         return boto3.client(
-            "s3", endpoint_url=self.environment["AWS_ENDPOINT_URL"], region_name="us-east-1",
+            service, endpoint_url=self.environment["AWS_ENDPOINT_URL"], region_name="us-east-1",
             aws_access_key_id=self.environment["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=self.environment["AWS_SECRET_ACCESS_KEY"],
-            config=botocore.config.Config(proxies={}))
+            aws_secret_access_key=secret_key or self.environment["AWS_SECRET_ACCESS_KEY"],
+            config=botocore.config.Config(proxies={}, retries={"total_max_attempts": 1}))
+
+    def signed_headers(self, method: str, url: str, headers: dict[str, str]) -> dict[str, str]:
+        """``headers`` and a valid SigV4 signature of the request with the printed keys."""
+        request = AWSRequest(method, url, headers=headers)
+        keys = Credentials(self.environment["AWS_ACCESS_KEY_ID"],
+                           self.environment["AWS_SECRET_ACCESS_KEY"])
+        S3SigV4Auth(keys, "s3", "us-east-1").add_auth(request)
+        return dict(request.headers)
 
     def s3tools(self, *arguments: str) -> subprocess.CompletedProcess:
         environment = {name: value for name, value in os.environ.items()
@@ -91,16 +110,26 @@ def seed_folder(tmp_path):
 def test_serve_seeds_a_bucket_that_boto3_and_s3tools_use_then_stops_by_pid(seed_folder):
     served = Served("--seed", str(seed_folder), "--bucket", "Request4_CT")
     try:
-        assert served.environment["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{served.port}"
+        # No --port: a free port of the system's choosing, printed, not a fixed one.
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", served.endpoint)
+        assert served.port != 9000 and listening(served.port)
         assert set(served.environment) == {"AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION",
                                            "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
         assert "# Bucket Request4_CT, 2 files" in "\n".join(served.lines)
+        # The keys are made at this start, not a fixed pair anyone could read in the docs.
+        assert served.environment["AWS_SECRET_ACCESS_KEY"] != "s3tools-local-secret"
+        assert len(served.environment["AWS_SECRET_ACCESS_KEY"]) >= 40
         client = served.client()
         listed = client.list_objects_v2(Bucket="Request4_CT")
         assert sorted(item["Key"] for item in listed["Contents"]) == ["cohort/patients.csv",
                                                                      "notes.txt"]
         body = client.get_object(Bucket="Request4_CT", Key="cohort/patients.csv")["Body"].read()
         assert body == b"id,site\n1,Leith\n2,Govan\n"
+        # Metadata names with an underscore are signed headers too.
+        client.put_object(Bucket="Request4_CT", Key="tagged.txt", Body=b"x",
+                          Metadata={"site_code": "GGC"})
+        assert client.head_object(Bucket="Request4_CT", Key="tagged.txt")["Metadata"] == \
+            {"site_code": "GGC"}
 
         head = served.s3tools("head", "s3://Request4_CT/cohort/patients.csv")
         assert head.returncode == 0, head.stderr
@@ -116,8 +145,11 @@ def test_serve_seeds_a_bucket_that_boto3_and_s3tools_use_then_stops_by_pid(seed_
 
 
 def test_serve_read_only_refuses_writes_and_stops_on_ctrl_c(seed_folder):
-    served = Served("--seed", str(seed_folder), "--bucket", "safe-haven", "--read-only")
+    port = free_port()
+    served = Served("--seed", str(seed_folder), "--bucket", "safe-haven", "--read-only",
+                    port=port)
     try:
+        assert served.endpoint == f"http://127.0.0.1:{port}"
         assert "read-only keys" in served.lines[0]
         client = served.client()
         assert client.get_object(Bucket="safe-haven", Key="notes.txt")["Body"].read() == \
@@ -152,3 +184,135 @@ def test_seed_needs_a_bucket(seed_folder):
     result = subprocess.run([str(COMMAND), "serve", "--port", "0", "--seed", str(seed_folder)],
                             check=False, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--bucket" in result.stderr
+
+
+# ------------------------------------------------------------- safe to leave running
+
+def web() -> requests.Session:
+    """A plain HTTP client, as another local user or a browser would have (no keys)."""
+    session = requests.Session()
+    session.trust_env = False  # no proxy: the server is on the loopback address
+    return session
+
+
+def refused(answer: requests.Response) -> bool:
+    return answer.status_code == 403 and b"AccessDenied" in answer.content
+
+
+@pytest.fixture
+def served(seed_folder):
+    running = Served("--seed", str(seed_folder), "--bucket", "shared-data")
+    yield running
+    running.stop()
+
+
+def test_serve_answers_no_unsigned_request(served):
+    url = f"{served.endpoint}/shared-data/notes.txt"
+    assert served.client().get_object(Bucket="shared-data", Key="notes.txt")["Body"].read() \
+        == b"hello\n"
+    anonymous = web()
+    for answer in (anonymous.get(url), anonymous.get(f"{served.endpoint}/shared-data"),
+                   anonymous.get(f"{served.endpoint}/shared-data?list-type=2"),
+                   anonymous.get(f"{served.endpoint}/")):
+        assert refused(answer), (answer.status_code, answer.text[:200])
+        assert b"hello" not in answer.content and b"notes.txt" not in answer.content
+    # A presigned URL whose signature was made with a wrong secret key.
+    bogus = served.client(secret_key="not-the-secret-key").generate_presigned_url(
+        "get_object", Params={"Bucket": "shared-data", "Key": "notes.txt"})
+    assert refused(anonymous.get(bogus))
+    # The same in the Authorization header: moto's IAM checks refuse it.
+    with pytest.raises(botocore.exceptions.ClientError) as wrong:
+        served.client(secret_key="not-the-secret-key").get_object(Bucket="shared-data",
+                                                                  Key="notes.txt")
+    assert wrong.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+
+
+def test_serve_refuses_form_uploads_and_anonymous_deletes(served):
+    anonymous = web()
+    form = anonymous.post(f"{served.endpoint}/shared-data",
+                          files={"key": (None, "planted.txt"), "file": ("x", b"planted")})
+    assert refused(form)
+    delete = anonymous.post(f"{served.endpoint}/shared-data?delete",
+                            data=b"<Delete><Object><Key>notes.txt</Key></Object></Delete>",
+                            headers={"Content-Type": "application/xml"})
+    assert refused(delete)
+    assert refused(anonymous.put(f"{served.endpoint}/shared-data/planted.txt", data=b"x"))
+    assert refused(anonymous.delete(f"{served.endpoint}/shared-data/notes.txt"))
+    # A signed form upload is refused too: the gate takes no browser forms at all.
+    url = f"{served.endpoint}/shared-data"
+    body = b"--b\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nplanted.txt\r\n--b--\r\n"
+    headers = served.signed_headers("POST", url,
+                                    {"Content-Type": "multipart/form-data; boundary=b"})
+    assert refused(anonymous.post(url, data=body, headers=headers))
+    listed = served.client().list_objects_v2(Bucket="shared-data")
+    assert sorted(item["Key"] for item in listed["Contents"]) == ["cohort/patients.csv",
+                                                                 "notes.txt"]
+
+
+def test_serve_gives_no_other_origin_access(served):
+    client = served.client()
+    # Even a bucket CORS rule that allows every origin gives a page nothing.
+    client.put_bucket_cors(Bucket="shared-data", CORSConfiguration={"CORSRules": [
+        {"AllowedOrigins": ["*"], "AllowedMethods": ["GET", "PUT", "POST", "DELETE"]}]})
+    url = f"{served.endpoint}/shared-data/notes.txt"
+    origin = {"Origin": "http://evil.example"}
+    preflight = web().options(url, headers={**origin, "Access-Control-Request-Method": "PUT"})
+    signed = web().get(url, headers=served.signed_headers("GET", url, origin))
+    anonymous = web().get(url, headers=origin)
+    assert refused(preflight) and refused(anonymous)
+    assert signed.status_code == 200 and signed.content == b"hello\n"
+    for answer in (preflight, signed, anonymous):
+        assert not [name for name in answer.headers if name.lower().startswith("access-control")]
+
+
+def test_serve_hides_motos_management_api(served):
+    anonymous = web()
+    state = anonymous.get(f"{served.endpoint}/moto-api/data.json")
+    assert refused(state)
+    assert served.environment["AWS_SECRET_ACCESS_KEY"].encode() not in state.content
+    for action in ("reset-auth", "reset"):
+        assert refused(anonymous.post(f"{served.endpoint}/moto-api/{action}", data=b"inf"))
+    # Authentication is still on, and nothing was reset.
+    assert refused(anonymous.get(f"{served.endpoint}/shared-data/notes.txt"))
+    assert served.client().head_object(Bucket="shared-data", Key="notes.txt")
+    # moto's other services are not served either, to a signed request.
+    with pytest.raises(botocore.exceptions.ClientError):
+        served.client("iam").list_users()
+
+
+def test_serve_read_only_refuses_every_kind_of_write(seed_folder):
+    served = Served("--seed", str(seed_folder), "--bucket", "safe-haven", "--read-only")
+    try:
+        client = served.client()
+        attempts = {
+            "PUT": lambda: client.put_object(Bucket="safe-haven", Key="new.txt", Body=b"x"),
+            "DELETE": lambda: client.delete_object(Bucket="safe-haven", Key="notes.txt"),
+            "POST ?delete": lambda: client.delete_objects(
+                Bucket="safe-haven", Delete={"Objects": [{"Key": "notes.txt"}]}),
+            "multipart": lambda: client.create_multipart_upload(Bucket="safe-haven",
+                                                                Key="big.bin"),
+            "part": lambda: client.upload_part(Bucket="safe-haven", Key="big.bin",
+                                               UploadId="x", PartNumber=1, Body=b"x"),
+            "copy": lambda: client.copy_object(
+                Bucket="safe-haven", Key="copy.txt",
+                CopySource={"Bucket": "safe-haven", "Key": "notes.txt"}),
+            "acl": lambda: client.put_object_acl(Bucket="safe-haven", Key="notes.txt",
+                                                 ACL="public-read"),
+            "bucket": lambda: client.create_bucket(Bucket="another-bucket"),
+            "delete bucket": lambda: client.delete_bucket(Bucket="safe-haven"),
+        }
+        for name, attempt in attempts.items():
+            with pytest.raises(botocore.exceptions.ClientError) as denied:
+                attempt()
+            assert denied.value.response["Error"]["Code"] == "AccessDenied", name
+        # Switching moto's checks off is refused, so the keys stay read-only.
+        assert refused(web().post(f"{served.endpoint}/moto-api/reset-auth", data=b"inf"))
+        with pytest.raises(botocore.exceptions.ClientError):
+            client.put_object(Bucket="safe-haven", Key="new.txt", Body=b"x")
+        listed = client.list_objects_v2(Bucket="safe-haven")
+        assert sorted(item["Key"] for item in listed["Contents"]) == ["cohort/patients.csv",
+                                                                     "notes.txt"]
+        assert client.get_object(Bucket="safe-haven", Key="notes.txt")["Body"].read() == \
+            b"hello\n"
+    finally:
+        served.stop()

@@ -38,3 +38,18 @@ def test_get_credentials_with_keys_sets_them_for_the_session(seed, monkeypatch, 
 def test_get_credentials_needs_key_and_secret_together():
     with pytest.raises(s3tools.ConfigError, match="key and secret together"):
         s3tools.get_credentials(key="AKIAONLYKEY000000000")
+
+
+@pytest.mark.parametrize(("arguments", "named"), [
+    ({"key": 12345, "secret": "a-secret"}, "key as text, not int"),
+    ({"key": "AKIA", "secret": b"a-secret"}, "secret as text, not bytes"),
+    ({"token": 1.5}, "token as text, not float"),
+    ({"profile": True}, "profile as text, not bool"),
+])
+def test_get_credentials_takes_text_only_and_sets_nothing_else(arguments, named):
+    variables = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+    before = {name: os.environ.get(name) for name in variables}
+    with pytest.raises(s3tools.ConfigError, match=named) as refused:
+        s3tools.get_credentials(**arguments)
+    assert "a-secret" not in str(refused.value)
+    assert {name: os.environ.get(name) for name in variables} == before

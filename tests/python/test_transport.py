@@ -72,7 +72,7 @@ def proxy(request, endpoint, monkeypatch):
     monkeypatch.setenv("S3TOOLS_MAX_ATTEMPTS", "3")
     monkeypatch.setattr(reads, "PART_SIZE", READ_PART)
     monkeypatch.setattr(reads, "ARRIVING_PART", READ_PART)
-    monkeypatch.setattr(uploads, "PART_SIZE", UPLOAD_PART)
+    monkeypatch.setattr(uploads, "UPLOAD_PART_SIZE", UPLOAD_PART)
     monkeypatch.setattr(uploads, "MULTIPART_THRESHOLD", UPLOAD_PART)
     monkeypatch.setattr(listing, "PAGE_SIZE", 10)
     try:
@@ -381,7 +381,7 @@ def test_a_refused_overwrite_sends_no_data(proxy, seed, tmp_path):
 
 def test_the_write_itself_is_conditional(proxy, seed, monkeypatch):
     """A key that appears between the check and the write is not replaced (If-None-Match)."""
-    monkeypatch.setattr(s3tools.write, "_refuse_existing", lambda path, overwrite: None)
+    monkeypatch.setattr(s3tools.write, "refuse_existing", lambda path, overwrite: None)
     put(seed, "raced.csv", "first writer\n")
     with pytest.raises(s3tools.AlreadyExistsError):
         s3tools.write_df_to_csv_in_s3(pd.DataFrame({"a": [1]}), f"{BUCKET}/raced.csv")

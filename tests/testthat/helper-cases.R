@@ -19,6 +19,13 @@ case_functions <- list(
   ignore_chunk = function(chunk) NULL
 )
 
+# Functions made for a file of the case's local folder: list(function = name, file = "$LOCAL/x").
+file_functions <- list(
+  append_first_column = function(file) {
+    function(chunk) cat(paste0(chunk[[1]], "\n"), file = file, append = TRUE, sep = "")
+  }
+)
+
 build_column <- function(spec) {
   values <- lapply(spec$values, function(value) if (is.null(value)) NA else value)
   switch(spec$type,
@@ -39,6 +46,9 @@ build_frame <- function(name) {
 
 case_argument <- function(value, local_dir) {
   if (is.list(value) && !is.null(value$frame)) return(build_frame(value$frame))
+  if (is.list(value) && !is.null(value[["function"]]) && !is.null(value$file)) {
+    return(file_functions[[value[["function"]]]](case_argument(value$file, local_dir)))
+  }
   if (is.list(value) && !is.null(value[["function"]])) return(case_functions[[value[["function"]]]])
   if (is.list(value)) return(unlist(lapply(value, case_argument, local_dir = local_dir)))
   if (is.character(value) && startsWith(value, "$LOCAL/")) {

@@ -32,7 +32,7 @@ test_that("file_explorer_s3() serves its API to requests with the token, and sto
 
   buckets <- explorer_get(api("buckets"))$buckets
   expect_true("test-bucket" %in% buckets$bucket)
-  expect_named(buckets, c("bucket", "access", "source"))
+  expect_named(buckets, c("bucket", "access", "source", "shown"))
   listing <- explorer_get(api("list", "&path=test-bucket/folder/"))
   expect_identical(listing$entries$name, "people.csv")
   preview <- explorer_get(api("preview", "&path=test-bucket/folder/people.csv"))
@@ -59,6 +59,21 @@ test_that("file_explorer_s3() serves its API to requests with the token, and sto
   expect_true(explorer$stop())
   expect_false(explorer$stop())
   expect_error(suppressWarnings(explorer_read(api("buckets"))))
+})
+
+test_that("the call written for an odd key parses in R, shows every character and reads it", {
+  client <- local_s3()
+  key <- "odd \u202e\u009b\"'\\$`\u00e9.csv"
+  path <- put_object(client, key, "a\n1\n")
+  explorer <- file_explorer_s3(show = FALSE)
+  withr::defer(explorer$stop())
+  select <- sub("/?token=", "/api/select?token=", explorer$url, fixed = TRUE)
+  chosen <- explorer_post(paste0(select, "&path=", utils::URLencode(path, reserved = TRUE)))
+  expect_identical(chosen$r, paste0("s3_path_to_df(\"test-bucket/odd \\u{202e}\\u{9b}",
+                                    "\\\"'\\\\$`\u00e9.csv\")"))
+  call <- parse(text = chosen$r, keep.source = FALSE)[[1]]
+  expect_identical(charToRaw(enc2utf8(call[[2]])), charToRaw(enc2utf8(path)))
+  expect_identical(eval(call)$a, 1L)
 })
 
 test_that("a taken port is an error, not a second server", {

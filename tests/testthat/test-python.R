@@ -60,6 +60,39 @@ test_that("errors are classed conditions naming the user's call, without traceba
   expect_no_match(conditionMessage(error), "Traceback|botocore|s3tools-test-secret")
 })
 
+test_that("an error body repeating the request's headers leaves no secret in the condition", {
+  client <- local_s3()
+  put_object(client, "a.csv", "a,b\n1,2\n")
+  local <- withr::local_tempfile(fileext = ".csv")
+  writeLines("a\n1", local)
+  # tests/python/faults.py: every request answered 403, its body repeating the headers.
+  faults <- reticulate::import_from_path("faults", file.path(test_root(), "tests", "python"))
+  proxy <- faults$FaultProxy(getOption("s3tools.test_endpoint"))
+  withr::defer(proxy$stop())
+  proxy$add("echo", reticulate::py_eval("lambda method, target: True"), times = NULL,
+            status = 403L, code = "AccessDenied")
+  token <- "IQoJb3JpZ2luX2VjEHQa-r-test-session-token-5d2e"
+  for (get_client in c("obstore", "botocore")) {
+    withr::local_envvar(c(AWS_ENDPOINT_URL = proxy$url, AWS_SESSION_TOKEN = token,
+                          S3TOOLS_GET_CLIENT = get_client))
+    conditions <- list(
+      tryCatch(read_file_from_s3("test-bucket/a.csv"), error = identity),
+      tryCatch(list_files_in_buckets("test-bucket"), error = identity),
+      tryCatch(write_file_to_s3(local, "test-bucket/b.csv"), error = identity)
+    )
+    for (condition in conditions) {
+      expect_s3_class(condition, "s3tools_access_denied")
+      shown <- c(conditionMessage(condition), utils::capture.output(print(condition)),
+                 utils::capture.output(str(condition)),
+                 utils::capture.output(print(reticulate::py_last_error())))
+      expect_false(any(grepl(token, shown, fixed = TRUE)))
+      expect_false(any(grepl(test_keys$AWS_SECRET_ACCESS_KEY, shown, fixed = TRUE)))
+      expect_false(any(grepl("security-token|Signature=", shown, ignore.case = TRUE)))
+    }
+  }
+  expect_gt(length(proxy$requests), 0)
+})
+
 test_that("Python's ValueError becomes an s3tools_error with its message", {
   client <- local_s3()
   put_object(client, "a.csv", "a\n1\n")

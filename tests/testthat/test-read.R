@@ -201,6 +201,25 @@ test_that("read_using hands its function a private copy (mode 0600), deleted aft
   expect_false(file.exists(seen$path))
 })
 
+test_that("a folder is listed once, and only its data files are read", {
+  client <- local_s3()
+  for (number in 1:2) {
+    put_object(client, sprintf("out/part-%d.csv", number), sprintf("a\n%d\n", number))
+  }
+  put_object(client, "out/_temporary/0/part-9.csv", "a\n9\n")
+  put_object(client, "out/sub_$folder$", "")
+  put_object(client, "out/.hidden/x.csv", "a\n7\n")
+  requests <- local_request_log()
+  listings <- function() grep("^GET test-bucket/out/ ", requests(), value = TRUE)
+  expect_identical(s3_path_to_df("test-bucket/out/")$a, 1:2)
+  expect_length(listings(), 1)
+  expect_false(any(grepl("part-9|[.]hidden|[$]folder[$]", requests())))
+  seen <- integer()
+  s3_path_to_chunks("test-bucket/out/", 1, function(chunk) seen <<- c(seen, chunk$a))
+  expect_identical(seen, 1:2)
+  expect_length(listings(), 2)
+})
+
 test_that("a whole read that would not fit in memory is refused before the object is fetched", {
   client <- local_s3()
   put_object(client, "big.csv", strrep("1234567,abcdefgh\n", 2000)) # 34,000 bytes

@@ -24,3 +24,15 @@ test_that("every Python function has an R wrapper with the same arguments and de
 test_that("the tibble argument defaults to the s3tools.tibble option", {
   expect_identical(formals(s3_path_to_df)$tibble, quote(getOption("s3tools.tibble", FALSE)))
 })
+
+test_that("the package's help names the R class of every Python error kind", {
+  raw_bridge()
+  errors <- reticulate::import("s3tools.errors")
+  classes <- c("s3tools_error",
+               vapply(errors$ERROR_CLASSES, function(kind) kind("")$r_class, ""))
+  help_file <- file.path(test_root(), "man", "s3tools-package.Rd")
+  skip_if_not(file.exists(help_file), "the package's help is not beside the tests")
+  help_text <- paste(readLines(help_file), collapse = "\n")
+  named <- regmatches(help_text, gregexpr("s3tools_[a-z_]+", help_text))[[1]]
+  expect_identical(setdiff(classes, named), character())
+})

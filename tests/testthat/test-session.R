@@ -92,3 +92,31 @@ test_that("an old-style script, installed package and all, starts with get_crede
   expect_true(any(grepl("AKIA************0001", output, fixed = TRUE)))
   expect_false(any(grepl(test_keys$AWS_SECRET_ACCESS_KEY, output, fixed = TRUE)))
 })
+
+test_that("get_credentials' argument errors are Python's, word for word, and set nothing", {
+  local_s3()
+  # Python's own message for these arguments (NULL if Python accepted them).
+  python_message <- function(arguments) {
+    code <- paste0("import s3tools\nmessage = None\ntry:\n",
+                   "    s3tools.get_credentials(", arguments, ")\n",
+                   "except s3tools.S3ToolsError as error:\n    message = error.message\n")
+    reticulate::py_run_string(code, local = TRUE)$message
+  }
+  variables <- c("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+  withr::local_envvar(as.list(Sys.getenv(variables, unset = NA)))
+  before <- Sys.getenv(variables, unset = NA)
+  cases <- list(
+    list(quote(get_credentials(key = "AKIAONLY")), "key='AKIAONLY'"),
+    list(quote(get_credentials(secret = "only-a-secret")), "secret='only-a-secret'"),
+    list(quote(get_credentials(key = 12345, secret = "a-secret")), "key=12345, secret='a-secret'"),
+    list(quote(get_credentials(profile = TRUE)), "profile=True")
+  )
+  for (case in cases) {
+    refused <- tryCatch(eval(case[[1]]), error = identity)
+    expect_s3_class(refused, "s3tools_config")
+    expected <- python_message(case[[2]])
+    expect_true(is.character(expected), label = case[[2]])
+    expect_identical(conditionMessage(refused), expected)
+    expect_identical(Sys.getenv(variables, unset = NA), before)
+  }
+})

@@ -16,6 +16,17 @@ test_that("library(s3tools) starts no Python; a missing one is a clear error at 
 })
 
 test_that("the bridge is a delayed module until first use", {
-  expect_true(is.environment(s3tools:::the))
-  expect_false(is.null(s3tools:::the$bridge))
+  skip_if_no_server()
+  output <- run_in_new_r(c(
+    "bridge <- s3tools:::the$bridge",
+    "cat('module', inherits(bridge, 'python.builtin.module'), '\\n')",
+    "cat('python before', reticulate::py_available(), '\\n')",
+    "cat('pattern', nzchar(bridge$ENVIRONMENT_PATTERN), '\\n')",
+    "cat('python after', reticulate::py_available(), '\\n')"
+  ))
+  shown <- paste(output, collapse = "\n")
+  # .onLoad made the module without starting Python; its first use started it.
+  for (line in c("module TRUE ", "python before FALSE ", "pattern TRUE ", "python after TRUE ")) {
+    expect_true(line %in% output, info = paste0(line, "\n", shown))
+  }
 })

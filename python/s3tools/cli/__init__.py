@@ -16,6 +16,7 @@ import re
 import sys
 
 from .. import errors
+from ..display import visible
 from . import browse, cp, ls, objects, serve, settings
 from .common import UsageError
 
@@ -46,10 +47,11 @@ _CLI_WORDS = (
 
 
 def in_cli_words(message: str) -> str:
-    """One line, with the functions' argument names replaced by the command's options."""
+    """One line, with the functions' argument names replaced by the command's options, and
+    the control and bidi characters of the names in it escaped."""
     for function_words, command_words in _CLI_WORDS:
         message = message.replace(function_words, command_words)
-    return re.sub(r"\s+", " ", message).strip()
+    return visible(re.sub(r"\s+", " ", message).strip())
 
 
 class _Parser(argparse.ArgumentParser):

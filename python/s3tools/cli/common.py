@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 
+from ..display import visible
+
 
 class UsageError(Exception):
     """The command line asks for something that cannot be done as written (exit code 2)."""
@@ -15,8 +17,9 @@ def is_s3(text: str) -> bool:
 
 
 def shown(path: object) -> str:
-    """An S3 path as the command line shows it: ``s3://bucket/key``."""
-    return f"s3://{path}"
+    """An S3 path as the command line shows it: ``s3://bucket/key``, its control and bidi
+    characters escaped."""
+    return f"s3://{visible(str(path))}"
 
 
 def local_time(moment: datetime.datetime) -> str:

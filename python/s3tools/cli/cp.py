@@ -15,6 +15,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from .. import errors, folders, paths, progress, transport
+from ..display import visible
 from ..listing import readable_size, s3_file_exists
 from ..paths import S3Path
 from ..read import download_file_from_s3
@@ -82,11 +83,11 @@ def copy(source: str, target: str, recursive: bool = False, overwrite: bool = Fa
 
 
 def _shown(side: str | S3Path) -> str:
-    return side if isinstance(side, str) else shown(side)
+    return visible(side) if isinstance(side, str) else shown(side)
 
 
 def _shown_folder(text: str) -> str:
-    return shown(paths.parse(text)) if is_s3(text) else text
+    return shown(paths.parse(text)) if is_s3(text) else visible(text)
 
 
 def _as_folder(path: S3Path) -> S3Path:

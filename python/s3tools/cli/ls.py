@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .. import folders, paths
+from ..display import visible
 from ..listing import accessible_buckets, readable_size
 from .common import local_time
 
@@ -32,7 +33,7 @@ def run(arguments: argparse.Namespace) -> int:
         # Where ListBuckets is denied, the list comes from S3TOOLS_BUCKETS or the caller's
         # IAM policies: said on standard error, so that standard output stays the names.
         buckets = accessible_buckets()
-        print("\n".join(buckets))
+        print("\n".join(visible(bucket) for bucket in buckets))
         source = getattr(buckets, "source", "ListBuckets")
         if source != "ListBuckets" and not arguments.quiet:
             print(f"s3tools: buckets from {source} (ListBuckets is denied)", file=sys.stderr)
@@ -42,7 +43,7 @@ def run(arguments: argparse.Namespace) -> int:
     folder_length = 0 if arguments.recursive else prefix.key.rfind("/") + 1
     count = total = 0
     for entry in folders.entries(prefix, recursive=arguments.recursive):
-        name = entry.key[folder_length:]
+        name = visible(entry.key[folder_length:])
         if entry.is_folder:
             print(f"{'PRE':>30} {name}")
             continue

@@ -6,7 +6,10 @@ import argparse
 import shutil
 import sys
 
+import pandas as pd
+
 from .. import errors, paths, transport
+from ..display import visible
 from ..listing import s3_file_exists
 from ..read import s3_path_to_preview_df
 from ..transport.reads import ObjectChanged
@@ -59,9 +62,33 @@ def run_cat(arguments: argparse.Namespace) -> int:
 
 def run_head(arguments: argparse.Namespace) -> int:
     frame = s3_path_to_preview_df(arguments.path, n=arguments.n, file_type=arguments.file_type)
-    print(frame.to_string(index=False, max_colwidth=40) if len(frame.columns)
-          else "(no columns)")
+    print(table(frame) if len(frame.columns) else "(no columns)")
     return 0
+
+
+def table(frame: pd.DataFrame) -> str:
+    """The frame as ``head`` prints it, nothing in it able to steer the terminal.
+
+    Column names and text cells are escaped (:func:`s3tools.display.visible`) before
+    the columns are laid out, so that they line up; what cells of other kinds print as
+    is escaped after.
+
+    Args:
+        frame: the first rows of a file.
+
+    Returns:
+        The table, one line per row.
+    """
+    def shown(value: object) -> object:
+        return visible(value) if isinstance(value, str) else value
+
+    frame = frame.copy()
+    frame.columns = [shown(name) for name in frame.columns]
+    for position, dtype in enumerate(frame.dtypes):
+        # Text, object and category columns; the others keep their type and its layout.
+        if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+            frame.isetitem(position, frame.iloc[:, position].map(shown))
+    return visible(frame.to_string(index=False, max_colwidth=40), lines=True)
 
 
 def run_exists(arguments: argparse.Namespace) -> int:

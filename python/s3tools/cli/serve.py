@@ -14,9 +14,11 @@ def register(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser)
     verb = verbs.add_parser(
         "serve", parents=[common], help="a local S3 server on 127.0.0.1, to try everything offline",
         description="Starts an S3 server (moto) on 127.0.0.1 and prints the lines that point "
-                    "s3tools, R, boto3 or the aws CLI at it; runs until Ctrl-C (or SIGTERM).")
-    verb.add_argument("--port", type=int, default=9000,
-                      help="the port on 127.0.0.1 (default 9000; 0 picks a free one)")
+                    "s3tools, R, boto3 or the aws CLI at it; runs until Ctrl-C (or SIGTERM). "
+                    "It answers only S3 requests signed with the keys it prints, made anew at "
+                    "each start.")
+    verb.add_argument("--port", type=int, default=0,
+                      help="the port on 127.0.0.1 (default: a free one, printed)")
     verb.add_argument("--bucket", metavar="NAME", help="create this bucket")
     verb.add_argument("--seed", metavar="DIR", help="upload this folder's files into --bucket")
     verb.add_argument("--read-only", action="store_true",

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any, Callable
 
 from .. import errors, folders, paths, transport
+from ..display import visible
 from ..transport.reads import ObjectChanged
 from . import answers
 from .launch import LaunchPage
@@ -145,9 +146,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             pass  # the browser went away
         except Exception as error:  # the page gets a sentence, never a traceback
             log.debug("explorer: %s failed", address.path, exc_info=True)
-            self._json({"error": errors.redact(f"s3tools failed unexpectedly "
-                                               f"({type(error).__name__}: {error})."),
-                        "kind": "error"}, 500)
+            message = f"s3tools failed unexpectedly ({type(error).__name__}: {error})."
+            self._json({"error": visible(errors.redact(message)), "kind": "error"}, 500)
 
     def _send(self, status: int, body: bytes, content_type: str,
               headers: dict[str, str] | None = None) -> None:

@@ -7,7 +7,7 @@ translation, pinned multi-part reads, aborted failed uploads, and the request lo
 - :mod:`.uploads`: PUTs and multipart uploads, conditional when not overwriting.
 """
 
-from .clients import client, refresh, reset, settings
+from .clients import client, get_client_name, refresh, reset, settings
 from .policy import request
 from .reads import PART_SIZE, ObjectStream, RangedFile, download, fetch, get_range, restarting
 from .uploads import Upload, copy, put, upload_file
@@ -21,6 +21,7 @@ __all__ = [
            "copy",
            "download",
            "fetch",
+           "get_client_name",
            "get_range",
            "put",
            "refresh",

@@ -15,7 +15,6 @@ called.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from typing import Any
 
@@ -29,7 +28,6 @@ logger = logging.getLogger("s3tools.requests")
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
-_exported: dict[str, str] = {}  # what s3tools itself put into os.environ
 
 
 def botocore_options(settings: config.Settings, *, retries: bool) -> dict[str, Any]:
@@ -85,15 +83,9 @@ def publish_to_pandas(settings: config.Settings) -> None:
     s3fs reads fsspec's defaults. ``pandas.read_parquet("s3://...")`` goes
     through pyarrow's ``FileSystem.from_uri``, which reads the endpoint from
     the environment only, so an endpoint found only in ``~/.aws/config`` is
-    put into ``AWS_ENDPOINT_URL_S3`` (and taken back when it no longer applies).
+    put there (:func:`s3tools.config.publish_endpoint`).
     """
-    exported = _exported.pop("endpoint", None)
-    if exported and os.environ.get("AWS_ENDPOINT_URL_S3") == exported:
-        del os.environ["AWS_ENDPOINT_URL_S3"]
-    if settings.endpoint_url and not (os.environ.get("AWS_ENDPOINT_URL_S3")
-                                      or os.environ.get("AWS_ENDPOINT_URL")):
-        os.environ["AWS_ENDPOINT_URL_S3"] = settings.endpoint_url
-        _exported["endpoint"] = settings.endpoint_url
+    config.publish_endpoint(settings.endpoint_url)
     fsspec.config.conf["s3"] = fsspec_options(settings)
 
 
@@ -146,6 +138,9 @@ class _SessionCredentials:
         import datetime
 
         frozen = self.credentials.get_frozen_credentials()
+        # Renewed temporary credentials are new secrets to mask.
+        errors.register_secret(frozen.secret_key)
+        errors.register_secret(frozen.token)
         refreshable = hasattr(self.credentials, "refresh_needed")
         return {
             "access_key_id": frozen.access_key,
@@ -177,12 +172,9 @@ def _proxy_options(settings: config.Settings, endpoint: str) -> dict[str, str]:
     return {"proxy_url": endpoint, "proxy_excludes": urlparse(endpoint).hostname or ""}
 
 
-def _get_client(settings: config.Settings) -> str:
+def _choose_get_client(settings: config.Settings) -> str:
     """Which client sends the GETs of object bytes for these settings."""
-    wanted = os.environ.get("S3TOOLS_GET_CLIENT", "").strip().lower()
-    if wanted not in ("", "obstore", "botocore"):
-        raise errors.ConfigError(
-            f"S3TOOLS_GET_CLIENT must be obstore or botocore, not {wanted!r}.")
+    wanted = settings.get_client
     if wanted == "botocore":
         return "botocore"
     try:
@@ -248,10 +240,13 @@ def credentials() -> Any:
     return _state.get("credentials")
 
 
-def get_client() -> str:
-    """``"obstore"`` or ``"botocore"``: the client that sends GETs of object bytes."""
+def get_client_name() -> str:
+    """``"obstore"`` or ``"botocore"``: the name of the client that sends GETs of object bytes."""
     current()
-    return _state["get_client"]
+    return _state["get_client_name"]
+
+
+get_client = get_client_name  # the old name, until transport.reads calls the new one
 
 
 def current() -> tuple[config.Settings, Any]:
@@ -261,11 +256,11 @@ def current() -> tuple[config.Settings, Any]:
         with _lock:
             if _state.get("settings") is not settings:
                 session, client, credentials = _build(settings)
-                chosen = _get_client(settings)
+                chosen = _choose_get_client(settings)
                 publish_to_pandas(settings)
                 _state.clear()
                 _state.update(settings=settings, client=client, credentials=credentials,
-                              get_client=chosen, session=session, services={})
+                              get_client_name=chosen, session=session, services={})
                 logger.debug(
                     "clients for %s: GETs of object bytes through %s, every other request "
                     "through botocore %s (region %s, path-style %s, proxy %s, read timeout "

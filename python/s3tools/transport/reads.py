@@ -251,7 +251,7 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
             if empty is not None and version is None and start == 0:
                 return bytearray(), empty
             if policy.code_of(error) == "PreconditionFailed" and version is not None:
-                raise ObjectChanged(target) from error
+                raise ObjectChanged(target) from errors.scrub(error)
             if (policy.is_transient(error) or isinstance(error, ShortBody)) \
                     and attempt < clients.settings().max_attempts:
                 continue

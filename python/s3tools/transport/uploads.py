@@ -29,7 +29,7 @@ from . import clients, policy, reads
 logger = logging.getLogger("s3tools.requests")
 
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
-PART_SIZE = 8 * 1024 * 1024
+UPLOAD_PART_SIZE = 8 * 1024 * 1024
 _MAX_UPLOADING = 10
 _unconditional: set[object] = set()  # settings whose server rejects If-None-Match
 
@@ -102,9 +102,9 @@ class Upload(io.RawIOBase):
             self._upload_id = policy.request(
                 "create_multipart_upload", str(self.path), writing=True,
                 Bucket=self.path.bucket, Key=self.path.key)["UploadId"]
-        while self._upload_id is not None and len(self._buffer) >= PART_SIZE:
-            self._send(bytes(self._buffer[:PART_SIZE]))
-            del self._buffer[:PART_SIZE]
+        while self._upload_id is not None and len(self._buffer) >= UPLOAD_PART_SIZE:
+            self._send(bytes(self._buffer[:UPLOAD_PART_SIZE]))
+            del self._buffer[:UPLOAD_PART_SIZE]
         return len(data)
 
     def _send(self, body: bytes) -> None:
@@ -174,7 +174,7 @@ def upload_file(source: BinaryIO, path: S3Path, overwrite: bool, multipart: bool
         report = lambda moved: progress(moved, size)
     with Upload(path, overwrite, multipart, report) as sink:
         while True:
-            chunk = source.read(PART_SIZE)
+            chunk = source.read(UPLOAD_PART_SIZE)
             if not chunk:
                 break
             sink.write(chunk)
@@ -206,6 +206,6 @@ def copy(source: S3Path, target: S3Path, overwrite: bool, size: int) -> None:
 
     def stream_once() -> None:
         with reads.ObjectStream(source) as stream, Upload(target, overwrite) as sink:
-            shutil.copyfileobj(stream, sink, PART_SIZE)
+            shutil.copyfileobj(stream, sink, UPLOAD_PART_SIZE)
 
     reads.restarting(source, stream_once)
