@@ -39,8 +39,7 @@ NAN_TEXTS = ("NaN", "nan", "-NaN", "-nan")
 # pandas' default missing-value texts, from its parser.
 _PANDAS_NA_TEXTS = tuple(sorted(STR_NA_VALUES))
 # With any of these options the read is exactly pandas' (their meaning would change).
-_PANDAS_ONLY = {"dtype_backend", "keep_default_na", "na_filter", "converters", "engine",
-                "iterator", "chunksize"}
+_PANDAS_ONLY = {"dtype_backend", "converters", "engine", "iterator", "chunksize"}
 # Options that say how a value's text is read: a column's text is read again with them.
 _VALUE_OPTIONS = ("decimal", "thousands", "true_values", "false_values", "float_precision")
 # strftime fields of a time of day.
@@ -70,7 +69,7 @@ def wanted() -> bool:
 class CsvPlan:
     """What the read for R changed in the options, for :func:`csv_frame` to finish."""
 
-    na_values: tuple[Any, ...]
+    na_values: tuple[Any, ...] | None  # None: the user's own, NaN text not set apart
     dates: tuple[str, ...]
     date_format: Any
     dayfirst: bool
@@ -83,19 +82,16 @@ def csv_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], CsvPlan | N
     """The ``read_csv`` options of a read for R, and the plan to finish it.
 
     pandas' nullable types (``dtype_backend="numpy_nullable"``) keep integers with
-    missing values; pandas' missing-value texts but the spellings of NaN are
-    missing (``keep_default_na=False`` with that list and the user's
-    ``na_values``); the ``parse_dates`` columns are read as text and parsed by
+    missing values; with pandas' missing-value texts (and the user's ``na_values``)
+    the spellings of NaN are left out of them (``keep_default_na=False`` and that
+    list), to be NaN; the ``parse_dates`` columns are read as text and parsed by
     :func:`csv_frame`. Outside :func:`for_r`, or with options whose meaning this
     would change, the options are returned unchanged with no plan.
     """
     options = dict(options)
-    na_given = options.get("na_values")
-    if not wanted() or _PANDAS_ONLY & set(options) or isinstance(na_given, Mapping):
+    if not wanted() or _PANDAS_ONLY & set(options):
         return options, None
-    given = [] if na_given is None else [na_given] if isinstance(na_given, (str, int, float)) \
-        else list(na_given)
-    na_values = tuple(text for text in _PANDAS_NA_TEXTS if text not in NAN_TEXTS) + tuple(given)
+    na_values = _missing_texts(options)
     plan_dates: tuple[str, ...] = ()
     dates = options.get("parse_dates")
     if isinstance(dates, (list, tuple)) and dates and "index_col" not in options \
@@ -112,9 +108,22 @@ def csv_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], CsvPlan | N
     if plan_dates:
         for name in ("parse_dates", "date_format", "dayfirst", "cache_dates"):
             options.pop(name, None)
-    options.update(dtype_backend="numpy_nullable", keep_default_na=False,
-                   na_values=list(na_values))
+    options["dtype_backend"] = "numpy_nullable"
+    if na_values is not None:
+        options.update(keep_default_na=False, na_values=list(na_values))
     return options, plan
+
+
+def _missing_texts(options: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """pandas' missing-value texts but the spellings of NaN, and the user's; None when
+    the user's options set their own (then NaN text is what they make it)."""
+    given = options.get("na_values")
+    if not options.get("keep_default_na", True) or not options.get("na_filter", True) or \
+            isinstance(given, Mapping):
+        return None
+    given = [] if given is None else [given] if isinstance(given, (str, int, float)) \
+        else list(given)
+    return tuple(text for text in _PANDAS_NA_TEXTS if text not in NAN_TEXTS) + tuple(given)
 
 
 def csv_frame(frame: pd.DataFrame, plan: CsvPlan | None) -> pd.DataFrame:
@@ -135,7 +144,8 @@ def csv_frame(frame: pd.DataFrame, plan: CsvPlan | None) -> pd.DataFrame:
 
 def _finished_column(column: pd.Series, plan: CsvPlan, inferred: bool) -> pd.Series:
     if _is_text(column.dtype):
-        spelled = column.isin(NAN_TEXTS).to_numpy(dtype=bool, na_value=False)
+        spelled = column.isin(NAN_TEXTS).to_numpy(dtype=bool, na_value=False) \
+            if plan.na_values is not None else np.zeros(len(column), dtype=bool)
         if spelled.any():
             # A column typed as text by the user: the spellings are missing, as in pandas.
             return _with_nan(column, spelled, plan) if inferred else column.mask(spelled)

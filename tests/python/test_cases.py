@@ -147,6 +147,10 @@ def test_every_case_says_what_it_expects():
     ({"expected": {"frame": {"a": {"typ": "integer"}}}}, "lacks 'type'"),
     ({"objetcs": {"a.csv": {"text": "x"}}}, "unknown case field"),
     ({"objects": {"a.csv": {"txt": "x"}}}, "unknown object field"),
+    ({"expected": {"frame": {"a": {"type": "double", "r": {"typ": "integer"}}}}},
+     "R's column expectation lacks 'type'"),
+    ({"expected": {"frame": {"a": {"type": "double", "r": {"type": "integer", "tz": ""}}}}},
+     "unknown R's column field 'tz'"),
 ])
 def test_the_checker_refuses_a_case_that_could_not_fail(change, problem):
     """An empty or misspelt expectation would be a check never made: whatever the result,

@@ -80,10 +80,21 @@ def test_pyarrow_reading_of_a_large_file_gives_what_pandas_reading_gives():
 
 
 def test_options_that_change_the_meaning_leave_pandas_reading_alone():
-    options = {"keep_default_na": False, "na_values": ["NA"]}
+    options = {"dtype_backend": "pyarrow"}
     with r_types.for_r():
         assert r_types.csv_options(options) == (options, None)
     assert r_types.csv_options({"sep": ";"}) == ({"sep": ";"}, None)  # not for R
+
+
+def test_missing_texts_of_the_users_own_keep_nan_text_as_pandas_reads_it():
+    data = b"i,f\n1,NaN\nNA,1.5\n"
+    frame = for_r(data, keep_default_na=False, na_values=["NA"])
+    python = csvfiles.read_csv(data, ",", keep_default_na=False, na_values=["NA"])
+    assert as_r_gets_it(frame["i"]) == ("integer", [1, None])
+    assert frame["f"].tolist() == python["f"].tolist() == ["NaN", "1.5"]  # text, as pandas'
+    extra = for_r(b"i,f\n1,NaN\n-99,1.5\n", na_values=["-99"])
+    assert as_r_gets_it(extra["i"]) == ("integer", [1, None])
+    assert as_r_gets_it(extra["f"]) == ("double", ["NaN", 1.5])
 
 
 def test_text_the_user_typed_keeps_nan_text_missing():
