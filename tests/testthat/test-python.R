@@ -155,7 +155,7 @@ test_that("columns without missing values keep the plain numpy types", {
 
 test_that("pandas types arrive as the R types documented in r_bridge", {
   # u64 holds 2^63: beyond integer64, so a double, with a warning naming the column.
-  df <- expect_warning(python_frame(paste(
+  expect_warning(df <- python_frame(paste(
     "pd.DataFrame({",
     "'small': np.array([1, 2, 3], dtype='int64'),",
     "'big': np.array([1, 2**40, 3], dtype='int64'),",
