@@ -182,9 +182,15 @@ def _with_nan(column: pd.Series, spelled: np.ndarray, plan: CsvPlan) -> pd.Serie
     column double with NaN where the text said so (pandas' default read has NaN
     there too, as missing); otherwise the spellings are missing, as in pandas.
     """
+    import pyarrow as pa
+
     present = column.notna().to_numpy() & ~spelled
-    texts = [str(text) for text in column[present]]
-    again = _read_again(texts, plan)
+    texts = pa.array(column.array, type=pa.large_string())
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    texts = texts.filter(pa.array(present))
+    # Only NaN and missing values: pandas' default read makes the column float.
+    again = _read_again(texts, plan) if len(texts) else pd.Series([], dtype="Float64")
     if len(again) != len(texts):  # not one value a line: leave pandas' reading
         return column.mask(spelled)
     if again.dtype.kind in "iuf":
@@ -199,10 +205,21 @@ def _with_nan(column: pd.Series, spelled: np.ndarray, plan: CsvPlan) -> pd.Serie
     return column.mask(spelled)
 
 
-def _read_again(texts: list[str], plan: CsvPlan) -> pd.Series:
-    """pandas' reading of ``texts`` as one column, one quoted value a line."""
-    body = "".join('"' + text.replace('"', '""') + '"\n' for text in texts)
-    frame = pd.read_csv(io.StringIO(body), header=None, names=["value"],
+def _read_again(texts: Any, plan: CsvPlan) -> pd.Series:
+    """pandas' reading of ``texts`` (an Arrow string array) as one column, one quoted
+    value a line (the lines made by Arrow, without a Python string each)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(value: str) -> Any:
+        return pa.scalar(value, pa.large_string())
+
+    quoted = pc.binary_join_element_wise(text('"'), pc.replace_substring(texts, '"', '""'),
+                                         text('"\n'), text(""))
+    # The lines one after the other are the bytes of the array's values.
+    offsets = np.frombuffer(quoted.buffers()[1], dtype=np.int64)[quoted.offset:]
+    body = quoted.buffers()[2][offsets[0]:offsets[len(quoted)]]
+    frame = pd.read_csv(io.BytesIO(body), header=None, names=["value"],
                         dtype_backend="numpy_nullable", keep_default_na=False,
                         na_values=list(plan.na_values), skip_blank_lines=False,
                         **plan.value_options)

@@ -79,6 +79,17 @@ def test_pyarrow_reading_of_a_large_file_gives_what_pandas_reading_gives():
     assert as_r_gets_it(for_r(early.encode())["f"].head(4)) == as_r_gets_it(small["f"])
 
 
+def test_nan_text_is_read_again_with_the_options_that_say_how_values_are_written():
+    quoted = for_r(b's\n"a ""quoted"", text"\nNaN\n')
+    assert quoted["s"].tolist()[0] == 'a "quoted", text' and quoted["s"].isna().tolist()[1]
+    decimal = for_r(b"x;y\n1,5;1\nNaN;2\n", sep=";", decimal=",")
+    assert as_r_gets_it(decimal["x"]) == ("double", [1.5, "NaN"])
+    flags = for_r(b"b\nTrue\nnan\n")  # not numbers: NaN text is missing, as in pandas
+    assert as_r_gets_it(flags["b"]) == ("logical", [1, None])
+    only_nan = for_r(b"x,y\nNaN,1\n,2\n")
+    assert as_r_gets_it(only_nan["x"]) == ("double", ["NaN", "NA"])
+
+
 def test_options_that_change_the_meaning_leave_pandas_reading_alone():
     options = {"dtype_backend": "pyarrow"}
     with r_types.for_r():
