@@ -133,13 +133,31 @@ def csv_frame(frame: pd.DataFrame, plan: CsvPlan | None) -> pd.DataFrame:
     for position in range(frame.shape[1]):
         name = frame.columns[position]
         column = frame.iloc[:, position]
-        finished = _finished_column(column, plan, plan.typed is not None and
+        finished = _finished_column(_as_nullable(column), plan, plan.typed is not None and
                                     name not in plan.typed)
         if name in plan.dates:
             finished = _dates(finished, name, plan)
         if finished is not column:
             frame.isetitem(position, finished)
     return frame
+
+
+def _as_nullable(column: pd.Series) -> pd.Series:
+    """A column of pyarrow's part of the read (Arrow's types) in the nullable types of
+    pandas' part, so that the frames of several files concatenate: floats keep NaN."""
+    if not isinstance(column.dtype, pd.ArrowDtype):
+        return column
+    import pyarrow as pa
+
+    arrow_type = column.dtype.pyarrow_dtype
+    if pa.types.is_floating(arrow_type):
+        return pd.Series(_floating(pa.array(column.array)), index=column.index)
+    if pa.types.is_boolean(arrow_type):
+        return column.astype("boolean")
+    if pa.types.is_integer(arrow_type) or pa.types.is_null(arrow_type):
+        wide = pa.types.is_unsigned_integer(arrow_type) and arrow_type.bit_width == 64
+        return column.astype("UInt64" if wide else "Int64")
+    return column
 
 
 def _finished_column(column: pd.Series, plan: CsvPlan, inferred: bool) -> pd.Series:
@@ -322,7 +340,17 @@ def _nan_kept(table: Any, name: str) -> Any:
     if values.type not in (pa.float32(), pa.float64()) or not values.null_count or \
             not pc.any(pc.is_nan(values)).as_py():
         return None
+    return _floating(values)
+
+
+def _floating(values: Any) -> Any:
+    """An Arrow float32/float64 array as pandas' ``Float32``/``Float64``: nulls under the
+    mask, NaN kept (pandas' own conversion makes every NaN missing)."""
+    import pyarrow as pa
+
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if values.type not in (pa.float32(), pa.float64()):
+        values = values.cast(pa.float64())
     missing = values.is_null().to_numpy(zero_copy_only=False)
     data = values.to_numpy(zero_copy_only=False).copy()  # nulls are NaN here, under the mask
     return pd.arrays.FloatingArray(data, missing)

@@ -77,6 +77,10 @@ def test_pyarrow_reading_of_a_large_file_gives_what_pandas_reading_gives():
         assert as_r_gets_it(large[name]) == as_r_gets_it(small[name]), name
     early = TEXT + rows
     assert as_r_gets_it(for_r(early.encode())["f"].head(4)) == as_r_gets_it(small["f"])
+    # A folder's files, read one way or the other, join into the same types.
+    joined = pd.concat([small, large], ignore_index=True)
+    assert as_r_gets_it(joined["i"]) == ("integer", [1, None, 3, 4] * 2)
+    assert as_r_gets_it(joined["f"]) == ("double", [1.5, "NaN", "NA", "NaN"] * 2)
 
 
 def test_nan_text_is_read_again_with_the_options_that_say_how_values_are_written():
