@@ -9,7 +9,7 @@ R_PACKAGES := r-base-core r-cran-reticulate r-cran-testthat r-cran-jsonlite r-cr
 R_NAMES := $(patsubst r-cran-%,%,$(filter r-cran-%,$(R_PACKAGES)))
 export TZ := UTC
 
-.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps browser-deps bench soak conformance lint check r-package clean
+.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps r-build-deps browser-deps bench soak conformance lint check r-package clean
 
 # R comes first: rpy2 (the parity suite's embedded R) compiles against it.
 venv: $(BIN)/.installed
@@ -73,17 +73,32 @@ test-r: venv r-deps
 test-parity: venv r-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/python/test_parity.py
 
+# What building the R source package needs, and only that: R, reticulate (the vignette
+# is built with the package installed), knitr and rmarkdown (its builder, with pandoc),
+# and a C compiler (src/). Installed from Debian when one is missing.
+R_BUILD_PACKAGES := r-base-core r-cran-reticulate r-cran-knitr r-cran-rmarkdown r-base-dev
+r-build-deps:
+	@if ! Rscript -e 'for (p in commandArgs(TRUE)) if (!requireNamespace(p, quietly=TRUE)) quit(status=1)' \
+			$(patsubst r-cran-%,%,$(filter r-cran-%,$(R_BUILD_PACKAGES))) >/dev/null 2>&1 || \
+			! command -v gcc >/dev/null || ! command -v pandoc >/dev/null; then \
+		echo "Installing what building the R package needs from Debian..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $(R_BUILD_PACKAGES) pandoc >/dev/null; \
+	fi
+
 # The R source package, s3tools_<version>.tar.gz, into DEST (default: here). It carries
-# the Python sources in inst/python (pyproject.toml, README.md, python/), so that
-# install_s3tools_python() can set up the Python side from an installed tarball alone.
+# the Python sources in inst/python (pyproject.toml, README.md, python/) and the pinned
+# versions (requirements.lock), so that install_s3tools_python() can set up the Python
+# side from an installed tarball alone, with the versions tested here.
 DEST ?= $(CURDIR)
-r-package: r-deps
+r-package: r-build-deps
 	@stage=$$(mktemp -d); trap 'rm -rf "$$stage"' EXIT; \
 	mkdir "$$stage/s3tools" && \
 	git -C "$(CURDIR)" ls-files -z --cached --others --exclude-standard | \
 		tar -C "$(CURDIR)" --null -T - -cf - | tar -C "$$stage/s3tools" -xf - && \
 	mkdir -p "$$stage/s3tools/inst/python" && \
-	cp -r "$$stage/s3tools/pyproject.toml" "$$stage/s3tools/README.md" "$$stage/s3tools/python" \
+	cp -r "$$stage/s3tools/pyproject.toml" "$$stage/s3tools/README.md" \
+		"$$stage/s3tools/requirements.lock" "$$stage/s3tools/python" \
 		"$$stage/s3tools/inst/python/" && \
 	mkdir -p "$(DEST)" && cd "$(DEST)" && R CMD build "$$stage/s3tools"
 

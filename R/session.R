@@ -10,11 +10,12 @@
 #'   `s3tools_config` that says which one and how to fix it. Expired or
 #'   refused keys show at the next request, as `s3tools_config` naming what to
 #'   renew.
-#' @examples
-#' \dontrun{
-#' Sys.setenv(AWS_SESSION_TOKEN = "new-token")
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve()
+#' # After renewing a session token in .Renviron:
+#' # readRenviron("~/.Renviron")
 #' refresh_credentials()
-#' }
+#' server$stop()
 #' @export
 refresh_credentials <- function() {
   the$environment_sent <- NULL # send every watched variable, changed or not
@@ -31,13 +32,14 @@ refresh_credentials <- function() {
 #' @param key,secret The access key id and the secret access key.
 #' @param token A session token (temporary credentials).
 #' @param profile A profile name of `~/.aws/config`.
-#' @return A list, printed as a summary, that never holds the secret: where the
-#'   keys came from, the access key id masked, whether they are temporary and
-#'   when they expire, the endpoint and the region.
-#' @examples
-#' \dontrun{
-#' s3tools::get_credentials()
-#' }
+#' @return An object of class `s3tools_credentials`, which prints as a
+#'   summary: a list that never holds the secret, with `source` (where the
+#'   keys came from), `access_key_id` (masked), `temporary`, `expires` (a
+#'   time, or `NULL` for keys that do not expire), `endpoint` and `region`.
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve()
+#' get_credentials()
+#' server$stop()
 #' @export
 get_credentials <- function(key = NULL, secret = NULL, token = NULL, profile = NULL) {
   # Python's check, before R sets anything: the variables R sets are the ones it
@@ -51,5 +53,17 @@ get_credentials <- function(key = NULL, secret = NULL, token = NULL, profile = N
   if (!is.null(token)) Sys.setenv(AWS_SESSION_TOKEN = token)
   if (!is.null(profile)) Sys.setenv(AWS_PROFILE = profile)
   the$environment_sent <- NULL # send every watched variable, changed or not
-  bridge_call("get_credentials")
+  structure(bridge_call("get_credentials"), class = "s3tools_credentials")
+}
+
+#' @export
+print.s3tools_credentials <- function(x, ...) {
+  kind <- if (isTRUE(x$temporary)) "temporary" else "long-term"
+  cat("s3tools credentials\n",
+      "  from:          ", x$source, "\n",
+      "  access key id: ", x$access_key_id, " (", kind,
+      if (!is.null(x$expires)) paste(", expire", x$expires), ")\n",
+      "  endpoint:      ", x$endpoint, "\n",
+      "  region:        ", x$region, "\n", sep = "")
+  invisible(x)
 }

@@ -26,6 +26,7 @@ from . import config, errors, transport
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
+_CLEARED = ("AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN", "AWS_PROFILE")  # would override the lines printed
 _EVERYTHING = {"Version": "2012-10-17",
                "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
 READ_ONLY_POLICY = {
@@ -65,9 +66,16 @@ class LocalServer:
                 "AWS_SECRET_ACCESS_KEY": self.secret_key}
 
     def export_lines(self) -> list[str]:
-        """Shell lines to paste into another terminal (R: the same in ``Sys.setenv()``)."""
+        """Shell lines to paste into another terminal."""
         return [*(f"export {name}={value}" for name, value in self.environment().items()),
-                "unset AWS_ENDPOINT_URL_S3 AWS_SESSION_TOKEN AWS_PROFILE"]
+                f"unset {' '.join(_CLEARED)}"]
+
+    def r_lines(self) -> list[str]:
+        """The same settings as R calls, one call per line."""
+        values = ", ".join(f"{name} = {json.dumps(value)}"
+                           for name, value in self.environment().items())
+        cleared = ", ".join(json.dumps(name) for name in _CLEARED)
+        return [f"Sys.setenv({values})", f"Sys.unsetenv(c({cleared}))"]
 
     def stop(self) -> None:
         """Stop listening, and forget the server's users (their keys work nowhere after)."""

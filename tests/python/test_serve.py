@@ -60,6 +60,7 @@ class Served:
             if line.startswith("unset "):
                 self.endpoint = self.environment["AWS_ENDPOINT_URL"]
                 self.port = int(self.endpoint.rsplit(":", 1)[1])
+            if line.startswith("Sys.unsetenv("):  # the R lines come last
                 return
         raise AssertionError("serve printed no variables within 60 s")
 
@@ -130,6 +131,20 @@ def test_serve_seeds_a_bucket_that_boto3_and_s3tools_use_then_stops_by_pid(seed_
                           Metadata={"site_code": "GGC"})
         assert client.head_object(Bucket="Request4_CT", Key="tagged.txt")["Metadata"] == \
             {"site_code": "GGC"}
+
+        # The R lines set the same values as the shell lines, and clear the same names.
+        r_lines = [line for line in served.lines if line.startswith("Sys.")]
+        assert len(r_lines) == 2
+        shown = subprocess.run(
+            ["Rscript", "-e", "\n".join([*r_lines, 'cat(Sys.getenv(c("AWS_ENDPOINT_URL", '
+                                         '"AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", '
+                                         '"AWS_SECRET_ACCESS_KEY", "AWS_PROFILE")), sep = "\\n")'])],
+            capture_output=True, text=True, timeout=60,
+            env={**os.environ, "AWS_PROFILE": "someone-else"}, check=True)
+        assert shown.stdout.split("\n")[:5] == [
+            served.environment[name] for name in ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION",
+                                                  "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        ] + [""]
 
         head = served.s3tools("head", "s3://Request4_CT/cohort/patients.csv")
         assert head.returncode == 0, head.stderr

@@ -65,6 +65,28 @@ test_that("get_credentials works as 0.0.9 scripts call it, and never shows the s
   expect_s3_class(half, "s3tools_config")
 })
 
+test_that("get_credentials() prints a summary: no raw list, no secret", {
+  local_s3()
+  summary <- get_credentials()
+  expect_s3_class(summary, "s3tools_credentials")
+  shown <- capture.output(print(summary))
+  expect_identical(shown[[1]], "s3tools credentials")
+  expect_true(any(grepl("access key id: AKIA************0001 (long-term)", shown, fixed = TRUE)))
+  expect_true(any(grepl(paste0("endpoint: +", getOption("s3tools.test_endpoint"), "$"), shown)))
+  expect_true(any(grepl("region: +us-east-1$", shown)))
+  expect_false(any(grepl("$", shown, fixed = TRUE)))
+  expect_false(any(grepl("NULL", shown, fixed = TRUE)))
+  expect_false(any(grepl(test_keys$AWS_SECRET_ACCESS_KEY, shown, fixed = TRUE)))
+  # Auto-printed at the console, as an old script's first line is.
+  expect_identical(capture.output(get_credentials()), shown)
+
+  temporary <- summary
+  temporary$temporary <- TRUE
+  temporary$expires <- "2030-01-01T00:00:00+00:00"
+  expect_true(any(grepl("(temporary, expire 2030-01-01T00:00:00+00:00)",
+                        capture.output(print(temporary)), fixed = TRUE)))
+})
+
 test_that("an old-style script, installed package and all, starts with get_credentials()", {
   skip_on_cran()
   client <- local_s3()

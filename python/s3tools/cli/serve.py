@@ -41,8 +41,10 @@ def run(arguments: argparse.Namespace) -> int:
         if arguments.bucket:
             seeded = f", {server.seeded} files from {arguments.seed}" if arguments.seed else ""
             print(f"# Bucket {arguments.bucket}{seeded}.")
-        print("# In another terminal (R: the same values in Sys.setenv() or .Renviron):")
-        print("\n".join(server.export_lines()), flush=True)
+        print("# In another terminal:")
+        print("\n".join(server.export_lines()))
+        print("# In R (s3tools_serve() does this itself):")
+        print("\n".join(server.r_lines()), flush=True)
         while not stopping.wait(0.5):
             pass
     except KeyboardInterrupt:
