@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from . import r_types
 from .csvfiles import read_csv
 from .errors import FormatError, S3ToolsError
 from .paths import extension_of
@@ -120,6 +121,15 @@ def _write_jsonl(frame: pd.DataFrame, **options: Any) -> bytes:
 
 
 def _read_parquet(data: Any, **options: Any) -> pd.DataFrame:
+    if set(options) <= {"columns", "filters"}:
+        import pyarrow as pa
+        import pyarrow.parquet
+
+        # What pandas.read_parquet does, with the conversion that keeps NaN apart from null.
+        source = pa.BufferReader(data) if isinstance(data, (bytes, bytearray, memoryview)) \
+            else data
+        return r_types.table_to_frame(
+            pyarrow.parquet.read_table(source, use_pandas_metadata=True, **options))
     if not isinstance(data, (bytes, bytearray, memoryview)):
         return pd.read_parquet(data, **options)  # a file (ArrivingFile: reads without copies)
     if options.get("engine", "auto") in ("auto", "pyarrow"):
@@ -161,6 +171,11 @@ def column_chunk_ranges(footer: Any) -> list[tuple[int, int]]:
 
 
 def _read_feather(data: bytes, **options: Any) -> pd.DataFrame:
+    if set(options) <= {"columns", "use_threads"}:
+        import pyarrow.feather
+
+        # What pandas.read_feather does, with the conversion that keeps NaN apart from null.
+        return r_types.table_to_frame(pyarrow.feather.read_table(io.BytesIO(data), **options))
     return pd.read_feather(io.BytesIO(data), **options)
 
 

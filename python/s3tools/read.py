@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import (bounded, config, datasets, errors, folder_data, formats, localfiles, memory,
-               paths, progress, transport)
+               paths, progress, r_types, transport)
 from .paths import S3Path
 from .tempfiles import open_private_file
 from .transport.reads import ArrivingFile, ObjectStream, RangedFile
@@ -331,12 +331,12 @@ def _preview_columnar(path: S3Path, n: int, fmt: formats.Format,
         columns = options.get("columns")
         source.prefetch(_first_pages(parquet.metadata, columns))
         table = bounded.parquet_first_rows(parquet, source, n, columns, path)
-        return _with_whole_file_types(table.to_pandas().head(n), parquet.metadata)
+        return _with_whole_file_types(r_types.table_to_frame(table).head(n), parquet.metadata)
     reader = pyarrow.ipc.open_file(pa.PythonFile(source, mode="r"))
     if reader.num_record_batches == 0:
-        return reader.schema.empty_table().to_pandas()
+        return r_types.table_to_frame(reader.schema.empty_table())
     bounded.check_ipc_first_batch(source, path)
-    return pa.Table.from_batches([reader.get_batch(0)]).to_pandas().head(n)
+    return r_types.table_to_frame(pa.Table.from_batches([reader.get_batch(0)])).head(n)
 
 
 def _with_whole_file_types(frame: pd.DataFrame, metadata: Any) -> pd.DataFrame:

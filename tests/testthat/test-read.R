@@ -47,6 +47,27 @@ test_that("R's reader argument names reach the Python reader", {
   expect_identical(s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 1, header = TRUE)$x, 1:4)
 })
 
+test_that("CSV columns have the types read.csv gives, missing values and NaN included", {
+  client <- local_s3()
+  text <- paste0("i,f,e,s,big,d\n1,1.5,,a,9007199254740993,2024-01-31\n",
+                 ",NaN,,,1,2024-02-29\n3,,,NaN,2,\n")
+  put_object(client, "types.csv", text)
+  df <- s3_path_to_df("test-bucket/types.csv", parse_dates = list("d"))
+  base <- utils::read.csv(text = text)
+  expect_identical(df$i, base$i)  # integer, with NA
+  expect_identical(df$f, base$f)  # NaN apart from NA
+  expect_identical(is.nan(df$f), c(FALSE, TRUE, FALSE))
+  expect_identical(df$e, base$e)  # logical NA: nothing to type it by
+  # Missing text is NA, as in pandas and readr (read.csv keeps "" and reads "NaN" as text).
+  expect_identical(df$s, c("a", NA, NA))
+  expect_identical(df$d, as.Date(c("2024-01-31", "2024-02-29", NA)))
+  if (requireNamespace("bit64", quietly = TRUE)) {
+    expect_identical(as.character(df$big), c("9007199254740993", "1", "2"))
+  }
+  preview <- s3_path_to_preview_df("test-bucket/types.csv", n = 2, parse_dates = list("d"))
+  expect_identical(preview[c("i", "f", "e", "d")], df[1:2, c("i", "f", "e", "d")])
+})
+
 test_that("a wrong reader argument is an s3tools_error naming it", {
   client <- local_s3()
   put_object(client, "a.csv", "x\n1\n")
