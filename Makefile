@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 R_PACKAGES := r-base-core r-cran-reticulate r-cran-testthat r-cran-jsonlite r-cran-readxl \
 	r-cran-haven r-cran-knitr r-cran-rmarkdown r-cran-withr r-cran-tibble r-cran-roxygen2 \
-	r-cran-pkgload r-cran-pkgbuild r-cran-later r-cran-rstudioapi r-base-dev
+	r-cran-pkgload r-cran-pkgbuild r-cran-later r-cran-rstudioapi r-cran-bit64 r-base-dev
 # The same packages by their R names, to see whether they are installed.
 R_NAMES := $(patsubst r-cran-%,%,$(filter r-cran-%,$(R_PACKAGES)))
 export TZ := UTC

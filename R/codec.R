@@ -42,10 +42,14 @@ numbers_from_python <- function(data, type) {
 
 column_from_python <- function(column) {
   data <- column$data
+  if (isTRUE(column$lossy)) {
+    warn_precision(column$name, "beyond the range of a 64-bit integer: read as double, so rounded")
+  }
   switch(column$kind,
     integer = numbers_from_python(data, "integer"),
     logical = numbers_from_python(data, "logical"),
     double = numbers_from_python(data, "double"),
+    integer64 = integer64_from_python(numbers_from_python(data, "double"), column$name),
     character = if (is.null(column$codes)) {
       strings_from_python(column, lazy = getOption("s3tools.lazy_strings", TRUE))
     } else {
@@ -66,6 +70,26 @@ column_from_python <- function(column) {
     difftime = structure(numbers_from_python(data, "double"), units = "secs", class = "difftime"),
     signal_s3tools_error(paste("Python sent a column of unknown kind", column$kind))
   )
+}
+
+# Whole numbers beyond 2^53, as int64 bits in a double vector: what bit64's integer64
+# holds. Without bit64, doubles (rounded), with a warning that says so.
+integer64_from_python <- function(bits, name, bit64 = requireNamespace("bit64", quietly = TRUE)) {
+  if (bit64) {
+    return(structure(bits, class = "integer64"))
+  }
+  warn_precision(name, paste(
+    "beyond 2^53, which a double cannot hold exactly: read as double, so rounded.",
+    "Install the bit64 package to read them exactly, as integer64"
+  ))
+  .Call(s3tools_integer64_as_double, bits)
+}
+
+warn_precision <- function(name, what) {
+  message <- paste0("Column '", name, "' holds whole numbers ", what, ".")
+  warning(structure(class = c("s3tools_precision_warning", "s3tools_warning", "warning",
+                              "condition"),
+                    list(message = message, call = NULL)))
 }
 
 frame_from_python <- function(columns, nrow, tibble = FALSE) {
@@ -101,6 +125,10 @@ column_to_python <- function(x, name) {
   }
   if (inherits(x, "difftime")) {
     return(record("difftime", doubles(as.double(x, units = "secs"))))
+  }
+  if (inherits(x, "integer64")) {
+    # bit64 keeps the int64 bits in a double vector: sent as they are.
+    return(record("integer64", writeBin(unclass(x), raw(), size = 8L, endian = "little")))
   }
   if (is.list(x)) {
     signal_s3tools_error(paste0(

@@ -92,8 +92,12 @@ s3_path_to_full_df <- function(s3_path, file_type = NULL, ..., memory_check = TR
 #' bytes needed: the start of text files (compressed ones included), the
 #' footer and first pages of Parquet and Arrow files, the directory and the
 #' start of the sheet of an xlsx workbook, the header and first rows of SPSS,
-#' Stata and SAS files. JSON documents, xls workbooks and zip archives are
-#' read whole.
+#' Stata and SAS files. JSON documents, xls workbooks and compressed files
+#' of formats other than text are read whole. A preview holds at most
+#' `S3TOOLS_PREVIEW_LIMIT` (64 MiB unless set, e.g. `"256MB"`) of
+#' decompressed text or decoded values, whatever the file claims: text stops
+#' there with the rows found by then; what cannot be previewed within it is
+#' an error of class `s3tools_format` that says how to raise the limit.
 #'
 #' @inheritParams s3_path_to_df
 #' @param n How many rows.

@@ -18,24 +18,27 @@ write_file_to_s3 <- function(local_file_path, s3_path, overwrite = FALSE, multip
 
 #' Write a data frame as CSV
 #'
-#' A header row and no row names; a `.gz`, `.bz2`, `.xz`, `.zst` or `.zip`
-#' key is compressed to match.
+#' A header row, and no row names unless `row.names = TRUE`; a `.gz`, `.bz2`,
+#' `.xz`, `.zst` or `.zip` key is compressed to match.
 #'
 #' @inheritParams s3tools-parameters
 #' @param ... Options for the writer: `sep`, `na` / `na_rep`, `col_names`,
-#'   `date_format`, ...; `row.names = FALSE` is accepted (there are never row
-#'   names).
+#'   `date_format`, ...; `row.names = TRUE` writes the row names as a first
+#'   column with an empty name, as [utils::write.csv()] does (`FALSE`, the
+#'   default, writes none; a character vector gives the names to write).
 #' @return The `bucket/key` written, invisibly.
 #' @examples
 #' \dontrun{
-#' write_df_to_csv_in_s3(mtcars, "my-bucket/output/mtcars.csv", row.names = FALSE)
+#' write_df_to_csv_in_s3(mtcars, "my-bucket/output/mtcars.csv")
+#' write_df_to_csv_in_s3(mtcars, "my-bucket/output/cars.csv", row.names = TRUE)
 #' }
 #' @export
 write_df_to_csv_in_s3 <- function(df, s3_path, overwrite = FALSE, multipart = TRUE, ...) {
   check_frame(df)
+  written <- with_row_names(df, list(...))
   invisible(bridge_call("write_df_to_csv_in_s3", list(
-    df = df, s3_path = s3_path, overwrite = overwrite, multipart = multipart
-  ), list(...)))
+    df = written$df, s3_path = s3_path, overwrite = overwrite, multipart = multipart
+  ), written$options))
 }
 
 #' Write a data frame in the format the key names
@@ -67,10 +70,11 @@ write_df_to_csv_in_s3 <- function(df, s3_path, overwrite = FALSE, multipart = TR
 write_df_to_table_in_s3 <- function(df, s3_path, overwrite = FALSE, multipart = TRUE,
                                     file_type = NULL, ...) {
   check_frame(df)
+  written <- with_row_names(df, list(...))
   invisible(bridge_call("write_df_to_table_in_s3", list(
-    df = df, s3_path = s3_path, overwrite = overwrite, multipart = multipart,
+    df = written$df, s3_path = s3_path, overwrite = overwrite, multipart = multipart,
     file_type = file_type
-  ), list(...)))
+  ), written$options))
 }
 
 #' Write an object with a function of your own
@@ -98,6 +102,30 @@ write_using <- function(obj, fun, s3_path, overwrite = FALSE, ...) {
   invisible(bridge_call("upload_temporary", list(
     local_path = local_path, s3_path = s3_path, overwrite = overwrite
   )))
+}
+
+# write.csv's row.names (or row_names): TRUE puts the row names first, in a column
+# with an empty name; a character vector gives the names to write. The option is
+# used up here: Python writes no index.
+with_row_names <- function(df, options) {
+  given <- intersect(c("row.names", "row_names"), names(options))
+  row_names <- if (length(given) > 0) options[[given[[1]]]] else FALSE
+  options[given] <- NULL
+  if (isTRUE(row_names)) {
+    row_names <- row.names(df)
+  }
+  if (!is.character(row_names)) {
+    return(list(df = df, options = options))
+  }
+  if (length(row_names) != nrow(df)) {
+    signal_s3tools_error(paste0("row.names must be TRUE, FALSE or ", nrow(df),
+                                " names (one a row), not ", length(row_names), "."),
+                         call = sys.call(-1))
+  }
+  columns <- c(list(row_names), as.list(df))
+  names(columns) <- c("", names(df))
+  frame <- structure(columns, class = "data.frame", row.names = .set_row_names(nrow(df)))
+  list(df = frame, options = options)
 }
 
 check_frame <- function(df) {

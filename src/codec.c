@@ -252,6 +252,24 @@ SEXP s3tools_handed(SEXP address, SEXP size, SEXP type) {
     return copied(kind, item, (const void *) (uintptr_t) at, (size_t) bytes);
 }
 
+/* bit64's integer64 (int64 bits in a double vector) as doubles: NA_integer64_ (INT64_MIN)
+ * is NA; beyond 2^53 the nearest double. */
+SEXP s3tools_integer64_as_double(SEXP bits) {
+    if (TYPEOF(bits) != REALSXP)
+        error("s3tools: 64-bit integers must arrive in a double vector");
+    R_xlen_t length = XLENGTH(bits);
+    SEXP result = PROTECT(allocVector(REALSXP, length));
+    const double *from = REAL(bits);
+    double *to = REAL(result);
+    for (R_xlen_t i = 0; i < length; i++) {
+        int64_t value;
+        memcpy(&value, from + i, sizeof value);
+        to[i] = value == INT64_MIN ? NA_REAL : (double) value;
+    }
+    UNPROTECT(1);
+    return result;
+}
+
 SEXP s3tools_is_lazy(SEXP x) {
     return ScalarLogical(R_altrep_inherits(x, lazy_strings_class)
                          && R_altrep_data1(x) != R_NilValue);

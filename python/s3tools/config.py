@@ -18,8 +18,9 @@ files, proxy, concurrency, attempts, read timeout, GET client) are resolved
 together into :class:`Settings`, again whenever one of
 :data:`WATCHED_VARIABLES` changes: the transport asks for them at every
 request, so that check is kept cheap (:func:`fingerprint`). The others
-(progress bars, the memory check and limit, the buckets handed out, the RAM
-folder) are read where they are used, with :func:`value`, each time.
+(progress bars, the memory check and limit, the preview limit, the buckets
+handed out, the RAM folder) are read where they are used, with :func:`value`,
+each time.
 :func:`origins` says where each setting came from.
 
 A custom endpoint (anything but AWS) gets path-style addressing, checksums only
@@ -52,6 +53,9 @@ DEFAULT_READ_TIMEOUT = 30.0
 # The access S3TOOLS_BUCKETS may give a bucket after its name.
 ACCESS_LEVELS = ("read-only", "read-write", "admin")
 GET_CLIENTS = ("obstore", "botocore")
+# What a preview may hold of decompressed text or decoded values: the first rows of any
+# real file fit many times over, and a file that claims more cannot fill the memory.
+DEFAULT_PREVIEW_LIMIT = 64 * 1024 ** 2
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -124,6 +128,13 @@ def parse_size(text: str, name: str) -> int:
     return int(float(match[1]) * _SIZE_UNITS[match[2]])
 
 
+def _limit(text: str, name: str) -> int:
+    size = parse_size(text, name)
+    if size < 1:
+        raise ConfigError(f"{name} must be a size of 1 byte or more, such as 64MB, not {text!r}.")
+    return size
+
+
 def _buckets(text: str, name: str) -> dict[str, str | None]:
     """``project-data:read-only,project-scratch`` as ``{bucket: access or None}``."""
     found: dict[str, str | None] = {}
@@ -191,6 +202,9 @@ SETTINGS: dict[str, Setting] = {
     "memory_check": Setting(("S3TOOLS_MEMORY_CHECK",), True, _switch),
     # The memory a process may use, instead of the one measured.
     "memory_limit": Setting(("S3TOOLS_MEMORY_LIMIT",), None, parse_size),
+    # The most decompressed text or decoded values a preview may hold (see s3tools.bounded).
+    "preview_limit": Setting(("S3TOOLS_PREVIEW_LIMIT",), DEFAULT_PREVIEW_LIMIT, _limit,
+                             configurable=True),
     # The buckets handed out for these keys, with their access (see s3tools.access).
     "buckets": Setting(("S3TOOLS_BUCKETS",), dict, _buckets),
     # The RAM-backed folder for temporary files (see s3tools.tempfiles).
@@ -281,8 +295,9 @@ def _value(name: str, env: Environment) -> Any:
 
 def value(name: str, environ: Environment | None = None) -> Any:
     """One setting as it is now, read and checked at this call (for the ones read where
-    they are used: ``progress``, ``memory_check``, ``memory_limit``, ``buckets``,
-    ``ram_folder``, ``jupyterhub_prefix``; the clients' come together from :func:`settings`).
+    they are used: ``progress``, ``memory_check``, ``memory_limit``, ``preview_limit``,
+    ``buckets``, ``ram_folder``, ``jupyterhub_prefix``; the clients' come together from
+    :func:`settings`).
 
     Args:
         name: a key of :data:`SETTINGS`.
@@ -381,8 +396,8 @@ def set_variables(**settings: object) -> None:
 
     Args:
         endpoint_url, region, access_key_id, secret_access_key, session_token,
-        profile, proxy, max_concurrency, max_attempts, read_timeout, progress:
-        a value sets the setting's variable (and removes the others that would
+        profile, proxy, max_concurrency, max_attempts, read_timeout, progress,
+        preview_limit: a value sets the setting's variable (and removes the others that would
         win over it); ``None`` leaves it; an empty string removes them all.
 
     Raises:

@@ -11,6 +11,10 @@ pyarrow's multi-threaded parser, told to keep as text the columns pandas found
 to be text (so it cannot turn them into dates), and its result is checked
 column by column for what pyarrow infers and pandas never does. When the
 check finds such a column, pandas' parser reads the whole file.
+
+A read made for R (:mod:`s3tools.r_types`) is pandas' read with its nullable
+types, finished by :func:`s3tools.r_types.csv_frame`; pyarrow's part of it keeps
+Arrow's types, so that NaN stays apart from a missing value.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import r_types
 from .allocator import system_allocator
 
 logger = logging.getLogger(__name__)
@@ -34,7 +39,8 @@ SAMPLE_BYTES = 256 * 1024
 # Options that mean the same to pyarrow's parser (as pandas passes them on);
 # with any other option pandas' own parser reads the file.
 _PYARROW_OPTIONS = {"sep", "delimiter", "header", "names", "usecols", "dtype", "na_values",
-                    "keep_default_na", "encoding", "true_values", "false_values", "quotechar"}
+                    "keep_default_na", "encoding", "true_values", "false_values", "quotechar",
+                    "dtype_backend"}
 # Encodings in which a newline is the byte 0x0A, so a sample can end at a line.
 _LINE_SAFE_ENCODINGS = {"utf-8", "ascii", "latin-1", "iso8859-1", "cp1252", "iso8859-15"}
 # Past this a float64 cannot hold every integer: an integral column reaching it
@@ -48,6 +54,13 @@ class _NeedsPandas(Exception):
 
 def read_csv(data: Any, separator: str, **options: Any) -> pd.DataFrame:
     """``data``: bytes, or an ``ObjectStream`` (read once; reopened only in the rare fallback)."""
+    options, plan = r_types.csv_options(options)
+    return r_types.csv_frame(_read_csv(data, separator, plan is not None, options), plan)
+
+
+def _read_csv(data: Any, separator: str, arrow_types: bool, options: dict) -> pd.DataFrame:
+    """pandas' reading, or pyarrow's made equal to it; ``arrow_types``: pyarrow's part
+    keeps Arrow's types (the read for R: its floats keep NaN apart from missing)."""
     options.setdefault("sep", separator)
     head = _head(data)
     if _is_whole(data, head) or not _pyarrow_can_read(options):
@@ -62,7 +75,8 @@ def read_csv(data: Any, separator: str, **options: Any) -> pd.DataFrame:
     try:
         with system_allocator():
             frame = pd.read_csv(_readable(data), engine="pyarrow", **{
-                **options, "dtype": {**text_columns, **(options.get("dtype") or {})}})
+                **options, "dtype": {**text_columns, **(options.get("dtype") or {})},
+                **({"dtype_backend": "pyarrow"} if arrow_types else {})})
         return _as_pandas_reads(frame, model)
     except _NeedsPandas as reason:
         logger.debug("CSV read again with pandas' parser: %s", reason)
@@ -114,6 +128,8 @@ def _pyarrow_can_read(options: dict) -> bool:
     dtype = options.get("dtype")
     if dtype is not None and not isinstance(dtype, dict):
         return False
+    if options.get("dtype_backend", "numpy_nullable") != "numpy_nullable":
+        return False
     encoding = options.get("encoding")
     return encoding is None or codecs.lookup(encoding).name in _LINE_SAFE_ENCODINGS
 
@@ -126,7 +142,7 @@ def _text_columns(model: pd.DataFrame) -> dict[str, str]:
     for name, column in model.items():
         if pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
             kept[name] = "str"
-        elif column.dtype == np.uint64:
+        elif column.dtype in (np.uint64, pd.UInt64Dtype()):
             kept[name] = "str"  # made exact uint64 in _as_pandas_reads
         elif column.dtype == object and column.map(type).isin([int]).any():
             raise _NeedsPandas(f"column {name!r} holds integers beyond 64 bits")
@@ -137,22 +153,42 @@ def _as_pandas_reads(frame: pd.DataFrame, model: pd.DataFrame) -> pd.DataFrame:
     """pyarrow's frame made equal to pandas': raises _NeedsPandas where it cannot be."""
     for name, column in frame.items():
         kind = column.dtype
-        if model.get(name) is not None and model[name].dtype == np.uint64:
+        if model.get(name) is not None and model[name].dtype in (np.uint64, pd.UInt64Dtype()):
             try:
-                frame[name] = column.astype(np.uint64)
+                frame[name] = column.astype(model[name].dtype)
             except (TypeError, ValueError, OverflowError):
                 raise _NeedsPandas(f"column {name!r} is not all unsigned integers") from None
         elif kind.kind == "M" or isinstance(kind, pd.DatetimeTZDtype):
             raise _NeedsPandas(f"column {name!r} was read as timestamps")
-        elif kind == np.float64:
+        elif isinstance(kind, pd.ArrowDtype):
+            _check_arrow_column(name, column)
+        elif kind in (np.float64, pd.Float64Dtype()):
             _check_floats(name, column)
         elif kind == object:
             frame[name] = _object_column(name, column)
     return frame
 
 
+def _check_arrow_column(name: str, column: pd.Series) -> None:
+    """A column that keeps Arrow's type: what pandas' parser would not have made."""
+    import pyarrow as pa
+
+    arrow_type = column.dtype.pyarrow_dtype
+    if pa.types.is_floating(arrow_type):
+        _check_floats(name, column)
+    elif pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type):
+        first = next((value for value in column if isinstance(value, bytes)), b"")
+        raise UnicodeDecodeError("utf-8", first, 0, len(first),
+                                 f"column {name!r} holds text that is not UTF-8")
+    elif not (pa.types.is_integer(arrow_type) or pa.types.is_boolean(arrow_type)
+              or pa.types.is_null(arrow_type) or pa.types.is_string(arrow_type)
+              or pa.types.is_large_string(arrow_type)):
+        raise _NeedsPandas(f"column {name!r} was read as {arrow_type}")
+
+
 def _check_floats(name: str, column: pd.Series) -> None:
-    values = column.to_numpy()
+    values = column.to_numpy() if isinstance(column.dtype, np.dtype) else \
+        column.to_numpy(dtype=np.float64, na_value=np.nan)
     if not values.size:
         return
     # Two reductions that ignore NaN and allocate nothing: almost every column stops here.

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from . import arrowfs, errors, folder_data, formats, memory, partitions, transport
+from . import arrowfs, errors, folder_data, formats, memory, partitions, r_types, transport
 from .folder_data import Folder
 from .paths import S3Path, extension_of
 from .transport.reads import ARRIVING_PART
@@ -298,7 +298,7 @@ def to_frame(table: pa.Table, chosen: Plan) -> pd.DataFrame:
     table = table.select(chosen.columns)
     if table.schema != chosen.output:
         table = table.cast(chosen.output)
-    return table.replace_schema_metadata(chosen.output.metadata).to_pandas()
+    return r_types.table_to_frame(table.replace_schema_metadata(chosen.output.metadata))
 
 
 def read(target: S3Path, listing: Listing | None, options: Mapping[str, Any],

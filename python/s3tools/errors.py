@@ -140,17 +140,34 @@ def buckets_unknown(reason: str) -> AccessDeniedError:
 
 
 def too_large(path: str, needed: str, left: str, frame: bool,
-              started: bool = False) -> TooLargeError:
+              started: bool = False, decompressed: str | None = None) -> TooLargeError:
+    """``decompressed``: the read was stopped once the file proved (or recorded) to hold at
+    least this much decompressed; ``needed`` is then a least figure too."""
     smaller = ("s3_path_to_preview_df() for the first rows, columns= (and filters= for "
                "Parquet) for part of it, or chunks (pandas' chunksize on an s3:// path) or "
                "Dask for data larger than memory" if frame else
                "download_file_from_s3() to a local file, or fewer objects at a time")
+    stopped = (f"it holds at least {decompressed} once decompressed, and the read was "
+               "stopped there" if decompressed else "the download was "
+               f"{'stopped after its first part' if started else 'not started'}")
     return TooLargeError(
-        f"{path} needs about {needed} of memory to read whole, and this process has about "
-        f"{left}; the download was {'stopped after its first part' if started else 'not started'}"
+        f"{path} needs {'at least' if decompressed else 'about'} {needed} of memory to read "
+        f"whole, and this process has about {left}; {stopped}"
         f". Read less of it: {smaller}. To read it anyway, "
         "pass memory_check=FALSE (R) / memory_check=False (Python), or set "
         "S3TOOLS_MEMORY_CHECK=false.",
+        path=path,
+    )
+
+
+def preview_too_large(path: str, what: str, limit: str) -> FormatError:
+    """A preview refused because ``what`` (``"its first rows take"``...) passes the preview
+    budget of ``limit`` (a readable size)."""
+    return FormatError(
+        f"Could not preview {path}: {what} more than the preview limit of {limit} of "
+        "decompressed or decoded data. To preview it, raise the limit with "
+        "S3TOOLS_PREVIEW_LIMIT (e.g. S3TOOLS_PREVIEW_LIMIT=1GB; R: Sys.setenv()), or read "
+        "part of it with s3_path_to_chunks() (or columns= for Parquet).",
         path=path,
     )
 

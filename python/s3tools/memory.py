@@ -3,8 +3,9 @@
 Before ``read_file_from_s3``, ``read_files_from_s3`` and ``s3_path_to_df``
 read whole objects into memory, the memory the read needs at its peak is
 compared with what this process may still use; too much is a
-:class:`~s3tools.errors.TooLargeError` and nothing is downloaded. Previews,
-downloads and ``read_using`` are not checked: they hold little in memory.
+:class:`~s3tools.errors.TooLargeError` and nothing is downloaded. Downloads and
+``read_using`` are not checked: they hold little in memory. Previews have a
+limit of their own (``S3TOOLS_PREVIEW_LIMIT``, see :mod:`s3tools.bounded`).
 
 What a read needs, from the object's size and its format. The size comes
 from the listing for a folder, from the footer for Parquet, and otherwise from
@@ -17,7 +18,12 @@ objects stays one GET each.
 - a data frame: the downloaded bytes (not for uncompressed csv/tsv, which are
   parsed while they arrive), the decompressed data of a compressed file
   (assumed :data:`COMPRESSION_RATIO` times its size), and the frame itself,
-  :data:`FRAME_FACTORS` times the uncompressed data;
+  :data:`FRAME_FACTORS` times the uncompressed data. A compressed file is then
+  decompressed in bounded steps: one that holds, or records that it holds
+  (gzip's trailer, a zstd frame's header, a zip's directory), more than what
+  is left allows is stopped there with a :class:`~s3tools.errors.TooLargeError`
+  (see :meth:`FrameBudget.decompressed_limit`; a folder's compressed files share
+  it, :func:`folder_shares`), whatever its ratio;
 - Parquet: the file plus twice the uncompressed size of its data (only the
   ``columns`` asked for), exactly as its footer records it: pyarrow's table
   and the pandas frame exist together while converting. Only the footer is
@@ -126,9 +132,43 @@ class FrameBudget(Budget):
                  left: tuple[int, str]) -> None:
         super().__init__(str(path), left, readers=2)
         self._file_type, self._options = file_type, options
+        self._factor = FRAME_FACTORS.get(formats.resolve(path.key, file_type)[0].name, 2)
 
     def needs(self, path: S3Path, size: int) -> int:
         return _frame_bytes(path, size, self._file_type, self._options)
+
+    def decompressed_limit(self, size: int) -> int:
+        """The most decompressed data a compressed file of ``size`` bytes may hold for its
+        read to fit in what is left (the file, the data, and the frame made of it): what
+        the check allows, whatever :data:`COMPRESSION_RATIO` assumed."""
+        return max(0, (self._left[0] - size) // (1 + self._factor))
+
+    def refuse_decompressed(self, size: int, at_least: int) -> errors.TooLargeError:
+        """The error for a compressed file of ``size`` bytes found (or recorded) to hold at
+        least ``at_least`` bytes once decompressed, more than :meth:`decompressed_limit`."""
+        return _decompressed_too_large(self.shown, self._left, self._factor, size, at_least)
+
+
+class FolderShare:
+    """One compressed file of a folder read: its share of the decompressed data the read
+    may hold (see :func:`folder_shares`)."""
+
+    def __init__(self, path: S3Path, left: tuple[int, str], factor: int, limit: int) -> None:
+        self.shown, self._left, self._factor, self._limit = str(path), left, factor, limit
+
+    def decompressed_limit(self, size: int) -> int:
+        return self._limit
+
+    def refuse_decompressed(self, size: int, at_least: int) -> errors.TooLargeError:
+        return _decompressed_too_large(self.shown, self._left, self._factor, size, at_least)
+
+
+def _decompressed_too_large(shown: str, left: tuple[int, str], factor: int, size: int,
+                            at_least: int) -> errors.TooLargeError:
+    needed = size + (1 + factor) * at_least
+    return errors.too_large(shown, readable_size(needed),
+                            f"{readable_size(max(left[0], 0))} left ({left[1]})", frame=True,
+                            decompressed=readable_size(at_least))
 
 
 def budget(shown: str, readers: int, memory_check: bool = True) -> Budget | None:
@@ -166,6 +206,27 @@ def check_folder(folder: Folder, file_type: str | None, options: Mapping[str, An
     needed = _each(lambda file: _frame_bytes(file.path, file.version.size, file_type, options),
                    folder.files)
     _compare(str(folder.root), sum(needed), frame=True)
+
+
+def folder_shares(folder: Folder, file_type: str | None, options: Mapping[str, Any],
+                  memory_check: bool = True) -> dict[S3Path, FolderShare]:
+    """Each compressed file's share of the decompressed data a folder read may hold: what
+    :func:`check_folder` allows for it once the other files are counted, shared out by
+    compressed size, so that the files decompressed side by side stay within it together
+    (empty when there is no check).
+    """
+    left = available() if enabled(memory_check) else None
+    packed = [file for file in folder.files if formats.resolve(file.path.key, file_type)[1]]
+    if left is None or not packed:
+        return {}
+    plain = sum(_frame_bytes(file.path, file.version.size, file_type, options)
+                for file in folder.files if file not in packed)
+    packed_size = sum(file.version.size for file in packed)
+    factor = FRAME_FACTORS.get(formats.resolve(packed[0].path.key, file_type)[0].name, 2)
+    allowance = max(0, (left[0] - plain - packed_size) // (1 + factor))
+    return {file.path: FolderShare(file.path, left, factor,
+                                   allowance * file.version.size // max(packed_size, 1))
+            for file in packed}
 
 
 def check_needed(shown: str, needed: int, memory_check: bool = True) -> None:

@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import access, chunks, errors, paths, r_codec, read, session, tempfiles, transport, write
+from . import (access, chunks, errors, paths, r_codec, r_types, read, session, tempfiles,
+               transport, write)
 from .ddf import PYTHON_ONLY
 from .explorer import R_HELPERS as EXPLORER_HELPERS
 
@@ -60,7 +61,9 @@ def call(name: str, arguments: Mapping[str, Any] | list, options: Mapping[str, A
         clash = sorted(set(keywords) & set(extra))
         if clash:
             raise TypeError(f"{name}() got the argument(s) {', '.join(clash)} twice.")
-        return {"ok": True, "value": r_codec.value_to_r(function(**keywords, **extra))}
+        with r_types.for_r():  # reads keep what R's types hold (see s3tools.r_types)
+            value = function(**keywords, **extra)
+        return {"ok": True, "value": r_codec.value_to_r(value)}
     except errors.S3ToolsError as error:
         return _failure(error.kind, error.r_class, error.message)
     except (ValueError, TypeError) as error:

@@ -18,10 +18,16 @@ Type mapping, Python to R:
 
 - int8/16/32, uint8/16 (and their nullable forms) -> integer.
 - int64, uint32, uint64 -> integer when every value fits in 32 bits (and is
-  not ``INT_MIN``, R's NA), otherwise double (the choice ``read.csv`` makes).
+  not ``INT_MIN``, R's NA), otherwise double when every value is within 2^53
+  (a double holds them exactly: the choice ``read.csv`` makes), otherwise
+  ``bit64::integer64`` (kind ``integer64``: R makes it a double with a warning
+  naming the column when bit64 is not installed). Whole numbers beyond the
+  range of int64 (uint64, Python ints) -> double, with that warning (``lossy``).
 - float16/32/64 -> double; a float ``NaN`` is R's ``NA``; in the nullable
-  ``Float64`` type ``pd.NA`` is ``NA`` and ``NaN`` stays ``NaN``.
-- bool, boolean -> logical; strings (object, ``str``, ``string``) -> character.
+  ``Float64`` type and in Arrow's ``double[pyarrow]`` a missing value is ``NA``
+  and ``NaN`` stays ``NaN``.
+- bool, boolean -> logical; strings (object, ``str``, ``string``) -> character;
+  an object column of missing values only -> logical.
 - ``datetime.date`` values and Arrow ``date32``/``date64`` -> Date.
 - naive datetime64 -> POSIXct with ``tzone = ""`` (the wall clock read as UTC);
   tz-aware -> POSIXct in that time zone; timedelta -> difftime in seconds.
@@ -31,9 +37,12 @@ Type mapping, Python to R:
 R to Python:
 
 - integer -> int32 (``Int32`` when NA is present); logical -> bool
-  (``boolean`` with NA); factor -> categorical.
-- double -> float64 with ``NaN`` for NA; when a true ``NaN`` is present as
-  well, ``Float64`` with ``pd.NA`` for NA and ``NaN`` for ``NaN``.
+  (``boolean`` with NA); factor -> categorical; ``bit64::integer64`` -> int64
+  (``Int64`` when NA is present).
+- double -> float64 with ``NaN`` for NA; when a true ``NaN`` is present,
+  ``Float64`` with ``pd.NA`` for NA and ``NaN`` for ``NaN`` (so a writer keeps
+  them apart: Parquet and Feather store both, CSV writes ``nan`` and an empty
+  field).
 - character -> pandas' default string type (``str`` on pandas 3, object on
   pandas 2), ``NA`` -> missing.
 - Date -> object column of ``datetime.date`` (what pandas gives for Parquet
@@ -52,6 +61,10 @@ import pandas as pd
 
 INT_MIN = -2147483648
 INT_MAX = 2147483647
+# bit64's NA_integer64_.
+INT64_MIN = -9223372036854775808
+# Beyond this magnitude a double does not hold every whole number.
+_EXACT_IN_DOUBLE = 2 ** 53
 # R's NA_real_: a NaN whose low word is 1954.
 R_NA_BITS = np.uint64(0x7FF00000000007A2)
 _LOW_WORD = np.uint64(0xFFFFFFFF)
@@ -129,15 +142,24 @@ def _buffer_for_r(values: Any, dtype: str) -> np.ndarray:
 
 
 def _integers(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict[str, Any]:
-    """Whole numbers as R integer when they all fit, else as double."""
+    """Whole numbers as R integer when they all fit, else as double when a double holds
+    them exactly, else as integer64."""
     present = values if missing is None or not missing.any() else values[~missing]
-    fits = present.size == 0 or (present.min() > INT_MIN and present.max() <= INT_MAX)
-    if not fits:
+    if present.size == 0 or (present.min() > INT_MIN and present.max() <= INT_MAX):
+        return _whole_numbers(name, values, missing, "integer", "<i4", INT_MIN)
+    if present.min() >= -_EXACT_IN_DOUBLE and present.max() <= _EXACT_IN_DOUBLE:
         return _doubles(name, values.astype(np.float64), missing)
-    result = _buffer_for_r(values, "<i4")
+    if present.min() > INT64_MIN and present.max() <= np.iinfo(np.int64).max:
+        return _whole_numbers(name, values, missing, "integer64", "<i8", INT64_MIN)
+    return _doubles(name, values.astype(np.float64), missing, lossy=True)
+
+
+def _whole_numbers(name: str, values: np.ndarray, missing: np.ndarray | None, kind: str,
+                   layout: str, na: int) -> dict[str, Any]:
+    result = _buffer_for_r(values, layout)
     if missing is not None and missing.any():
-        result[missing] = INT_MIN
-    return _record(name, "integer", result)
+        result[missing] = na
+    return _record(name, kind, result)
 
 
 def _doubles(name: str, values: np.ndarray, missing: np.ndarray | None,
@@ -151,6 +173,18 @@ def _doubles(name: str, values: np.ndarray, missing: np.ndarray | None,
     result = _buffer_for_r(values, "<f8")
     result.view(np.uint64)[missing] = R_NA_BITS
     return _record(name, kind, result, **extra)
+
+
+def _arrow_doubles(name: str, values: Any) -> dict[str, Any]:
+    """An Arrow float array: nulls are NA, a NaN stays NaN."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    numbers = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    missing = values.is_null().to_numpy(zero_copy_only=False) if values.null_count else \
+        np.zeros(len(values), dtype=bool)
+    return _doubles(name, numbers, missing)
 
 
 def _logicals(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict[str, Any]:
@@ -334,6 +368,7 @@ def column_to_r(name: str, column: pd.Series) -> dict[str, Any]:
     if pd.api.types.is_float_dtype(dtype):
         if isinstance(dtype, np.dtype):
             return _doubles(name, column.to_numpy(), None)
+        # Float64: pd.NA is NA; a NaN under no mask stays NaN.
         return _doubles(name, column.to_numpy(dtype=np.float64, na_value=0.0), _mask(column))
     if isinstance(dtype, pd.StringDtype):
         return _characters(name, column)
@@ -352,12 +387,13 @@ def _arrow_column(name: str, column: pd.Series) -> dict[str, Any]:
         return _characters(name, column)
     if pa.types.is_boolean(arrow_type):
         return _arrow_logicals(name, pa.array(column.array))
-    for check, target in ((pa.types.is_integer, "Int64"),
-                          (pa.types.is_floating, "Float64")):
-        if check(arrow_type):
-            if target == "Int64" and pa.types.is_unsigned_integer(arrow_type):
-                target = "Float64" if arrow_type.bit_width == 64 else "Int64"
-            return column_to_r(name, column.astype(target))
+    if pa.types.is_null(arrow_type):
+        return _logicals(name, np.zeros(len(column), dtype=bool), np.ones(len(column), bool))
+    if pa.types.is_floating(arrow_type):
+        return _arrow_doubles(name, pa.array(column.array))
+    if pa.types.is_integer(arrow_type):
+        wide = pa.types.is_unsigned_integer(arrow_type) and arrow_type.bit_width == 64
+        return column_to_r(name, column.astype("UInt64" if wide else "Int64"))
     if pa.types.is_timestamp(arrow_type):
         unit = arrow_type.unit
         tz = arrow_type.tz
@@ -384,7 +420,12 @@ def _object_column(name: str, column: pd.Series) -> dict[str, Any]:
         try:
             return column_to_r(name, column.astype("Int64"))
         except (OverflowError, TypeError, ValueError):
-            return column_to_r(name, column.astype("Float64"))
+            pass
+        try:
+            return column_to_r(name, column.astype("UInt64"))
+        except (OverflowError, TypeError, ValueError):  # beyond 64 bits: rounded
+            values = column.to_numpy(dtype=object, na_value=np.nan).astype(np.float64)
+            return _doubles(name, values, _mask(column), lossy=True)
     if inferred in ("floating", "mixed-integer-float", "decimal"):
         return column_to_r(name, column.astype("Float64"))
     if inferred == "date":
@@ -487,6 +528,13 @@ def column_from_r(column: Mapping[str, Any], nrow: int | None = None) -> pd.Seri
             codes = np.frombuffer(_buffer(column["codes"]), dtype="<i4")
             return _string_series(levels.take(pa.array(codes - 1, mask=codes == INT_MIN)))
         return _string_series(_strings_array(data, column.get("na"), nrow, column.get("offsets")))
+    if kind == "integer64":
+        values = np.frombuffer(data, dtype="<i8").astype(np.int64)
+        missing = values == INT64_MIN
+        if missing.any():
+            values[missing] = 1
+            return pd.Series(pd.arrays.IntegerArray(values, missing))
+        return pd.Series(values)
     if kind in ("integer", "logical", "factor"):
         values = np.frombuffer(data, dtype="<i4").astype(np.int32)
         missing = values == INT_MIN
@@ -511,7 +559,7 @@ def column_from_r(column: Mapping[str, Any], nrow: int | None = None) -> pd.Seri
     if kind == "double":
         not_a_number = np.isnan(values) & ~missing
         values[missing] = np.nan
-        if missing.any() and not_a_number.any():
+        if not_a_number.any():  # a float64 NaN would be missing to pandas and its writers
             return pd.Series(pd.arrays.FloatingArray(values, missing))
         return pd.Series(values)
     if kind == "Date":
@@ -559,5 +607,5 @@ def frame_from_r(columns: list | Mapping[str, Any], nrow: int | None = None) -> 
     return frame
 
 
-__all__ = ["INT_MIN", "column_from_r", "column_to_r", "frame_from_r", "frame_to_r",
+__all__ = ["INT64_MIN", "INT_MIN", "column_from_r", "column_to_r", "frame_from_r", "frame_to_r",
            "strings_from_r", "text_to_r", "value_to_r"]

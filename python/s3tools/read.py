@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import (datasets, errors, folder_data, formats, localfiles, memory, paths, progress,
-               transport)
+from . import (bounded, config, datasets, errors, folder_data, formats, localfiles, memory,
+               paths, progress, r_types, transport)
 from .paths import S3Path
 from .tempfiles import open_private_file
 from .transport.reads import ArrivingFile, ObjectStream, RangedFile
@@ -88,19 +88,25 @@ def read_files_from_s3(paths_or_prefix: str | Iterable[str],
 
 
 def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str, Any],
-           fmt: formats.Format | None = None, compression: str | None = None) -> pd.DataFrame:
+           fmt: formats.Format | None = None, compression: str | None = None,
+           budget: Any = None) -> pd.DataFrame:
     """Parse bytes (or an :class:`ObjectStream`) with the format's reader.
 
     A failure of the parser is a format error, unless the stream under it
     failed first: then that failure (a connection error, a replaced object)
-    is the one reported.
+    is the one reported. ``budget`` (a ``memory.FrameBudget`` or a
+    ``bounded.PreviewAllowance``) says how much compressed data may decompress
+    to, and what passing it raises.
     """
     if fmt is None:
         fmt, compression = formats.resolve(path.key, file_type)
+    limit = budget.decompressed_limit(len(data)) if budget and compression else None
     try:
-        return fmt.read(formats.decompress(data, compression), **options)
+        return fmt.read(formats.decompress(data, compression, limit), **options)
     except errors.S3ToolsError:
         raise
+    except formats.DecompressedTooLarge as error:
+        raise budget.refuse_decompressed(len(data), error.at_least) from None
     except TypeError:
         raise
     except Exception as error:
@@ -162,7 +168,7 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
         budget = memory.frame_budget(path, file_type, options, memory_check)
         if not (fmt.streams and compression is None):
             return _parse(path, transport.fetch(path, budget), file_type, options, fmt,
-                          compression)
+                          compression, budget)
 
         def parse_stream() -> pd.DataFrame:
             with ObjectStream(path, budget=budget) as stream:
@@ -201,11 +207,13 @@ def _read_data_files(folder: folder_data.Folder, file_type: str | None,
             path=str(folder.root),
         )
     memory.check_folder(folder, file_type, options, memory_check)  # before any GET
+    shares = memory.folder_shares(folder, file_type, options, memory_check)
     workers = min(int(transport.settings().max_concurrency), len(folder.files))
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
         frames = list(pool.map(
-            lambda item: _read_data_file(item[0], *item[1], file_type, options),
+            lambda item: _read_data_file(item[0], *item[1], file_type, options,
+                                         shares.get(item[0].path)),
             zip(folder.files, resolved)))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -213,14 +221,16 @@ def _read_data_files(folder: folder_data.Folder, file_type: str | None,
 
 
 def _read_data_file(file: folder_data.DataFile, fmt: formats.Format, compression: str | None,
-                    file_type: str | None, options: Mapping[str, Any]) -> pd.DataFrame:
-    """One listed file, parsed while it arrives where the format allows."""
+                    file_type: str | None, options: Mapping[str, Any],
+                    share: memory.FolderShare | None) -> pd.DataFrame:
+    """One listed file, parsed while it arrives where the format allows (``share``: what a
+    compressed one may decompress to)."""
     with ObjectStream(file.path, file.version) as stream:
         if fmt.streams and compression is None:
             return _parse(file.path, stream, file_type, options, fmt, compression)
         data = bytearray(file.version.size)
         stream.readinto(data)
-    return _parse(file.path, data, file_type, options, fmt, compression)
+    return _parse(file.path, data, file_type, options, fmt, compression, share)
 
 
 def _read_parquet_file(path: S3Path, options: Mapping[str, Any], fmt: formats.Format,
@@ -247,28 +257,46 @@ def s3_path_to_full_df(s3_path: str, file_type: str | None = None, *,
 
 def _preview_text(path: S3Path, n: int, fmt: formats.Format, compression: str | None,
                   options: Mapping[str, Any]) -> pd.DataFrame:
-    """Fetch the start of a line-based file, growing the range until it holds ``n`` rows."""
-    decompressor = formats.decompressor(compression)
-    text = bytearray()
-    start, length, version = 0, _PREVIEW_FIRST_FETCH, None
-    while True:
-        piece, version = transport.get_range(path, start, length, version)
-        start += len(piece)
-        text += decompressor.decompress(piece) if decompressor else piece
-        finished = start >= version.size or not piece
-        if finished or text.count(b"\n") > n + 1:
-            whole_lines = bytes(text) if finished else bytes(text[: text.rfind(b"\n") + 1])
-            try:
-                # Only the first n rows: types must not depend on how much was fetched.
-                frame = fmt.read(whole_lines, **{"nrows": n, **options})
-            except Exception as error:
-                if finished:
-                    raise _format_error(path, fmt, error, bytes(text[:_HINT_BYTES]),
-                                        "preview") from error
-                frame = None  # a quoted field may span the cut: fetch more
-            if frame is not None and (len(frame) >= n or finished):
-                return frame.head(n)
-        length *= 2
+    """The start of a line-based file, decompressed in growing steps until it holds ``n``
+    rows, and never more than the preview limit (see :mod:`s3tools.bounded`)."""
+    limit = config.value("preview_limit")
+    source: Any = _from_the_start(path)
+    if compression is not None:
+        # Compressed data is no larger than its text, but for a stream that yields none.
+        source = bounded.LimitedReader(source, 2 * limit, lambda: bounded.refusal(
+            path, "the compressed bytes of its first rows take", 2 * limit))
+    with formats.decompressed(source, compression) as stream:
+        text = bytearray()
+        step = _PREVIEW_FIRST_FETCH
+        while True:
+            piece = stream.read(min(step, limit + 1 - len(text)))
+            text += piece
+            finished, over = not piece, len(text) > limit
+            if finished or over or text.count(b"\n") > n + 1:
+                frame = _first_rows(path, n, fmt, text, finished, over, options)
+                if frame is not None:
+                    return frame
+                if over:
+                    raise bounded.refusal(path, "its first rows take", limit)
+            step *= 2
+
+
+def _first_rows(path: S3Path, n: int, fmt: formats.Format, text: bytearray, finished: bool,
+                over: bool, options: Mapping[str, Any]) -> pd.DataFrame | None:
+    """The first ``n`` rows of the whole lines of ``text``, or None to read on. At the
+    limit (``over``), the rows found, if one at least."""
+    whole_lines = bytes(text) if finished else bytes(text[: text.rfind(b"\n") + 1])
+    try:
+        # Only the first n rows: types must not depend on how much was fetched.
+        frame = fmt.read(whole_lines, **{"nrows": n, **options})
+    except Exception as error:
+        if finished:
+            raise _format_error(path, fmt, error, bytes(text[:_HINT_BYTES]),
+                                "preview") from error
+        return None  # a quoted field may span the cut: read more
+    if len(frame) >= n or finished or (over and len(frame) > 0):
+        return frame.head(n)
+    return None
 
 
 def _first_pages(metadata: Any, columns: list[str] | None) -> list[tuple[int, int]]:
@@ -302,15 +330,13 @@ def _preview_columnar(path: S3Path, n: int, fmt: formats.Format,
         parquet = pyarrow.parquet.ParquetFile(source, buffer_size=256 * 1024, pre_buffer=False)
         columns = options.get("columns")
         source.prefetch(_first_pages(parquet.metadata, columns))
-        batches = parquet.iter_batches(batch_size=max(n, 1), columns=columns)
-        first = next(batches, None)
-        table = pa.Table.from_batches([first]) if first is not None else \
-            parquet.schema_arrow.empty_table()
-        return _with_whole_file_types(table.to_pandas().head(n), parquet.metadata)
+        table = bounded.parquet_first_rows(parquet, source, n, columns, path)
+        return _with_whole_file_types(r_types.table_to_frame(table).head(n), parquet.metadata)
     reader = pyarrow.ipc.open_file(pa.PythonFile(source, mode="r"))
     if reader.num_record_batches == 0:
-        return reader.schema.empty_table().to_pandas()
-    return pa.Table.from_batches([reader.get_batch(0)]).to_pandas().head(n)
+        return r_types.table_to_frame(reader.schema.empty_table())
+    bounded.check_ipc_first_batch(source, path)
+    return r_types.table_to_frame(pa.Table.from_batches([reader.get_batch(0)])).head(n)
 
 
 def _with_whole_file_types(frame: pd.DataFrame, metadata: Any) -> pd.DataFrame:
@@ -392,14 +418,22 @@ def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None
     requests that grow until ``n`` rows are in; Parquet and Arrow read the
     footer and the first pages only; xlsx the zip directory, the shared strings
     and the start of the sheet; SPSS, Stata and SAS files their header and
-    first rows. Other formats (json, xls, zip-compressed files) are read whole:
-    their layout has no first rows without the rest.
+    first rows. Other formats (json, xls, and compressed files of formats other
+    than text) are read whole: their layout has no first rows without the rest.
+
+    A preview holds at most ``S3TOOLS_PREVIEW_LIMIT`` (64 MiB unless set) of
+    decompressed text or decoded values, whatever the file claims: text stops
+    there with the rows found by then, and what cannot be previewed within it
+    is a :class:`~s3tools.errors.FormatError` saying how to raise the limit.
+
+    Raises:
+        PathError, NotFoundError, AccessDeniedError, FormatError.
     """
     path = paths.parse_file(s3_path)
     n = _count(n, "n")
     fmt, compression = formats.resolve(path.key, file_type)
     try:
-        if fmt.text and compression != "zip":
+        if fmt.text:
             return transport.restarting(
                 path, lambda: _preview_text(path, n, fmt, compression, options))
         if fmt.name in ("parquet", "feather") and compression is None:
@@ -411,7 +445,9 @@ def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None
         raise
     except Exception as error:
         raise _format_error(path, fmt, error, verb="preview") from error
-    return _parse(path, transport.fetch(path), file_type, options, fmt, compression).head(n)
+    allowance = bounded.PreviewAllowance(path, fmt.name)
+    return _parse(path, transport.fetch(path, allowance), file_type, options, fmt, compression,
+                  allowance).head(n)
 
 
 def _count(value: Any, name: str) -> int:

@@ -10,8 +10,8 @@ def configure(**settings: object) -> None:
 
     Args:
         endpoint_url, region, access_key_id, secret_access_key, session_token,
-        profile, proxy, max_concurrency, max_attempts, read_timeout: a value
-        sets the variable; ``None`` leaves it; an empty string removes it.
+        profile, proxy, max_concurrency, max_attempts, read_timeout, preview_limit:
+        a value sets the variable; ``None`` leaves it; an empty string removes it.
 
     Raises:
         ConfigError: an unknown setting name.

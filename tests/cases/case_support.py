@@ -6,9 +6,15 @@ runner calls the s3tools function in its own language and describes the result
 in one plain form (:func:`normalise` here, ``normalise_result()`` in R):
 
 - ``{"type": "frame", "names": [...], "columns": {name: {"type", "values", "tz", "levels"}}}``
-  with R's type names (integer, double, character, logical, Date, POSIXct, factor);
-  doubles as ``"%.17g"`` text, NA as ``None``, NaN as ``"NaN"``; dates as ISO text;
-  date-times as seconds since the epoch (``"%.17g"``).
+  with R's type names (integer, double, character, logical, Date, POSIXct, factor,
+  integer64); doubles as ``"%.17g"`` text, NA as ``None``, NaN as ``"NaN"``; dates
+  as ISO text; date-times as seconds since the epoch (``"%.17g"``); integer64 as
+  decimal text.
+
+Where R's types keep more than pandas' (:mod:`s3tools.r_types`), a column of a
+case's expected frame says what R gets under ``"r"`` (``{"type", "values"}``);
+the rest holds for both. A case with ``"language": "r"`` is R's alone, and
+``"r_packages"`` names the R packages it needs.
 - ``{"type": "raw", "base64": ...}``, ``{"type": "character", "values": [...]}``,
   ``{"type": "logical", "values": [...]}``, ``{"type": "raw_list", "names", "base64"}``,
   ``{"type": "null"}``, ``{"type": "error", "kind", "message"}``.
@@ -262,9 +268,12 @@ def r_type(column: Any) -> str:
     if pd.api.types.is_bool_dtype(dtype):
         return "logical"
     if pd.api.types.is_integer_dtype(dtype):
-        present = column.dropna().to_numpy(dtype=np.float64)
-        fits = present.size == 0 or (present.min() > -2**31 and present.max() < 2**31)
-        return "integer" if fits else "double"
+        present = [int(value) for value in column.dropna()]
+        if not present or (min(present) > -2**31 and max(present) < 2**31):
+            return "integer"
+        if -2**53 <= min(present) and max(present) <= 2**53:
+            return "double"
+        return "integer64" if -2**63 < min(present) and max(present) < 2**63 else "double"
     if pd.api.types.is_float_dtype(dtype):
         return "double"
     inferred = pd.api.types.infer_dtype(column, skipna=True)
@@ -293,6 +302,8 @@ def _normalise_frame(frame: Any) -> dict[str, Any]:
                                for v, m in zip(data, missing)]
         elif kind == "integer":
             entry["values"] = [None if m else int(v) for v, m in zip(column.to_numpy(dtype=object), missing)]
+        elif kind == "integer64":
+            entry["values"] = [None if m else str(int(v)) for v, m in zip(column.to_numpy(dtype=object), missing)]
         elif kind == "logical":
             entry["values"] = [None if m else bool(v) for v, m in zip(column.to_numpy(dtype=object), missing)]
         elif kind == "Date":
@@ -337,12 +348,14 @@ def _is_number(text: str) -> bool:
 # What a case may say, and what its ``expected`` may hold: a misspelt name would be a
 # check that is silently never made.
 CASE_FIELDS = {"name", "call", "arguments", "expected", "seed", "objects", "local_files",
-               "local_files_after", "environment", "buckets", "access", "ignore_columns"}
+               "local_files_after", "environment", "buckets", "access", "ignore_columns",
+               "language", "r_packages"}
 EXPECTATIONS = {"error", "raw_text", "character", "logical", "null", "raw_list", "rows", "frame",
                 "local_files"}
 _FIELDS = {"error": ({"kind", "message"}, {"absent"}),
            "object": (set(), {"absent", "exists", "text", "gzip_text"}),
-           "column": ({"type"}, {"values", "tz", "levels"})}
+           "column": ({"type"}, {"values", "tz", "levels", "r"}),
+           "R's column": ({"type"}, {"values"})}
 
 
 def malformed(case: dict[str, Any]) -> list[str]:
@@ -357,6 +370,8 @@ def malformed(case: dict[str, Any]) -> list[str]:
     specs = [("error", expected["error"])] if "error" in expected else []
     specs += [("object", spec) for spec in case.get("objects", {}).values()]
     specs += [("column", spec) for spec in expected.get("frame", {}).values()]
+    specs += [("R's column", spec["r"]) for spec in expected.get("frame", {}).values()
+              if isinstance(spec, dict) and "r" in spec]
     for what, spec in specs:
         required, optional = _FIELDS[what]
         if not isinstance(spec, dict):
@@ -368,8 +383,16 @@ def malformed(case: dict[str, Any]) -> list[str]:
     return problems
 
 
-def check(case: dict[str, Any], result: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """What is wrong with a normalised result and what the case left behind ([] when all is right)."""
+def r_columns(case: dict[str, Any]) -> list[str]:
+    """The columns of a case's expected frame that R gets in its own types."""
+    frame = case["expected"].get("frame", {})
+    return [name for name, spec in frame.items() if "r" in spec]
+
+
+def check(case: dict[str, Any], result: dict[str, Any], after: dict[str, Any],
+          language: str = "python") -> list[str]:
+    """What is wrong with a normalised result and what the case left behind ([] when all
+    is right); ``language`` is the runner's ("python" or "r")."""
     problems = malformed(case)
     if problems:
         return problems
@@ -408,7 +431,11 @@ def check(case: dict[str, Any], result: dict[str, Any], after: dict[str, Any]) -
     if "rows" in expected and (kind != "frame" or result["rows"] != expected["rows"]):
         problems.append(f"expected {expected['rows']} rows, got {json.dumps(result)[:300]}")
     if "frame" in expected:
-        problems.extend(_check_frame(expected["frame"], result))
+        frame = expected["frame"]
+        if language == "r":
+            frame = {name: {**spec, **spec["r"]} if "r" in spec else spec
+                     for name, spec in frame.items()}
+        problems.extend(_check_frame(frame, result))
     for name, text in expected.get("local_files", {}).items():
         if after["local_files"].get(name) != text:
             problems.append(f"local file {name}: {after['local_files'].get(name)!r}, expected {text!r}")
@@ -453,14 +480,22 @@ def _check_frame(want: dict[str, Any], result: dict[str, Any]) -> list[str]:
     return problems
 
 
-def compare(left: dict[str, Any], right: dict[str, Any], ignore_columns: list[str] = ()) -> list[str]:
-    """Differences between two normalised results (R's and Python's for one case)."""
+def compare(left: dict[str, Any], right: dict[str, Any], ignore_columns: list[str] = (),
+            own_types: list[str] = ()) -> list[str]:
+    """Differences between two normalised results (R's and Python's for one case).
+
+    ``ignore_columns``: columns whose values differ by nature (their types must not);
+    ``own_types``: columns each language types its own way (see :func:`r_columns`),
+    left out here and judged by :func:`check` in each language.
+    """
     def trimmed(result: dict[str, Any]) -> dict[str, Any]:
         result = json.loads(json.dumps(result))
         if result.get("type") == "frame":
             for name in ignore_columns:
                 if name in result["columns"]:
                     result["columns"][name].pop("values", None)
+            for name in own_types:
+                result["columns"].pop(name, None)
         return result
 
     a, b = trimmed(left), trimmed(right)
@@ -480,5 +515,5 @@ def collect_json(endpoint: str, name: str, local_dir: str) -> str:
     return json.dumps(collect(endpoint, case_by_name(name), local_dir))
 
 
-def check_json(name: str, result_json: str, after_json: str) -> list[str]:
-    return check(case_by_name(name), json.loads(result_json), json.loads(after_json))
+def check_json(name: str, result_json: str, after_json: str, language: str = "r") -> list[str]:
+    return check(case_by_name(name), json.loads(result_json), json.loads(after_json), language)

@@ -344,14 +344,18 @@ def test_config_says_where_each_setting_came_from_and_hides_secrets(endpoint, tm
     assert "AKIATESTKEY000000001" not in result.out  # the access key id is masked
     assert "Settings(" not in result.out  # a table, not a Python repr
     assert "default" in rows["memory check"] and "on" in rows["memory check"]
+    assert "64.0 MB" in rows["preview limit"] and "default" in rows["preview limit"]
 
     result = s3tools("config", S3TOOLS_BUCKETS="alpha:read-only,beta",
-                     S3TOOLS_MEMORY_LIMIT="2GB", S3TOOLS_MEMORY_CHECK="false")
+                     S3TOOLS_MEMORY_LIMIT="2GB", S3TOOLS_MEMORY_CHECK="false",
+                     S3TOOLS_PREVIEW_LIMIT="256MB")
     rows = {line[:22].strip(): line[22:] for line in result.out.splitlines()}
     assert "alpha:read-only,beta" in rows["buckets"]
     assert "environment variable S3TOOLS_BUCKETS" in rows["buckets"]
     assert "off" in rows["memory check"]
     assert "2.0 GB" in rows["memory left"] and "S3TOOLS_MEMORY_LIMIT" in rows["memory left"]
+    assert "256.0 MB" in rows["preview limit"]
+    assert "environment variable S3TOOLS_PREVIEW_LIMIT" in rows["preview limit"]
 
     profile = tmp_path / "aws-config"
     profile.write_text("[profile lab]\nregion = eu-west-2\nendpoint_url = http://127.0.0.1:1\n")

@@ -108,6 +108,26 @@ def test_concurrency_must_be_a_positive_whole_number(monkeypatch, bad):
         s3tools.transport.settings()
 
 
+@pytest.mark.parametrize(("text", "size"), [("", config.DEFAULT_PREVIEW_LIMIT),
+                                             ("1048576", 1048576), ("8MB", 8 * 1024 ** 2),
+                                             (" 1.5 GiB ", int(1.5 * 1024 ** 3))])
+def test_the_preview_limit_is_a_size(monkeypatch, text, size):
+    monkeypatch.setenv("S3TOOLS_PREVIEW_LIMIT", text)
+    assert config.value("preview_limit") == size
+    assert config.DEFAULT_PREVIEW_LIMIT == 64 * 1024 ** 2
+
+
+@pytest.mark.parametrize("bad", ["0", "lots", "-1MB"])
+def test_a_bad_preview_limit_is_a_configuration_error(seed, monkeypatch, bad):
+    put(seed, "a.csv", "x\n1\n")
+    monkeypatch.setenv("S3TOOLS_PREVIEW_LIMIT", bad)
+    with pytest.raises(s3tools.ConfigError, match="S3TOOLS_PREVIEW_LIMIT"):
+        s3tools.s3_path_to_preview_df(f"{BUCKET}/a.csv")
+    s3tools.configure(preview_limit="1MB")
+    assert config.value("preview_limit") == 1024 ** 2
+    assert config.origins()["preview_limit"] == "environment variable S3TOOLS_PREVIEW_LIMIT"
+
+
 def test_configure_sets_the_standard_variables(monkeypatch, endpoint):
     import os
 

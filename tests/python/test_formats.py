@@ -96,14 +96,34 @@ def test_compress_then_decompress_gives_back_the_bytes(compression):
     assert formats.decompress(data, None) == data
 
 
-@pytest.mark.parametrize("compression", ["gz", "bz2", "xz", "zst"])
-def test_incremental_decompressors_read_in_pieces(compression):
+@pytest.mark.parametrize("compression", formats.COMPRESSIONS)
+def test_a_decompressed_stream_hands_out_no_more_than_each_read_asks(compression):
     data = b"x,y\n" + b"".join(b"%d,%d\n" % (i, i * i) for i in range(20000))
     packed = formats.compress(data, compression, "inner.csv")
-    decompressor = formats.decompressor(compression)
-    out = b"".join(decompressor.decompress(packed[i:i + 997]) for i in range(0, len(packed), 997))
-    assert out == data
-    assert formats.decompressor(None) is None
+    pieces = []
+    with formats.decompressed(io.BytesIO(packed), compression) as stream:
+        while piece := stream.read(997):
+            assert len(piece) <= 997
+            pieces.append(piece)
+    assert b"".join(pieces) == data
+
+
+@pytest.mark.parametrize("compression", formats.COMPRESSIONS)
+def test_decompression_stops_at_its_limit_whatever_the_file_records(compression):
+    data = b"a" * 20_000_000
+    packed = formats.compress(data, compression, "inner.csv")
+    assert formats.decompress(packed, compression, limit=len(data)) == data
+    with pytest.raises(formats.DecompressedTooLarge) as caught:
+        formats.decompress(packed, compression, limit=1_000_000)
+    # gzip's trailer, a zstd frame's header and a zip's directory record the size: the
+    # refusal comes before any decompression; the others stop one byte past the limit.
+    recorded = compression in ("gz", "zst", "zip")
+    assert caught.value.at_least == (len(data) if recorded else 1_000_001)
+    if compression == "gz":
+        # A trailer that lies (a small size) changes nothing: the data is counted.
+        with pytest.raises(formats.DecompressedTooLarge):
+            formats.decompress(packed[:-4] + (100).to_bytes(4, "little"), "gz",
+                               limit=1_000_000)
 
 
 def test_a_zip_must_hold_one_file():

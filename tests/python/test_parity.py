@@ -87,13 +87,23 @@ def run_r_case(session: EmbeddedR, case: dict, endpoint: str, local_dir: str) ->
 
 @pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
 def test_same_result_in_r_and_python(case, r_session, endpoint, tmp_path):
+    if case.get("language") == "r":
+        pytest.skip("R's alone (test-cases.R runs it)")
     missing = case_support.missing_fixtures(case["name"])
     if missing:
         pytest.skip(f"fixtures not present: {missing}")
+    for package in case.get("r_packages", []):
+        if r_session.evaluate(f"requireNamespace({r_string(package)}, quietly = TRUE)") != "TRUE":
+            pytest.skip(f"R package missing: {package}")
     r = run_r_case(r_session, case, endpoint, str(tmp_path / "r"))
     python = run_case(case, endpoint, str(tmp_path / "python"))
     ignore = case.get("ignore_columns", [])
+    own_types = case_support.r_columns(case)
     problems = case_support.compare(_comparable(r["result"]), _comparable(python["result"]),
-                                    ignore)
+                                    ignore, own_types)
+    # Columns R types its own way: each language against what the case says it gets.
+    if own_types:
+        problems += case_support.check(case, r["result"], r["after"], "r")
+        problems += case_support.check(case, python["result"], python["after"], "python")
     problems += case_support.compare(r["after"], python["after"])
     assert not problems, "\n".join(problems)

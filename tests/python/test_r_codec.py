@@ -40,15 +40,37 @@ def r_na_at(record: dict) -> list[bool]:
     return ((bits & np.uint64(0xFFFFFFFF)) == np.uint64(1954)).tolist()
 
 
-def test_integers_fit_or_become_doubles():
+def int64s(record: dict) -> list[int]:
+    return np.frombuffer(raw(record["data"]), dtype="<i8").tolist()
+
+
+def test_whole_numbers_are_integer_then_double_then_integer64():
     small = r_codec.column_to_r("x", pd.Series([1, 2, 3], dtype="int64"))
     assert (small["kind"], ints(small)) == ("integer", [1, 2, 3])
     edge = r_codec.column_to_r("x", pd.Series([INT_MIN, 0], dtype="int64"))
     assert edge["kind"] == "double"
-    big = r_codec.column_to_r("x", pd.Series([2**53 + 1, 1], dtype="uint64"))
-    assert big["kind"] == "double" and doubles(big).tolist() == [2.0**53, 1.0]
+    exact = r_codec.column_to_r("x", pd.Series([2**53, -(2**53), 3_000_000_000], dtype="int64"))
+    assert exact["kind"] == "double" and "lossy" not in exact
+    assert doubles(exact).tolist() == [2.0**53, -(2.0**53), 3e9]
     nullable = r_codec.column_to_r("x", pd.array([5, None], dtype="Int64"))
     assert ints(nullable) == [5, INT_MIN]
+
+
+def test_whole_numbers_beyond_2_53_cross_exactly_as_integer64():
+    big = r_codec.column_to_r("x", pd.Series([2**53 + 1, 1], dtype="uint64"))
+    assert big["kind"] == "integer64" and int64s(big) == [2**53 + 1, 1]
+    missing = r_codec.column_to_r("x", pd.array([-(2**62) - 1, None], dtype="Int64"))
+    assert int64s(missing) == [-(2**62) - 1, r_codec.INT64_MIN]
+    back = r_codec.column_from_r({"kind": "integer64", "data": bytearray(raw(missing["data"]))})
+    assert back.dtype == "Int64" and back.tolist() == [-(2**62) - 1, pd.NA]
+
+
+def test_whole_numbers_beyond_64_bits_are_doubles_marked_lossy():
+    unsigned = r_codec.column_to_r("x", pd.Series([2**63, 1], dtype="uint64"))
+    assert unsigned["kind"] == "double" and unsigned["lossy"] is True
+    huge = r_codec.column_to_r("x", pd.Series([10**23, None, 2], dtype=object))
+    assert huge["kind"] == "double" and huge["lossy"] is True
+    assert doubles(huge)[0] == 1e23 and r_na_at(huge) == [False, True, False]
 
 
 def test_doubles_carry_r_na_and_keep_nan_where_pandas_distinguishes():
@@ -58,6 +80,36 @@ def test_doubles_carry_r_na_and_keep_nan_where_pandas_distinguishes():
     record = r_codec.column_to_r("x", masked)
     assert r_na_at(record) == [False, True]
     assert np.isnan(doubles(record)[0])
+
+
+def test_arrow_floats_keep_nan_apart_from_missing():
+    import pyarrow as pa
+
+    column = pd.Series(pd.arrays.ArrowExtensionArray(pa.array([1.5, None, float("nan")])))
+    record = r_codec.column_to_r("x", column)
+    assert record["kind"] == "double" and r_na_at(record) == [False, True, False]
+    assert np.isnan(doubles(record)[2])
+    whole = pd.Series(pd.arrays.ArrowExtensionArray(pa.array([float("nan"), 2.0])))
+    assert r_na_at(r_codec.column_to_r("x", whole)) == [False, False]
+    empty = pd.Series(pd.arrays.ArrowExtensionArray(pa.nulls(2)))
+    assert ints(r_codec.column_to_r("e", empty)) == [INT_MIN, INT_MIN]
+
+
+def r_doubles(*values: float | None) -> bytearray:
+    """Doubles as R writes them: None is NA_real_ (a NaN whose low word is 1954)."""
+    numbers = np.array([0.0 if value is None else value for value in values])
+    numbers.view(np.uint64)[[value is None for value in values]] = r_codec.R_NA_BITS
+    return bytearray(numbers.tobytes())
+
+
+def test_doubles_from_r_keep_nan_in_float64_whenever_one_is_there():
+    only_nan = r_codec.column_from_r({"kind": "double", "data": r_doubles(1.5, float("nan"))})
+    assert only_nan.dtype == "Float64" and not only_nan.isna().any()
+    assert np.isnan(only_nan.to_numpy(dtype=float, na_value=0.0)[1])
+    both = r_codec.column_from_r({"kind": "double", "data": r_doubles(1.5, None, float("nan"))})
+    assert both.isna().tolist() == [False, True, False]
+    only_na = r_codec.column_from_r({"kind": "double", "data": r_doubles(1.5, None)})
+    assert only_na.dtype == np.float64 and only_na.isna().tolist() == [False, True]
 
 
 def texts(record: dict) -> list[str | None]:

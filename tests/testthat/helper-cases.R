@@ -63,6 +63,9 @@ number_text <- function(x) {
 }
 
 normalise_column <- function(x) {
+  if (inherits(x, "integer64")) {
+    return(list(type = "integer64", values = I(as.character(x))))
+  }
   if (is.factor(x)) {
     return(list(type = "factor", levels = I(levels(x)), values = I(as.character(x))))
   }

@@ -49,3 +49,38 @@ test_that("the C routines refuse buffers that do not fit together", {
   expect_identical(.Call(s3tools:::s3tools_numbers, writeBin(c(1L, NA), raw()), "logical"),
                    c(TRUE, NA))
 })
+
+test_that("whole numbers beyond 2^53 arrive exactly as integer64, or as double with a warning", {
+  skip_if_not_installed("bit64")
+  df <- python_frame(paste0(
+    "pd.DataFrame({'id': pd.array([9007199254740993, None, -2**62], dtype='Int64'),",
+    " 'mid': np.array([3_000_000_000, 4, 5], dtype='int64')})"
+  ))
+  expect_s3_class(df$id, "integer64")
+  expect_identical(as.character(df$id), c("9007199254740993", NA, "-4611686018427387904"))
+  expect_identical(df$mid, c(3e9, 4, 5))  # a double holds these exactly, as read.csv gives
+  trip <- python_round_trip(df["id"])
+  expect_identical(trip$dtypes[["id"]], "Int64")
+  expect_identical(trip$frame$id, df$id)
+  bits <- unclass(bit64::as.integer64(c("9007199254740993", NA)))
+  expect_warning(
+    doubles <- s3tools:::integer64_from_python(bits, "id", bit64 = FALSE),
+    "Column 'id' holds whole numbers beyond 2\\^53.*bit64", class = "s3tools_precision_warning"
+  )
+  expect_identical(doubles, c(9007199254740992, NA))
+})
+
+test_that("NaN stays apart from NA both ways", {
+  arrow <- python_frame(paste0(
+    "pd.DataFrame({'x': pd.arrays.ArrowExtensionArray(",
+    "__import__('pyarrow').array([1.5, None, float('nan')]))})"
+  ))
+  expect_identical(is.nan(arrow$x), c(FALSE, FALSE, TRUE))
+  expect_identical(is.na(arrow$x), c(FALSE, TRUE, TRUE))
+  only_nan <- python_round_trip(data.frame(x = c(1.5, NaN)))
+  expect_identical(only_nan$dtypes[["x"]], "Float64")  # float64 would make NaN missing
+  expect_identical(is.nan(only_nan$frame$x), c(FALSE, TRUE))
+  only_na <- python_round_trip(data.frame(x = c(1.5, NA)))
+  expect_identical(only_na$dtypes[["x"]], "float64")
+  expect_identical(only_na$frame$x, c(1.5, NA))
+})

@@ -47,6 +47,27 @@ test_that("R's reader argument names reach the Python reader", {
   expect_identical(s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 1, header = TRUE)$x, 1:4)
 })
 
+test_that("CSV columns have the types read.csv gives, missing values and NaN included", {
+  client <- local_s3()
+  text <- paste0("i,f,e,s,big,d\n1,1.5,,a,9007199254740993,2024-01-31\n",
+                 ",NaN,,,1,2024-02-29\n3,,,NaN,2,\n")
+  put_object(client, "types.csv", text)
+  df <- s3_path_to_df("test-bucket/types.csv", parse_dates = list("d"))
+  base <- utils::read.csv(text = text)
+  expect_identical(df$i, base$i)  # integer, with NA
+  expect_identical(df$f, base$f)  # NaN apart from NA
+  expect_identical(is.nan(df$f), c(FALSE, TRUE, FALSE))
+  expect_identical(df$e, base$e)  # logical NA: nothing to type it by
+  # Missing text is NA, as in pandas and readr (read.csv keeps "" and reads "NaN" as text).
+  expect_identical(df$s, c("a", NA, NA))
+  expect_identical(df$d, as.Date(c("2024-01-31", "2024-02-29", NA)))
+  if (requireNamespace("bit64", quietly = TRUE)) {
+    expect_identical(as.character(df$big), c("9007199254740993", "1", "2"))
+  }
+  preview <- s3_path_to_preview_df("test-bucket/types.csv", n = 2, parse_dates = list("d"))
+  expect_identical(preview[c("i", "f", "e", "d")], df[1:2, c("i", "f", "e", "d")])
+})
+
 test_that("a wrong reader argument is an s3tools_error naming it", {
   client <- local_s3()
   put_object(client, "a.csv", "x\n1\n")
@@ -227,4 +248,33 @@ test_that("a whole read that would not fit in memory is refused before the objec
   expect_length(read_files_from_s3("test-bucket/dcm/", memory_check = FALSE)[[1]], 20000)
   withr::local_envvar(S3TOOLS_MEMORY_CHECK = "false")
   expect_length(read_file_from_s3("test-bucket/big.csv"), 34000)
+})
+
+# A .csv.bz2 of `mib` MiB of one character and no newline, made a piece at a time.
+bz2_bomb <- function(mib) {
+  bomb <- withr::local_tempfile(fileext = ".csv.bz2", .local_envir = parent.frame())
+  connection <- bzfile(bomb, "wb")
+  chunk <- charToRaw(strrep("a", 1024 * 1024))
+  for (i in seq_len(mib)) writeBin(chunk, connection)
+  close(connection)
+  readBin(bomb, "raw", file.size(bomb))
+}
+
+test_that("a preview of a compression bomb is an s3tools_format error that names the limit", {
+  client <- local_s3()
+  put_object(client, "bomb.csv.bz2", bz2_bomb(16))
+  withr::local_envvar(S3TOOLS_PREVIEW_LIMIT = "1MB")
+  refused <- tryCatch(s3_path_to_preview_df("test-bucket/bomb.csv.bz2"), error = identity)
+  expect_s3_class(refused, "s3tools_format")
+  expect_s3_class(refused, "s3tools_error")
+  expect_identical(deparse(conditionCall(refused)),
+                   "s3_path_to_preview_df(\"test-bucket/bomb.csv.bz2\")")
+  for (text in c("test-bucket/bomb.csv.bz2", "preview limit of 1.0 MB", "S3TOOLS_PREVIEW_LIMIT")) {
+    expect_match(conditionMessage(refused), text, fixed = TRUE)
+  }
+  # A whole read stops the decompression once it passes what the memory check allows.
+  withr::local_envvar(S3TOOLS_MEMORY_LIMIT = "4MB")
+  stopped <- tryCatch(s3_path_to_df("test-bucket/bomb.csv.bz2"), error = identity)
+  expect_s3_class(stopped, "s3tools_too_large")
+  expect_match(conditionMessage(stopped), "once decompressed", fixed = TRUE)
 })

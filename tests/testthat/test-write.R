@@ -28,6 +28,35 @@ test_that("CSV is written with a header and no row names; row.names = FALSE is a
   expect_identical(rawToChar(get_object(client, "b.csv")), "1;x\n2;NA\n")
 })
 
+test_that("row.names = TRUE writes the row names first, under an empty name, as write.csv", {
+  client <- local_s3()
+  df <- data.frame(a = 1:2, b = c("x", "y"), row.names = c("r1", "r2"))
+  write_df_to_csv_in_s3(df, "test-bucket/named.csv", row.names = TRUE)
+  expect_identical(rawToChar(get_object(client, "named.csv")), ",a,b\nr1,1,x\nr2,2,y\n")
+  expect_identical(utils::read.csv(text = rawToChar(get_object(client, "named.csv")),
+                                   row.names = 1), df)
+  write_df_to_csv_in_s3(df, "test-bucket/given.csv", row.names = c("p", "q"))
+  expect_identical(rawToChar(get_object(client, "given.csv")), ",a,b\np,1,x\nq,2,y\n")
+  write_df_to_table_in_s3(df, "test-bucket/named.tsv", row.names = TRUE)
+  expect_identical(rawToChar(get_object(client, "named.tsv")), "\ta\tb\nr1\t1\tx\nr2\t2\ty\n")
+  expect_error(write_df_to_csv_in_s3(df, "test-bucket/bad.csv", row.names = "p"),
+               class = "s3tools_error", regexp = "row.names must be TRUE, FALSE or 2 names")
+  expect_false(s3_file_exists("test-bucket/bad.csv"))
+})
+
+test_that("NaN stays apart from NA through Parquet, Feather and CSV", {
+  client <- local_s3()
+  df <- data.frame(x = c(1.5, NA, NaN), nan_only = c(NaN, 2, 3), na_only = c(NA, 2, 3))
+  for (key in c("test-bucket/nan.parquet", "test-bucket/nan.feather", "test-bucket/nan.csv")) {
+    write_df_to_table_in_s3(df, key)
+    back <- s3_path_to_df(key)
+    expect_identical(back, df, label = key)
+    expect_identical(is.nan(back$x), c(FALSE, FALSE, TRUE), label = key)
+  }
+  expect_identical(rawToChar(get_object(client, "nan.csv")),
+                   "x,nan_only,na_only\n1.5,nan,\n,2.0,2.0\nnan,3.0,3.0\n")
+})
+
 test_that("doubles are written as Python writes float64 (1.0), integers as 1", {
   client <- local_s3()
   write_df_to_csv_in_s3(data.frame(d = c(1, 2.5), i = 1:2), "test-bucket/n.csv")

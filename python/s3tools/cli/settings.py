@@ -28,7 +28,8 @@ def _bucket_list(buckets: dict[str, str | None]) -> str:
 
 
 def _access_and_memory(origin: dict[str, str]) -> list[tuple[str, str, str]]:
-    """The buckets handed out for these keys, and the memory check's settings."""
+    """The buckets handed out for these keys, the memory check's settings and the previews'
+    limit."""
     buckets = config.value("buckets")
     left = memory.available()
     return [
@@ -37,6 +38,8 @@ def _access_and_memory(origin: dict[str, str]) -> list[tuple[str, str, str]]:
         ("memory check", "on" if memory.enabled(True) else "off", origin["memory_check"]),
         ("memory left", readable_size(left[0]) if left else "(unknown: not checked)",
          left[1] if left else "default"),
+        ("preview limit", readable_size(config.value("preview_limit")),
+         origin["preview_limit"]),
     ]
 
 

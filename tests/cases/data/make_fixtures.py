@@ -7,6 +7,11 @@ Run from the repository root with the project's venv:
 The table (``people``) is three rows: name (text, one non-ASCII), age (whole
 numbers), score (decimals with one missing). The cases in ``tests/cases/*.json``
 say what each format reads back as.
+
+``nan_and_missing`` (Parquet and Feather) holds 1.5, a missing value and NaN
+twice: ``plain`` is a float column with no pandas type recorded (as R's arrow
+or Spark write it), ``nullable`` is pandas' ``Float64`` (as s3tools writes an
+R double holding NaN).
 """
 
 from __future__ import annotations
@@ -28,6 +33,19 @@ def people() -> pd.DataFrame:
     })
 
 
+def nan_and_missing() -> None:
+    import pyarrow as pa
+    import pyarrow.feather
+    import pyarrow.parquet
+
+    nullable = pd.arrays.FloatingArray(np.array([1.5, 0.0, np.nan]),
+                                       np.array([False, True, False]))
+    table = pa.Table.from_pandas(pd.DataFrame({"nullable": nullable}), preserve_index=False)
+    table = table.add_column(0, "plain", pa.array([1.5, None, float("nan")]))
+    pyarrow.parquet.write_table(table, HERE / "nan_and_missing.parquet")
+    pyarrow.feather.write_feather(table, HERE / "nan_and_missing.feather")
+
+
 def main() -> None:
     frame = people()
     csv = frame.to_csv(index=False, lineterminator="\n").encode()
@@ -39,6 +57,7 @@ def main() -> None:
     import pyreadstat
 
     pyreadstat.write_sav(frame, str(HERE / "people.sav"))
+    nan_and_missing()
     print("written:", sorted(p.name for p in HERE.iterdir() if p.suffix != ".py"))
 
 

@@ -1,0 +1,156 @@
+"""Reads made for R (s3tools.r_types): R's types where pandas' defaults drop them,
+Python's reads unchanged. The shared cases (tests/cases) run the same through S3."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from s3tools import csvfiles, r_codec, r_types
+
+INT_MIN = -2147483648
+TEXT = ("i,f,e,s,flag,d,t\n"
+        "1,1.5,,a,True,2024-01-31,2024-01-31 00:00:00\n"
+        ",NaN,,NaN,,2024-02-29,2024-02-29 00:00:00\n"
+        "3,,,,False,,\n"
+        "4,nan,,b,True,1969-12-31,1969-12-31 00:00:00\n")
+
+
+def for_r(data: bytes, **options) -> pd.DataFrame:
+    with r_types.for_r():
+        return csvfiles.read_csv(data, ",", **options)
+
+
+def as_r_gets_it(column: pd.Series) -> tuple[str, list]:
+    """What R receives for a column: its kind, and values with NA and NaN told apart."""
+    record = r_codec.column_to_r("x", column)
+    kind = record["kind"]
+    if kind in ("integer", "logical"):
+        values = np.frombuffer(_raw(record), dtype="<i4")
+        return kind, [None if value == INT_MIN else int(value) for value in values]
+    if kind == "character":
+        return kind, list(column.astype(object).where(column.notna(), None))
+    numbers = np.frombuffer(_raw(record), dtype="<f8")
+    is_na = (numbers.view(np.uint64) & np.uint64(0xFFFFFFFF)) == np.uint64(1954)
+    return kind, ["NA" if na else "NaN" if np.isnan(value) else float(value)
+                  for value, na in zip(numbers, is_na & np.isnan(numbers))]
+
+
+def _raw(record: dict) -> bytes:
+    import ctypes
+
+    handle = record["data"]
+    return ctypes.string_at(int(handle["address"], 16), handle["size"]) if handle["size"] else b""
+
+
+def test_python_reads_are_pandas_reads():
+    for options in ({}, {"parse_dates": ["d", "t"]}):
+        pd.testing.assert_frame_equal(csvfiles.read_csv(TEXT.encode(), ",", **options),
+                                      pd.read_csv(io.StringIO(TEXT), **options))
+
+
+def test_csv_for_r_keeps_integers_nan_empty_columns_and_dates():
+    frame = for_r(TEXT.encode(), parse_dates=["d", "t"])
+    assert as_r_gets_it(frame["i"]) == ("integer", [1, None, 3, 4])
+    assert as_r_gets_it(frame["f"]) == ("double", [1.5, "NaN", "NA", "NaN"])
+    assert as_r_gets_it(frame["e"]) == ("logical", [None] * 4)
+    assert as_r_gets_it(frame["s"]) == ("character", ["a", None, None, "b"])
+    assert as_r_gets_it(frame["flag"]) == ("logical", [1, None, 0, 1])
+    assert r_codec.column_to_r("d", frame["d"])["kind"] == "Date"
+    assert frame["d"].tolist()[:2] == [datetime.date(2024, 1, 31), datetime.date(2024, 2, 29)]
+    # Midnight everywhere, but the text had a time of day: date-times still.
+    assert frame["t"].dtype.kind == "M"
+
+
+def test_pyarrow_reading_of_a_large_file_gives_what_pandas_reading_gives():
+    rows = "2,2.5,,c,False,2024-03-01,2024-03-01 10:00:00\n" * 20_000
+    # The NaN texts come after the sample pandas types the columns from.
+    late = TEXT.split("\n", 1)[0] + "\n" + rows + TEXT.split("\n", 1)[1]
+    assert len(late) > 2 * csvfiles.SAMPLE_BYTES
+    small, large = for_r(TEXT.encode()), for_r(late.encode()).tail(4)
+    for name in ("i", "f", "e", "s", "flag"):
+        assert as_r_gets_it(large[name]) == as_r_gets_it(small[name]), name
+    early = TEXT + rows
+    assert as_r_gets_it(for_r(early.encode())["f"].head(4)) == as_r_gets_it(small["f"])
+    # A folder's files, read one way or the other, join into the same types.
+    joined = pd.concat([small, large], ignore_index=True)
+    assert as_r_gets_it(joined["i"]) == ("integer", [1, None, 3, 4] * 2)
+    assert as_r_gets_it(joined["f"]) == ("double", [1.5, "NaN", "NA", "NaN"] * 2)
+
+
+def test_nan_text_is_read_again_with_the_options_that_say_how_values_are_written():
+    quoted = for_r(b's\n"a ""quoted"", text"\nNaN\n')
+    assert quoted["s"].tolist()[0] == 'a "quoted", text' and quoted["s"].isna().tolist()[1]
+    decimal = for_r(b"x;y\n1,5;1\nNaN;2\n", sep=";", decimal=",")
+    assert as_r_gets_it(decimal["x"]) == ("double", [1.5, "NaN"])
+    flags = for_r(b"b\nTrue\nnan\n")  # not numbers: NaN text is missing, as in pandas
+    assert as_r_gets_it(flags["b"]) == ("logical", [1, None])
+    only_nan = for_r(b"x,y\nNaN,1\n,2\n")
+    assert as_r_gets_it(only_nan["x"]) == ("double", ["NaN", "NA"])
+
+
+def test_options_that_change_the_meaning_leave_pandas_reading_alone():
+    options = {"dtype_backend": "pyarrow"}
+    with r_types.for_r():
+        assert r_types.csv_options(options) == (options, None)
+    assert r_types.csv_options({"sep": ";"}) == ({"sep": ";"}, None)  # not for R
+
+
+def test_missing_texts_of_the_users_own_keep_nan_text_as_pandas_reads_it():
+    data = b"i,f\n1,NaN\nNA,1.5\n"
+    frame = for_r(data, keep_default_na=False, na_values=["NA"])
+    python = csvfiles.read_csv(data, ",", keep_default_na=False, na_values=["NA"])
+    assert as_r_gets_it(frame["i"]) == ("integer", [1, None])
+    assert frame["f"].tolist() == python["f"].tolist() == ["NaN", "1.5"]  # text, as pandas'
+    extra = for_r(b"i,f\n1,NaN\n-99,1.5\n", na_values=["-99"])
+    assert as_r_gets_it(extra["i"]) == ("integer", [1, None])
+    assert as_r_gets_it(extra["f"]) == ("double", ["NaN", 1.5])
+
+
+def test_text_the_user_typed_keeps_nan_text_missing():
+    frame = for_r(b"s\n1\nNaN\n", dtype={"s": "str"})
+    assert frame["s"].tolist()[0] == "1" and frame["s"].isna().tolist() == [False, True]
+
+
+def test_whole_numbers_beyond_64_bits_are_python_ints_as_pandas_reads_them():
+    data = b"n\n99999999999999999999999\n1\n\n"
+    python = csvfiles.read_csv(data, ",")
+    frame = for_r(data)
+    assert frame["n"].tolist()[:2] == python["n"].tolist()[:2] == [10**23 - 1, 1]
+    assert r_codec.column_to_r("n", frame["n"])["lossy"] is True
+
+
+def test_a_date_format_with_a_time_field_gives_date_times():
+    frame = for_r(b"d\n31/01/2024 00:00\n", parse_dates=["d"], date_format="%d/%m/%Y %H:%M")
+    assert frame["d"].dtype.kind == "M"
+    days = for_r(b"d\n31/01/2024\n", parse_dates=["d"], date_format="%d/%m/%Y")
+    assert days["d"].tolist() == [datetime.date(2024, 1, 31)]
+
+
+def nan_and_missing() -> pa.Table:
+    nullable = pd.arrays.FloatingArray(np.array([1.5, 0.0, np.nan]), np.array([False, True, False]))
+    table = pa.Table.from_pandas(pd.DataFrame({"nullable": nullable}), preserve_index=False)
+    return table.add_column(0, "plain", pa.array([1.5, None, float("nan")]))
+
+
+def test_tables_keep_nan_in_float64_and_pandas_types_elsewhere():
+    frame = r_types.table_to_frame(nan_and_missing())
+    assert frame["plain"].dtype == np.float64  # pandas' type: NaN is missing there
+    assert frame["nullable"].dtype == "Float64"
+    assert frame["nullable"].isna().tolist() == [False, True, False]
+    with r_types.for_r():
+        for_r_frame = r_types.table_to_frame(nan_and_missing())
+    assert for_r_frame["plain"].isna().tolist() == [False, True, False]
+    assert as_r_gets_it(for_r_frame["plain"]) == ("double", [1.5, "NA", "NaN"])
+
+
+@pytest.mark.parametrize("values", [[1.5, 2.0], [1.5, None], [float("nan"), 1.0]])
+def test_tables_without_both_are_converted_as_pandas_converts_them(values):
+    table = pa.table({"x": pa.array(values, type=pa.float64())})
+    with r_types.for_r():
+        pd.testing.assert_frame_equal(r_types.table_to_frame(table), table.to_pandas())
