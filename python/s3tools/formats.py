@@ -103,11 +103,12 @@ def _buffer_writer(method: str, **defaults: Any) -> Callable[..., bytes]:
 
 
 def _read_json(data: bytes, **options: Any) -> pd.DataFrame:
-    return pd.read_json(io.BytesIO(data), **options)
+    # For R, integer and logical columns with missing values keep their type.
+    return r_types.json_frame(pd.read_json(io.BytesIO(data), **options), data, options)
 
 
 def _read_jsonl(data: bytes, **options: Any) -> pd.DataFrame:
-    return pd.read_json(io.BytesIO(data), lines=True, **options)
+    return _read_json(data, lines=True, **options)
 
 
 def _write_json(frame: pd.DataFrame, **options: Any) -> bytes:
@@ -180,7 +181,8 @@ def _read_feather(data: bytes, **options: Any) -> pd.DataFrame:
 
 
 def _read_excel(data: bytes, **options: Any) -> pd.DataFrame:
-    return pd.read_excel(io.BytesIO(data), **options)
+    options, nullable = r_types.excel_options(options)  # for R, logical columns with NA
+    return r_types.excel_frame(pd.read_excel(io.BytesIO(data), **options), nullable)
 
 
 def _read_stata(data: bytes, **options: Any) -> pd.DataFrame:

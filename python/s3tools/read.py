@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from . import (bounded, config, datasets, errors, folder_data, formats, localfiles, memory,
@@ -343,8 +342,9 @@ def _with_whole_file_types(frame: pd.DataFrame, metadata: Any) -> pd.DataFrame:
     """Integer and boolean columns typed as the full read types them.
 
     pandas makes a column with missing values float (integers) or object
-    (booleans); where the footer's statistics say the file has missing values
-    in a column that the first rows do not, the preview follows the file.
+    (booleans), a read for R nullable (:func:`s3tools.r_types.holding_missing`);
+    where the footer's statistics say the file has missing values in a column
+    that the first rows do not, the preview follows the file.
     """
     leaves = {metadata.schema.column(index).path: index
               for index in range(metadata.num_columns)}
@@ -352,7 +352,7 @@ def _with_whole_file_types(frame: pd.DataFrame, metadata: Any) -> pd.DataFrame:
         if column.dtype.kind not in "iub" or name not in leaves \
                 or not _has_missing(metadata, leaves[name]):
             continue
-        frame[name] = column.astype(np.float64 if column.dtype.kind in "iu" else object)
+        frame[name] = r_types.holding_missing(column)
     return frame
 
 
@@ -372,12 +372,13 @@ def _preview_excel(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataF
     tail), the shared strings and styles, and the sheet only as far as needed."""
     source = RangedFile(path, _PARQUET_TAIL, readahead=_PREVIEW_FIRST_FETCH)
     rows, last = max(n, 1), -1
+    options, nullable = r_types.excel_options(options)  # as the whole read types them
     while True:
         # nrows counts the sheet's rows, blank ones too: ask for more until n are
         # in, or until asking for more brings no more (the sheet's end).
         frame = pd.read_excel(source, **{**options, "nrows": rows})
         if len(frame) >= n or len(frame) == last:
-            return frame.head(n)
+            return r_types.excel_frame(frame.head(n), nullable)
         last, rows = len(frame), rows * 4
 
 

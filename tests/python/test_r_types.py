@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import datetime
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 
-from s3tools import csvfiles, r_codec, r_types
+from s3tools import csvfiles, formats, r_codec, r_types
+
+CASE_DATA = Path(__file__).resolve().parents[1] / "cases" / "data"
 
 INT_MIN = -2147483648
 TEXT = ("i,f,e,s,flag,d,t\n"
@@ -28,24 +31,44 @@ def for_r(data: bytes, **options) -> pd.DataFrame:
 
 def as_r_gets_it(column: pd.Series) -> tuple[str, list]:
     """What R receives for a column: its kind, and values with NA and NaN told apart."""
-    record = r_codec.column_to_r("x", column)
+    return r_gets(r_codec.column_to_r("x", column))
+
+
+def r_gets(record: dict) -> tuple[str, list]:
+    """A column record's kind and values (NA as None or "NA", NaN as "NaN")."""
     kind = record["kind"]
     if kind in ("integer", "logical"):
         values = np.frombuffer(_raw(record), dtype="<i4")
         return kind, [None if value == INT_MIN else int(value) for value in values]
+    if kind == "integer64":
+        values = np.frombuffer(_raw(record), dtype="<i8")
+        return kind, [None if value == r_codec.INT64_MIN else int(value) for value in values]
     if kind == "character":
-        return kind, list(column.astype(object).where(column.notna(), None))
+        return kind, _texts(record)
     numbers = np.frombuffer(_raw(record), dtype="<f8")
     is_na = (numbers.view(np.uint64) & np.uint64(0xFFFFFFFF)) == np.uint64(1954)
     return kind, ["NA" if na else "NaN" if np.isnan(value) else float(value)
                   for value, na in zip(numbers, is_na & np.isnan(numbers))]
 
 
-def _raw(record: dict) -> bytes:
+def _raw(record: dict, field: str = "data") -> bytes:
     import ctypes
 
-    handle = record["data"]
+    handle = record[field]
     return ctypes.string_at(int(handle["address"], 16), handle["size"]) if handle["size"] else b""
+
+
+def _texts(record: dict) -> list:
+    """The values of a character record (Arrow's buffers; codes into them when repeated)."""
+    offsets = np.frombuffer(_raw(record, "offsets"), dtype="<i8")
+    data = _raw(record)
+    values = [data[start:end].decode() for start, end in zip(offsets[:-1], offsets[1:])]
+    if record.get("na") is not None:
+        values = [None if na else value for value, na in zip(values, _raw(record, "na"))]
+    if record.get("codes") is not None:
+        codes = np.frombuffer(_raw(record, "codes"), dtype="<i4")
+        return [None if code == INT_MIN else values[code - 1] for code in codes]
+    return values
 
 
 def test_python_reads_are_pandas_reads():
@@ -154,3 +177,92 @@ def test_tables_without_both_are_converted_as_pandas_converts_them(values):
     table = pa.table({"x": pa.array(values, type=pa.float64())})
     with r_types.for_r():
         pd.testing.assert_frame_equal(r_types.table_to_frame(table), table.to_pandas())
+
+
+def integers_with_missing() -> pa.Table:
+    """As tests/cases/data/make_fixtures.py writes it (no pandas types recorded)."""
+    return pa.table({
+        "count": pa.array([1, None, 3], type=pa.int32()),
+        "wide": pa.array([3_000_000_000, None, 5], type=pa.int64()),
+        "big": pa.array([9007199254740993, None, -5], type=pa.int64()),
+        "flag": pa.array([True, None, False]),
+        "small": pa.array([1, None, 2], type=pa.uint8()),
+        "full": pa.array([7, 8, 9], type=pa.int64()),
+    })
+
+
+def test_table_integers_and_booleans_with_nulls_are_r_integers_and_logicals():
+    table = integers_with_missing()
+    pd.testing.assert_frame_equal(r_types.table_to_frame(table), table.to_pandas())
+    with r_types.for_r():
+        frame = r_types.table_to_frame(table)
+    assert as_r_gets_it(frame["count"]) == ("integer", [1, None, 3])
+    assert as_r_gets_it(frame["wide"]) == ("double", [3e9, "NA", 5.0])  # exact in a double
+    assert as_r_gets_it(frame["big"]) == ("integer64", [9007199254740993, None, -5])
+    assert as_r_gets_it(frame["flag"]) == ("logical", [1, None, 0])
+    assert as_r_gets_it(frame["small"]) == ("integer", [1, None, 2])
+    assert frame["full"].dtype == np.int64  # no null: pandas' own conversion
+
+
+def test_a_preview_types_integers_as_the_whole_file_does():
+    column = pd.Series([1, 2], dtype=np.int32)
+    assert r_types.holding_missing(column).dtype == np.float64
+    assert r_types.holding_missing(pd.Series([True])).dtype == object
+    with r_types.for_r():
+        assert r_types.holding_missing(column).dtype == "Int32"
+        assert r_types.holding_missing(pd.Series([1], dtype=np.uint64)).dtype == "UInt64"
+        assert r_types.holding_missing(pd.Series([True])).dtype == "boolean"
+
+
+JSON = ('[{"i": 1, "f": 1.0, "b": true, "n": null, "big": 9007199254740993, "s": "x"},'
+        ' {"i": null, "f": null, "b": null, "n": null, "big": null},'
+        ' {"i": 3, "f": 2.5, "b": false, "n": null, "big": -5, "s": "y"}]')
+
+
+def json_lines(text: str) -> bytes:
+    import json
+
+    return "".join(json.dumps(record) + "\n" for record in json.loads(text)).encode()
+
+
+def test_json_integers_and_logicals_with_gaps_follow_the_text_for_r():
+    data = JSON.encode()
+    python = formats._read_json(data)
+    pd.testing.assert_frame_equal(python, pd.read_json(io.BytesIO(data)))
+    with r_types.for_r():
+        frames = [formats._read_json(data), formats._read_jsonl(json_lines(JSON))]
+    for frame in frames:
+        assert as_r_gets_it(frame["i"]) == ("integer", [1, None, 3])
+        assert as_r_gets_it(frame["f"]) == ("double", [1.0, "NA", 2.5])  # the text has decimals
+        assert as_r_gets_it(frame["b"]) == ("logical", [1, None, 0])
+        assert as_r_gets_it(frame["n"]) == ("logical", [None] * 3)
+        # Exact, where pandas' float rounds it to 9007199254740992.
+        assert as_r_gets_it(frame["big"]) == ("integer64", [9007199254740993, None, -5])
+        assert as_r_gets_it(frame["s"]) == ("character", ["x", None, "y"])
+    with r_types.for_r():
+        first = formats._read_jsonl(b'{"i": 1}\n{"i": null}\n{"i": 2.5}\n', nrows=2)
+    assert as_r_gets_it(first["i"]) == ("integer", [1, None])
+
+
+def test_json_in_other_layouts_or_typed_by_the_user_is_read_as_pandas_reads_it():
+    columns = b'{"i": {"0": 1, "1": null}}'
+    with r_types.for_r():
+        assert formats._read_json(columns)["i"].dtype == np.float64
+        typed = formats._read_json(JSON.encode(), dtype={"i": "float64"})
+        assert typed["i"].dtype == np.float64 and typed["b"].dtype == "boolean"
+        assert formats._read_json(JSON.encode(), dtype=False)["i"].dtype == np.float64
+        assert formats._read_json(b'[{"i": 1}, {"i": null}, {"i": "x"}]')["i"].dtype == object
+
+
+def test_excel_logical_columns_with_blank_cells_are_logical_and_numbers_double():
+    data = (CASE_DATA / "integers_with_missing.xlsx").read_bytes()
+    python = formats._read_excel(data)
+    assert python["flag"].dtype == np.float64  # pandas' own type, unchanged
+    with r_types.for_r():
+        frame = formats._read_excel(data)
+        sheets = formats._read_excel(data, sheet_name=None)
+    assert as_r_gets_it(frame["flag"]) == ("logical", [1, None, 0])
+    assert as_r_gets_it(sheets["Sheet1"]["flag"]) == ("logical", [1, None, 0])
+    # A cell holds a double: numbers with blank cells are double, as readxl reads them.
+    assert as_r_gets_it(frame["count"]) == ("double", [1.0, "NA", 3.0])
+    assert as_r_gets_it(frame["full"]) == as_r_gets_it(python["full"]) == ("integer", [7, 8, 9])

@@ -68,6 +68,48 @@ test_that("CSV columns have the types read.csv gives, missing values and NaN inc
   expect_identical(preview[c("i", "f", "e", "d")], df[1:2, c("i", "f", "e", "d")])
 })
 
+test_that("JSON columns with missing values have the types jsonlite gives", {
+  client <- local_s3()
+  records <- c('{"i": 1, "f": 1.0, "b": true, "n": null, "big": 9007199254740993}',
+               '{"f": null, "b": null, "n": null, "big": null}',
+               '{"i": 3, "f": 2.0, "b": false, "n": null, "big": -5}')
+  put_object(client, "gaps.json", paste0("[", paste(records, collapse = ",\n"), "]\n"))
+  put_object(client, "gaps.jsonl", paste0(records, "\n", collapse = ""))
+  expected <- jsonlite::stream_in(textConnection(records), verbose = FALSE)
+  for (name in c("gaps.json", "gaps.jsonl")) {
+    df <- s3_path_to_df(paste0("test-bucket/", name))
+    # Integer where the text has whole numbers only, double where it has 1.0, logical NA.
+    expect_identical(df[c("i", "f", "b", "n")], expected[c("i", "f", "b", "n")], label = name)
+    if (requireNamespace("bit64", quietly = TRUE)) {
+      expect_identical(as.character(df$big), c("9007199254740993", NA, "-5"), label = name)
+    }
+  }
+})
+
+test_that("Parquet and Feather integers with missing values are integer, Excel's numbers double", {
+  client <- local_s3()
+  for (name in c("integers_with_missing.parquet", "integers_with_missing.feather")) {
+    put_fixture(client, name)
+    df <- s3_path_to_df(paste0("test-bucket/", name))
+    expect_identical(df$count, c(1L, NA, 3L), label = name)
+    expect_identical(df$wide, c(3e9, NA, 5), label = name) # beyond 2^31: double holds them
+    expect_identical(df$flag, c(TRUE, NA, FALSE), label = name)
+    expect_identical(df$full, 7:9, label = name)
+    if (requireNamespace("bit64", quietly = TRUE)) {
+      expect_identical(as.character(df$big), c("9007199254740993", NA, "-5"), label = name)
+    }
+    # The first row has no missing value; the preview types the column as the file does.
+    preview <- s3_path_to_preview_df(paste0("test-bucket/", name), n = 1)
+    expect_identical(preview$count, 1L, label = name)
+  }
+  skip_if_not_installed("readxl")
+  put_fixture(client, "integers_with_missing.xlsx")
+  df <- s3_path_to_df("test-bucket/integers_with_missing.xlsx")
+  sheet <- readxl::read_excel(fixture("integers_with_missing.xlsx"))
+  expect_identical(df$count, sheet$count) # a cell holds a double: double, as readxl reads it
+  expect_identical(df$flag, sheet$flag)   # TRUE, blank, FALSE: logical
+})
+
 test_that("a wrong reader argument is an s3tools_error naming it", {
   client <- local_s3()
   put_object(client, "a.csv", "x\n1\n")

@@ -12,6 +12,10 @@ say what each format reads back as.
 twice: ``plain`` is a float column with no pandas type recorded (as R's arrow
 or Spark write it), ``nullable`` is pandas' ``Float64`` (as s3tools writes an
 R double holding NaN).
+
+``integers_with_missing`` (Parquet, Feather, and xlsx without ``big``) holds
+integer columns (int32, int64 beyond 2^31, int64 beyond 2^53) and a boolean
+column with a missing value each, and an int64 column without.
 """
 
 from __future__ import annotations
@@ -46,6 +50,26 @@ def nan_and_missing() -> None:
     pyarrow.feather.write_feather(table, HERE / "nan_and_missing.feather")
 
 
+def integers_with_missing() -> None:
+    """Integer and boolean columns with a missing value, as R's arrow or Spark write them
+    (no pandas types recorded), and the same table in a workbook (blank cells)."""
+    import pyarrow as pa
+    import pyarrow.feather
+    import pyarrow.parquet
+
+    table = pa.table({
+        "count": pa.array([1, None, 3], type=pa.int32()),
+        "wide": pa.array([3_000_000_000, None, 5], type=pa.int64()),
+        "big": pa.array([9007199254740993, None, -5], type=pa.int64()),
+        "flag": pa.array([True, None, False]),
+        "full": pa.array([7, 8, 9], type=pa.int64()),
+    })
+    pyarrow.parquet.write_table(table, HERE / "integers_with_missing.parquet")
+    pyarrow.feather.write_feather(table, HERE / "integers_with_missing.feather")
+    table.drop_columns(["big"]).to_pandas().to_excel(HERE / "integers_with_missing.xlsx",
+                                                      index=False)
+
+
 def main() -> None:
     frame = people()
     csv = frame.to_csv(index=False, lineterminator="\n").encode()
@@ -58,6 +82,7 @@ def main() -> None:
 
     pyreadstat.write_sav(frame, str(HERE / "people.sav"))
     nan_and_missing()
+    integers_with_missing()
     print("written:", sorted(p.name for p in HERE.iterdir() if p.suffix != ".py"))
 
 
