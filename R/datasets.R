@@ -6,8 +6,14 @@
 #' `readr::read_csv_chunked()` does. Memory stays bounded however large the
 #' data: the file is streamed in parts and only one chunk is held in R.
 #'
-#' Text chunks have the values and types that pandas' chunked reader gives
-#' (types are worked out per chunk). For Parquet, `columns` and `filters` are
+#' Each chunk has the types a read of its rows alone gives (R's types, as
+#' [s3_path_to_df()] gives them), and a column keeps one type from chunk to
+#' chunk: the type of the first chunk with a value in it (before that chunk,
+#' logical `NA`). A later chunk's whole numbers fit a double column, and whole
+#' doubles an integer one; values the type cannot hold exactly (a decimal in
+#' an integer column, text in a numeric one) stop the reading with an error
+#' of class `s3tools_format`: give the column's type, e.g. `dtype = list(x =
+#' "float64")`, or read larger chunks. For Parquet, `columns` and `filters` are
 #' pushed down as in [s3_path_to_df()]. A chunk never spans two text files.
 #'
 #' @inheritParams s3tools-parameters

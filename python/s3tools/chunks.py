@@ -10,7 +10,8 @@ time. Memory stays bounded by the chunk and a few parts or row groups,
 whatever the size of the data.
 
 R cannot hold a Python iterator across calls, so it reads through a handle:
-``chunks_open`` / ``chunks_next`` / ``chunks_close`` (:data:`R_HELPERS`).
+``chunks_open`` / ``chunks_next`` / ``chunks_close`` (:data:`R_HELPERS`). R's
+chunks have R's types, one a column throughout (:mod:`s3tools.r_chunks`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from . import datasets, errors, formats, paths
+from . import datasets, errors, formats, paths, r_chunks, r_codec, r_types
 from .paths import S3Path
 from .transport.reads import ObjectChanged, ObjectStream, Version
 
@@ -142,7 +143,9 @@ def _text(path: S3Path, fmt: formats.Format, compression: str | None, size: int,
     except ObjectChanged:
         raise errors.object_changed(str(path)) from None
     try:
-        if fmt.name == "jsonl":
+        if r_types.wanted():  # R's types, one a column (see s3tools.r_chunks)
+            reader = r_chunks.TextChunks(stream, fmt, compression, size, options)
+        elif fmt.name == "jsonl":
             reader = pd.read_json(stream, lines=True, chunksize=size, **options)
         else:
             options.setdefault("sep", "\t" if fmt.name == "tsv" else ",")
@@ -208,23 +211,25 @@ def _batches(target: S3Path, chosen: datasets.Plan, size: int) -> Iterator[pd.Da
 
 # ------------------------------------------------------------------ for R
 
-_open: dict[int, Iterator[pd.DataFrame]] = {}
+_open: dict[int, Iterator[r_codec.ForR]] = {}
 _lock = threading.Lock()
 _numbers = itertools.count(1)
 
 
 def chunks_open(s3_path: str, chunk_size: int = 100000, file_type: str | None = None,
                 **options: Any) -> int:
-    """Start a chunked read for R; returns the handle ``chunks_next`` takes."""
-    chunks = _chunks(paths.parse(s3_path), _chunk_size(chunk_size), file_type, dict(options))
+    """Start a chunked read for R, in R's types (:func:`s3tools.r_chunks.steady`);
+    returns the handle ``chunks_next`` takes."""
+    path = paths.parse(s3_path)
+    chunks = _chunks(path, _chunk_size(chunk_size), file_type, dict(options))
     with _lock:
         handle = next(_numbers)
-        _open[handle] = chunks
+        _open[handle] = r_chunks.steady(chunks, str(path))
     return handle
 
 
-def chunks_next(handle: int) -> pd.DataFrame | None:
-    """The next chunk, or ``None`` at the end (the read is then closed)."""
+def chunks_next(handle: int) -> r_codec.ForR | None:
+    """The next chunk (as R reads it), or ``None`` at the end (the read is then closed)."""
     chunks = _open.get(int(handle))
     if chunks is None:
         return None

@@ -92,8 +92,14 @@ def release() -> None:
     _HANDED.clear()
 
 
+class ForR(dict):
+    """A value already in the form R reads (:func:`value_to_r` passes it on as it is)."""
+
+
 def value_to_r(value: Any) -> Any:
     """A result as R should see it: frames, bytes, paths and mappings become records."""
+    if isinstance(value, ForR):
+        return dict(value)
     if isinstance(value, pd.DataFrame):
         return {"type": "frame", "nrow": len(value), "columns": frame_to_r(value)}
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -113,10 +119,15 @@ def value_to_r(value: Any) -> Any:
 def frame_to_r(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """One record per column: ``{name, kind, data, na, levels, tz, ordered}``; text
     columns add ``offsets`` (and ``codes`` when their values repeat)."""
+    return [column_to_r(name, column) for name, column in frame_columns(frame)]
+
+
+def frame_columns(frame: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    """The columns R gets, with the names R gets (a named index first, as columns)."""
     if not isinstance(frame.index, pd.RangeIndex) or any(frame.index.names):
         frame = frame.reset_index()
-    names = [_column_name(name) for name in frame.columns]
-    return [column_to_r(name, frame.iloc[:, position]) for position, name in enumerate(names)]
+    return [(_column_name(name), frame.iloc[:, position])
+            for position, name in enumerate(frame.columns)]
 
 
 def _column_name(name: Any) -> str:
@@ -152,6 +163,53 @@ def _integers(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict
     if present.min() > INT64_MIN and present.max() <= np.iinfo(np.int64).max:
         return _whole_numbers(name, values, missing, "integer64", "<i8", INT64_MIN)
     return _doubles(name, values.astype(np.float64), missing, lossy=True)
+
+
+def column_in_kind(name: str, column: pd.Series, kind: str) -> dict[str, Any] | None:
+    """The column as a record of R kind ``kind`` where that kind holds its values exactly,
+    else None: numbers as double (whole ones within 2^53), whole numbers as integer or
+    integer64 (within each one's range), a column with no value as any kind."""
+    missing = _mask(column)
+    if missing.all():
+        return _no_values(name, len(column), kind)
+    if column.dtype.kind not in "iuf" or kind not in _WHOLE_RANGES:
+        return None
+    present = column[~missing]
+    if column.dtype.kind == "f":
+        if kind == "double":
+            return _doubles(name, column.to_numpy(dtype=np.float64, na_value=0.0), missing)
+        if not np.isfinite(present).all() or (present != np.floor(present)).any():
+            return None
+    low, high = _WHOLE_RANGES[kind]
+    if int(present.min()) < low or int(present.max()) > high:
+        return None
+    if kind == "double":
+        return _doubles(name, column.to_numpy(dtype=np.float64, na_value=0.0), missing)
+    whole = column.to_numpy(dtype=np.int64, na_value=0)
+    if kind == "integer":
+        return _whole_numbers(name, whole, missing, kind, "<i4", INT_MIN)
+    return _whole_numbers(name, whole, missing, kind, "<i8", INT64_MIN)
+
+
+# The whole numbers each numeric R kind holds exactly (its NA left out).
+_WHOLE_RANGES = {"integer": (INT_MIN + 1, INT_MAX), "double": (-_EXACT_IN_DOUBLE, _EXACT_IN_DOUBLE),
+                 "integer64": (INT64_MIN + 1, 2 ** 63 - 1)}
+
+
+def _no_values(name: str, count: int, kind: str) -> dict[str, Any] | None:
+    """A column of ``count`` NAs of R kind ``kind`` (None for a kind it has no NA record of)."""
+    missing = np.ones(count, dtype=bool)
+    if kind in ("integer", "logical", "factor"):
+        return _record(name, kind, np.full(count, INT_MIN, dtype="<i4"),
+                       **({"levels": []} if kind == "factor" else {}))
+    if kind == "integer64":
+        return _whole_numbers(name, np.zeros(count, np.int64), missing, kind, "<i8", INT64_MIN)
+    if kind in ("double", "Date", "POSIXct", "difftime"):
+        return _doubles(name, np.zeros(count), missing, kind=kind,
+                        **({"units": "secs"} if kind == "difftime" else {}))
+    if kind == "character":
+        return {**_record(name, kind, None), **text_to_r([None] * count)}
+    return None
 
 
 def _whole_numbers(name: str, values: np.ndarray, missing: np.ndarray | None, kind: str,
@@ -607,5 +665,6 @@ def frame_from_r(columns: list | Mapping[str, Any], nrow: int | None = None) -> 
     return frame
 
 
-__all__ = ["INT64_MIN", "INT_MIN", "column_from_r", "column_to_r", "frame_from_r", "frame_to_r",
-           "strings_from_r", "text_to_r", "value_to_r"]
+__all__ = ["INT64_MIN", "INT_MIN", "ForR", "column_from_r", "column_in_kind", "column_to_r",
+           "frame_columns", "frame_from_r", "frame_to_r", "strings_from_r", "text_to_r",
+           "value_to_r"]

@@ -22,6 +22,9 @@ what R's own readers keep and pandas' default numpy types cannot hold:
   null and NaN keeps them apart; integer and boolean columns with nulls are
   integer and logical with NA (pandas' nullable types).
 
+Chunked reads for R are typed the same way, one type a column throughout
+(:mod:`s3tools.r_chunks`).
+
 Python's reads keep pandas' types, with one exception that loses nothing: a
 ``Float64`` column (pandas' nullable float, which a file written from nullable
 data records) keeps NaN apart from ``<NA>``, where pandas' conversion would make

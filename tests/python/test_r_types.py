@@ -4,15 +4,19 @@ Python's reads unchanged. The shared cases (tests/cases) run the same through S3
 from __future__ import annotations
 
 import datetime
+import gzip
 import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+import zstandard
+from conftest import BUCKET, put
 
-from s3tools import csvfiles, formats, r_codec, r_types
+from s3tools import csvfiles, formats, r_bridge, r_codec, r_types
 
 CASE_DATA = Path(__file__).resolve().parents[1] / "cases" / "data"
 
@@ -266,3 +270,83 @@ def test_excel_logical_columns_with_blank_cells_are_logical_and_numbers_double()
     # A cell holds a double: numbers with blank cells are double, as readxl reads them.
     assert as_r_gets_it(frame["count"]) == ("double", [1.0, "NA", 3.0])
     assert as_r_gets_it(frame["full"]) == as_r_gets_it(python["full"]) == ("integer", [7, 8, 9])
+
+
+def test_a_column_is_given_another_r_kind_only_where_that_kind_holds_its_values():
+    def kind(values, dtype, wanted):
+        record = r_codec.column_in_kind("x", pd.Series(values, dtype=dtype), wanted)
+        return None if record is None else r_gets(record)
+
+    assert kind([1, None], "Int64", "double") == ("double", [1.0, "NA"])
+    assert kind([2.0, np.nan], "float64", "integer") == ("integer", [2, None])
+    assert kind([2.0, 3.0], "float64", "integer64") == ("integer64", [2, 3])
+    assert kind([5, 6], "int64", "integer64") == ("integer64", [5, 6])
+    assert kind([None, None], "object", "character") == ("character", [None, None])
+    assert kind([np.nan], "float64", "Date")[0] == "Date"
+    assert kind([1.5], "float64", "integer") is None
+    assert kind([2**31], "int64", "integer") is None
+    assert kind([2**53 + 1], "int64", "double") is None
+    assert kind(["a"], "object", "integer") is None
+    assert kind([1], "int64", "character") is None
+    assert kind([True], "bool", "integer") is None
+
+
+def r_chunks_of(path: str, size: int, **options) -> list[dict]:
+    """The chunks R's s3_path_to_chunks gets (through the bridge), each {name: (kind, values)}."""
+    opened = r_bridge.call("chunks_open", {"s3_path": path, "chunk_size": size}, options, None)
+    assert opened["ok"], opened
+    chunks = []
+    while True:
+        answer = r_bridge.call("chunks_next", {"handle": opened["value"]["value"]}, {}, None)
+        if not answer["ok"]:
+            raise AssertionError(answer["message"])
+        if answer["value"]["type"] != "frame":
+            return chunks
+        chunks.append({column["name"]: r_gets(column) for column in answer["value"]["columns"]})
+
+
+def test_r_chunks_are_typed_as_whole_reads_with_one_type_a_column(seed):
+    put(seed, "t.csv", "i,x,e,s\n1,1,,a\n,2,,b\n2.0,3,,\n4,,7,c\n5,,,d\n")
+    chunks = r_chunks_of(f"{BUCKET}/t.csv", 2)
+    # Whole doubles are integer where the column is; a chunk without values, NAs of its type.
+    assert [chunk["i"] for chunk in chunks] == [("integer", [1, None]), ("integer", [2, 4]),
+                                                ("integer", [5])]
+    assert [chunk["x"] for chunk in chunks] == [("integer", [1, 2]), ("integer", [3, None]),
+                                                ("integer", [None])]
+    # No value yet: logical NA, until a chunk with values sets the type.
+    assert [chunk["e"][0] for chunk in chunks] == ["logical", "integer", "integer"]
+    assert chunks[2]["s"] == ("character", ["d"])
+    body = json_lines(JSON) + b'{"i": 4.0, "f": 3, "b": true}\n'
+    put(seed, "t.jsonl", body)
+    lines = r_chunks_of(f"{BUCKET}/t.jsonl", 2)
+    assert [chunk["i"] for chunk in lines] == [("integer", [1, None]), ("integer", [3, 4])]
+    assert [chunk["f"] for chunk in lines] == [("double", [1.0, "NA"]), ("double", [2.5, 3.0])]
+    assert [chunk["b"][0] for chunk in lines] == ["logical", "logical"]
+    for suffix, compress in (("gz", gzip.compress), ("zst", zstandard.compress)):
+        put(seed, f"t.jsonl.{suffix}", compress(body))
+        assert r_chunks_of(f"{BUCKET}/t.jsonl.{suffix}", 2) == lines, suffix
+
+
+def test_r_parquet_chunks_keep_integers_with_nulls_integer(seed):
+    table = pa.table({"n": pa.array([1, 2, 3, None, 5, 6], type=pa.int64()),
+                      "flag": pa.array([True, False, True, None, True, True])})
+    sink = io.BytesIO()
+    pq.write_table(table, sink, row_group_size=3)
+    put(seed, "t.parquet", sink.getvalue())
+    chunks = r_chunks_of(f"{BUCKET}/t.parquet", 3)
+    assert [chunk["n"] for chunk in chunks] == [("integer", [1, 2, 3]), ("integer", [None, 5, 6])]
+    assert [chunk["flag"] for chunk in chunks] == [("logical", [1, 0, 1]),
+                                                   ("logical", [None, 1, 1])]
+
+
+def test_values_a_column_type_cannot_hold_in_a_later_r_chunk_are_an_error(seed):
+    put(seed, "t.csv", "id,x\n1,1\n2,2\n3,1.5\n")
+    opened = r_bridge.call("chunks_open", {"s3_path": f"{BUCKET}/t.csv", "chunk_size": 2}, {}, None)
+    handle = opened["value"]["value"]
+    assert r_bridge.call("chunks_next", {"handle": handle}, {}, None)["ok"]
+    failed = r_bridge.call("chunks_next", {"handle": handle}, {}, None)
+    assert failed["r_class"] == "s3tools_format"
+    assert "Column 'x'" in failed["message"] and f"{BUCKET}/t.csv" in failed["message"]
+    assert 'dtype = list(x = "float64")' in failed["message"]
+    typed = r_chunks_of(f"{BUCKET}/t.csv", 2, dtype={"x": "float64"})
+    assert [chunk["x"] for chunk in typed] == [("double", [1.0, 2.0]), ("double", [1.5])]

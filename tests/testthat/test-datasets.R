@@ -92,6 +92,55 @@ test_that("s3_path_to_chunks calls the callback on each chunk, with its position
                class = "s3tools_not_found")
 })
 
+read_chunks <- function(path, size, ...) {
+  chunks <- list()
+  s3_path_to_chunks(path, size, function(chunk) chunks[[length(chunks) + 1]] <<- chunk, ...)
+  chunks
+}
+
+column_classes <- function(chunks, name) {
+  vapply(chunks, function(chunk) class(chunk[[name]])[[1]], "")
+}
+
+test_that("chunks have the types of a whole read, each column one type throughout", {
+  client <- local_s3()
+  put_object(client, "t.csv", "i,x,e,s\n1,1.5,,a\n,2,,b\n3,3,,\n4,,7,c\n5,,,d\n")
+  chunks <- read_chunks("test-bucket/t.csv", 2)
+  whole <- s3_path_to_df("test-bucket/t.csv")
+  for (name in c("i", "x", "s")) {
+    expect_identical(column_classes(chunks, name), rep(class(whole[[name]]), 3), label = name)
+  }
+  # No value in the first chunk: logical NA, until a chunk with values types the column.
+  expect_identical(column_classes(chunks, "e"), c("logical", "integer", "integer"))
+  expect_identical(do.call(rbind, chunks), whole)
+  records <- c('{"i": 1, "f": 1.5}', '{"i": null, "f": 2}', '{"i": 3, "f": null}', '{"i": 4}')
+  put_object(client, "t.jsonl", paste0(records, "\n", collapse = ""))
+  lines <- read_chunks("test-bucket/t.jsonl", 2)
+  expect_identical(column_classes(lines, "i"), c("integer", "integer"))
+  expect_identical(column_classes(lines, "f"), c("numeric", "numeric"))
+  expect_identical(do.call(rbind, lines), s3_path_to_df("test-bucket/t.jsonl"))
+  file <- file.path(test_cases_folder(), "data", "integers_with_missing.parquet")
+  put_object(client, "t.parquet", readBin(file, "raw", file.size(file)))
+  rows <- read_chunks("test-bucket/t.parquet", 1)
+  whole <- s3_path_to_df("test-bucket/t.parquet")
+  for (name in names(whole)) {
+    expect_identical(column_classes(rows, name), rep(class(whole[[name]])[[1]], 3), label = name)
+  }
+  expect_identical(do.call(rbind, rows)[c("count", "wide", "flag", "full")],
+                   whole[c("count", "wide", "flag", "full")])
+})
+
+test_that("a chunk whose values its column's type cannot hold is an error saying what to do", {
+  client <- local_s3()
+  put_object(client, "t.csv", "id,x\n1,1\n2,2\n3,1.5\n")
+  seen <- 0
+  expect_error(s3_path_to_chunks("test-bucket/t.csv", 2, function(chunk) seen <<- seen + 1),
+               class = "s3tools_format", regexp = "Column 'x'.*dtype = list\\(x = \"float64\"\\)")
+  expect_identical(seen, 1)
+  chunks <- read_chunks("test-bucket/t.csv", 2, dtype = list(x = "float64"))
+  expect_identical(column_classes(chunks, "x"), c("numeric", "numeric"))
+})
+
 big_csv_in_python <- function(size) {
   # About `size` bytes of CSV lines (an id, two hex columns): made in Python, fast.
   reticulate::py_run_string(paste(
