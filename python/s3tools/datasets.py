@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from . import arrowfs, errors, formats, memory, partitions, transport
+from . import arrowfs, errors, formats, memory, parquet_footers, partitions, transport
 from .listing import list_objects
 from .paths import S3Path, extension_of
 from .transport.reads import ARRIVING_PART, Version
@@ -212,7 +212,7 @@ def _partition_schema(recorded: pa.Schema | None, names: list[str],
 def _physical_schema(fragments: list[Any], parsing: pa.Schema) -> pa.Schema:
     """The first file's columns (from its footer), then the partition columns."""
     first = fragments[0]
-    first.ensure_complete_metadata()
+    _footer(first)
     physical = first.physical_schema
     data = [f for f in physical if f.name not in parsing.names]
     return pa.schema(data + list(parsing), metadata=physical.metadata)
@@ -239,10 +239,22 @@ def _interrupted(listing: Listing) -> errors.S3ToolsError:
 # ------------------------------------------------------------------ reading
 
 def footers(fragments: list[Any]) -> None:
-    """Read the footers of these files, in parallel (pyarrow keeps them for the scan)."""
+    """Read the footers of these files, in parallel (pyarrow keeps them for the scan).
+
+    Raises:
+        FormatError: a file is encrypted, or its footer is damaged.
+    """
     workers = max(1, min(transport.settings().max_concurrency, len(fragments)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(lambda fragment: fragment.ensure_complete_metadata(), fragments))
+        list(pool.map(_footer, fragments))
+
+
+def _footer(fragment: Any) -> None:
+    """One file's footer, looked at before pyarrow reads it (its columns' metadata may end
+    the process: see :mod:`s3tools.parquet_footers`)."""
+    with fragment.open() as source:
+        parquet_footers.refuse_unsafe(source, fragment.path)
+    fragment.ensure_complete_metadata()
 
 
 def kept_fragments(chosen: Plan) -> list[Any]:

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from . import parquet_footers
 from .csvfiles import read_csv
 from .errors import FormatError, S3ToolsError
 from .paths import extension_of
@@ -131,10 +132,18 @@ def _read_parquet(data: Any, **options: Any) -> pd.DataFrame:
 
 def parquet_footer(source: Any) -> Any:
     """A Parquet file's footer (``pyarrow.parquet.FileMetaData``), or None when ``source``
-    is not a readable Parquet file (its reader will say why)."""
+    is not a readable Parquet file (its reader will say why).
+
+    ``source``: a file over the object with its ``path`` (``ArrivingFile``, ``RangedFile``).
+
+    Raises:
+        FormatError: the file is encrypted, or its footer is damaged (see
+            :mod:`s3tools.parquet_footers`: its columns' metadata would end the process).
+    """
     import pyarrow
     import pyarrow.parquet
 
+    parquet_footers.refuse_unsafe(source, str(source.path))
     try:
         return pyarrow.parquet.ParquetFile(source).metadata
     except S3ToolsError:

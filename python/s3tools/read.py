@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import datasets, errors, formats, memory, paths, progress, transport
+from . import datasets, errors, formats, memory, parquet_footers, paths, progress, transport
 from .paths import S3Path
 from .tempfiles import new_private_file
 from .transport.reads import ArrivingFile, ObjectStream, RangedFile
@@ -270,6 +270,7 @@ def _preview_columnar(path: S3Path, n: int, fmt: formats.Format,
 
     source = RangedFile(path, _PARQUET_TAIL)
     if fmt.name == "parquet":
+        parquet_footers.refuse_unsafe(source, str(path))  # before any column's metadata
         # Unbuffered column reads fetch only the first pages, not whole row groups.
         parquet = pyarrow.parquet.ParquetFile(source, buffer_size=256 * 1024, pre_buffer=False)
         columns = options.get("columns")
