@@ -98,6 +98,12 @@ def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str,
         fmt, compression = formats.resolve(path.key, file_type)
     try:
         return fmt.read(formats.decompress(data, compression), **options)
+    except errors.FormatError as error:
+        if error.path is not None:
+            raise
+        # Said by a reader that does not know the path (a zip of several files).
+        raise errors.FormatError(f"Could not read {path} as {fmt.name}: {error}",
+                                 path=str(path)) from error
     except errors.S3ToolsError:
         raise
     except TypeError:

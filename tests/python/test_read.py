@@ -151,6 +151,18 @@ def test_compressed_files_are_looked_through(seed, extension, compression):
     assert_same_frame(s3tools.s3_path_to_df(f"{BUCKET}/{key}"), decode(extension, data))
 
 
+def test_a_zip_of_several_files_is_a_format_error_naming_the_path(seed):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.csv", "x\n1\n")
+        archive.writestr("b.csv", "x\n2\n")
+    path = put(seed, "packed/two.csv.zip", buffer.getvalue())
+    for read in (s3tools.s3_path_to_df, s3tools.s3_path_to_preview_df):
+        with pytest.raises(s3tools.FormatError, match="exactly one file") as caught:
+            read(path)
+        assert path in str(caught.value) and caught.value.path == path
+
+
 @pytest.mark.parametrize("key", ["Data.CSV", "DATA.Csv.Gz", "x.PARQUET", "x.TSV"])
 def test_extensions_are_case_insensitive(seed, key):
     inner = key.lower().removesuffix(".gz").rsplit(".", 1)[-1]
