@@ -148,7 +148,7 @@ def parquet_footer(source: Any) -> Any:
         return pyarrow.parquet.ParquetFile(source).metadata
     except S3ToolsError:
         raise  # not found, denied, the network (some are OSErrors too)
-    except (pyarrow.ArrowException, OSError):
+    except (pyarrow.ArrowException, OSError, UnicodeDecodeError):  # column names not UTF-8
         return None
 
 
@@ -168,7 +168,27 @@ def column_chunk_ranges(footer: Any) -> list[tuple[int, int]]:
 
 
 def _read_feather(data: bytes, **options: Any) -> pd.DataFrame:
+    import warnings
+
+    import pyarrow
+    import pyarrow.feather
+
+    with warnings.catch_warnings():  # pyarrow would have pyarrow.ipc read Arrow files
+        warnings.simplefilter("ignore", FutureWarning)
+        table = pyarrow.feather.read_table(pyarrow.BufferReader(data),
+                                           columns=options.get("columns"))
+    validate_arrow(table)
     return pd.read_feather(io.BytesIO(data), **options)
+
+
+def validate_arrow(data: Any) -> None:
+    """Check an Arrow table or batch read from a file before it is converted.
+
+    The IPC reader checks a file's layout, not its values: offsets or lengths that
+    point outside their buffers are read as they are, and converting them to pandas
+    ends the process (a segfault). Raises ``pyarrow.ArrowInvalid`` for such data.
+    """
+    data.validate(full=True)
 
 
 def _read_excel(data: bytes, **options: Any) -> pd.DataFrame:

@@ -289,7 +289,9 @@ def _preview_columnar(path: S3Path, n: int, fmt: formats.Format,
     reader = pyarrow.ipc.open_file(pa.PythonFile(source, mode="r"))
     if reader.num_record_batches == 0:
         return reader.schema.empty_table().to_pandas()
-    return pa.Table.from_batches([reader.get_batch(0)]).to_pandas().head(n)
+    batch = reader.get_batch(0)
+    formats.validate_arrow(batch)
+    return pa.Table.from_batches([batch]).to_pandas().head(n)
 
 
 def _with_whole_file_types(frame: pd.DataFrame, metadata: Any) -> pd.DataFrame:
