@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from . import parquet_footers
+from . import parquet_footers, savfiles
 from .csvfiles import read_csv
 from .errors import FormatError, S3ToolsError
 from .paths import extension_of
@@ -215,6 +215,8 @@ def _through_file(suffix: str, action: Callable[[str], Any]) -> Any:
 
 
 def _read_spss(data: bytes, **options: Any) -> pd.DataFrame:
+    savfiles.refuse_unsafe(io.BytesIO(data), None, options.get("encoding"))
+
     def read(path: str) -> pd.DataFrame:
         with open(path, "wb") as handle:
             handle.write(data)

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import datasets, errors, formats, memory, parquet_footers, paths, progress, transport
+from . import (datasets, errors, formats, memory, parquet_footers, paths, progress, savfiles,
+               transport)
 from .paths import S3Path
 from .tempfiles import new_private_file
 from .transport.reads import ArrivingFile, ObjectStream, RangedFile
@@ -358,6 +359,8 @@ def _preview_spss(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFr
     # pandas hands the file object and the row limit to pyreadstat, which reads
     # the dictionary and then rows in order.
     source = _from_the_start(path)
+    savfiles.refuse_unsafe(source, str(path), options.get("encoding"))
+    source.seek(0)
     return pd.read_spss(source, row_limit=n, **options).head(n)
 
 
