@@ -63,14 +63,16 @@ class Finished:
         return found
 
 
-def run(reads: list[dict], folder: Path, timeout: float = 600) -> Finished:
-    """The reads in a new Python process (this one's s3tools, environment and server)."""
+def run(reads: list[dict], folder: Path, timeout: float = 600,
+        environment: dict[str, str] | None = None) -> Finished:
+    """The reads in a new Python process (this one's s3tools, environment and server, and
+    ``environment`` over it)."""
     import s3tools
 
     reads_file = folder / "reads.jsonl"
     reads_file.write_text("".join(json.dumps(read) + "\n" for read in reads), encoding="utf-8")
     package = str(Path(s3tools.__file__).resolve().parents[1])
-    environment = {**os.environ,
+    environment = {**os.environ, **(environment or {}),
                    "PYTHONPATH": os.pathsep.join([package, os.environ.get("PYTHONPATH", "")])}
     try:
         finished = subprocess.run([sys.executable, __file__, str(reads_file)],
