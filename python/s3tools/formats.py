@@ -289,6 +289,11 @@ def hint(fmt: Format, error: BaseException, head: bytes) -> str:
     return ""
 
 
+def by_name(name: str) -> Format:
+    """The format called ``name`` (``"csv"``, ``"stata"``...)."""
+    return _BY_NAME[name]
+
+
 def supported() -> list[str]:
     """Every extension s3tools reads, for messages and documentation."""
     return sorted(_BY_EXTENSION)

@@ -21,6 +21,9 @@ _PREVIEW_FIRST_FETCH = 64 * 1024
 _PARQUET_TAIL = 64 * 1024
 _PREVIEW_COLUMN_BYTES = 1024 * 1024 + 64 * 1024
 _HINT_BYTES = 4096
+# Stata and SPSS files up to this size are previewed as the first rows of their full read
+# (see _whole_if_small); larger ones from their first rows alone, fetching only those.
+_WHOLE_PREVIEW_BYTES = 1024 * 1024
 
 
 def read_file_from_s3(s3_path: str, encoding: str | None = None,
@@ -342,8 +345,27 @@ def _from_the_start(path: S3Path) -> RangedFile:
     return RangedFile(path, head_length=_PREVIEW_FIRST_FETCH, readahead=_PREVIEW_FIRST_FETCH)
 
 
+def _whole_if_small(path: S3Path, n: int, source: RangedFile, fmt_name: str,
+                    options: Mapping[str, Any]) -> pd.DataFrame | None:
+    """The first rows of the full read, for a Stata or SPSS file of at most
+    :data:`_WHOLE_PREVIEW_BYTES` (None for a larger one).
+
+    In these formats a later row decides a column's type: a missing value makes a
+    column of whole numbers float, and a labelled column's categories are the values
+    present. Read whole, the preview has the types the full read has.
+    """
+    if source.size > _WHOLE_PREVIEW_BYTES:
+        return None
+    source.seek(0)
+    data = source.read(source.size)
+    return _parse(path, data, None, options, formats.by_name(fmt_name)).head(n)
+
+
 def _preview_stata(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFrame:
     source = _from_the_start(path)
+    whole = _whole_if_small(path, n, source, "stata", options)
+    if whole is not None:
+        return whole
     with pd.read_stata(source, iterator=True, **options) as reader:
         return reader.read(nrows=n)
 
@@ -359,6 +381,9 @@ def _preview_spss(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFr
     # pandas hands the file object and the row limit to pyreadstat, which reads
     # the dictionary and then rows in order.
     source = _from_the_start(path)
+    whole = _whole_if_small(path, n, source, "spss", options)
+    if whole is not None:
+        return whole
     savfiles.refuse_unsafe(source, str(path), options.get("encoding"))
     source.seek(0)
     return pd.read_spss(source, row_limit=n, **options).head(n)
