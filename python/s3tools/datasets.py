@@ -319,7 +319,11 @@ def to_frame(table: pa.Table, chosen: Plan) -> pd.DataFrame:
     table = table.select(chosen.columns)
     if table.schema != chosen.output:
         table = table.cast(chosen.output)
-    return table.replace_schema_metadata(chosen.output.metadata).to_pandas()
+    try:
+        return table.replace_schema_metadata(chosen.output.metadata).to_pandas()
+    except ValueError as error:  # pandas' metadata not UTF-8 or not JSON, dates past year 9999
+        raise errors.FormatError(f"Could not read {chosen.shown} as Parquet: {error}.",
+                                 path=chosen.shown) from error
 
 
 def read(target: S3Path, listing: Listing | None, options: Mapping[str, Any],
@@ -342,12 +346,19 @@ def read(target: S3Path, listing: Listing | None, options: Mapping[str, Any],
 
 @contextlib.contextmanager
 def arrow_errors(target: S3Path) -> Iterator[None]:
-    """pyarrow's complaints about the files (not Parquet, clashing schemas) as format errors;
-    s3tools' own errors (raised inside pyarrow's reads) pass through unchanged."""
+    """pyarrow's complaints about the files (not Parquet, clashing schemas, damaged pages) as
+    format errors; s3tools' own errors (raised inside pyarrow's reads) pass through unchanged.
+
+    pyarrow says a page or footer it cannot decode with an OSError: every byte it reads
+    comes through s3tools' transport, whose failures are s3tools' errors, so an OSError
+    of its own is about the bytes.
+    """
     try:
         yield
+    except errors.S3ToolsError:
+        raise
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError,
-            pa.ArrowKeyError) as error:
+            pa.ArrowKeyError, OSError, UnicodeDecodeError) as error:  # names not UTF-8
         raise errors.FormatError(
             f"Could not read {target} as Parquet: {str(error).splitlines()[0]}. If some files "
             "are not Parquet, move them out of the folder or read one file at a time.",

@@ -108,7 +108,8 @@ def _splice(data: bytes, generator: random.Random) -> tuple[bytes, str]:
     start = generator.randrange(len(data))
     piece = data[start:start + generator.randint(1, 256)]
     place = generator.randrange(len(data))
-    return data[:place] + piece + data[place + len(piece):], f"{len(piece)} bytes from {start} at {place}"
+    return (data[:place] + piece + data[place + len(piece):],
+            f"{len(piece)} bytes from {start} at {place}")
 
 
 MUTATIONS: list[Callable[[bytes, random.Random], tuple[bytes, str]]] = [
@@ -129,25 +130,45 @@ def damaged_files(files: dict[str, bytes], count: int, seed: int) -> list[tuple[
     return damaged
 
 
-def test_damaged_files_end_in_a_value_or_an_s3tools_error(seed, tmp_path):
-    damaged = damaged_files(seed_files(), COUNT, SEED)
+def _read_damaged(seed, tmp_path: Path, damaged: list[tuple[str, bytes, str]],
+                  reads_of: Callable[[str], list[dict]]) -> None:
+    """Upload the damaged files, read each as ``reads_of(path)`` says in one child process,
+    and check how every read ended."""
     reads, made_from = [], {}
     for key, data, how in damaged:
         seed.put_object(Bucket=BUCKET, Key=key, Body=data)
         path = f"{BUCKET}/{key}"
         made_from[path] = how
-        reads += [{"call": "s3_path_to_df", "path": path},
-                  {"call": "s3_path_to_preview_df", "path": path}]
+        reads += reads_of(path)
     # The memory check refuses full reads of files that say they hold more (one of the
     # corpus' Parquet files holds a 2 GiB string in 3 KB).
     finished = run(reads, tmp_path, timeout=1200, environment={"S3TOOLS_MEMORY_LIMIT": "1GB"})
     problems = finished.problems(reads)
-    assert not problems, "\n".join(
-        f"{problem} [{next((how for path, how in made_from.items() if repr(path) in problem), '')}]"
-        for problem in problems)
+
+    def made(problem: str) -> str:
+        return next((how for path, how in made_from.items()
+                     if path.rsplit("/", 1)[0] in problem), "")
+
+    assert not problems, "\n".join(f"{problem} [{made(problem)}]" for problem in problems)
     assert len(finished.outcomes) == len(reads)
     ended = pd.Series([outcome["outcome"] for outcome in finished.outcomes]).value_counts()
-    print(f"\n{COUNT} damaged files, {len(reads)} reads: {ended.to_dict()}")
+    print(f"\n{len(damaged)} damaged files, {len(reads)} reads: {ended.to_dict()}")
+
+
+def test_damaged_files_end_in_a_value_or_an_s3tools_error(seed, tmp_path):
+    _read_damaged(seed, tmp_path, damaged_files(seed_files(), COUNT, SEED),
+                  lambda path: [{"call": "s3_path_to_df", "path": path},
+                                {"call": "s3_path_to_preview_df", "path": path}])
+
+
+def test_damaged_parquet_files_read_as_datasets_end_in_a_value_or_an_s3tools_error(seed,
+                                                                                  tmp_path):
+    # Chunks, and folder reads (pyarrow's dataset reader, through s3tools' filesystem).
+    parquet = {name: data for name, data in seed_files().items() if name.endswith(".parquet")}
+    _read_damaged(seed, tmp_path, damaged_files(parquet, COUNT // 3, SEED),
+                  lambda path: [{"call": "s3_path_to_chunks", "path": path,
+                                 "options": {"chunk_size": 1000}},
+                                {"call": "s3_path_to_df", "path": path.rsplit("/", 1)[0] + "/"}])
 
 
 def _read_both(path: str, tmp_path: Path) -> list[dict]:
