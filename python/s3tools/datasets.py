@@ -321,8 +321,11 @@ def to_frame(table: pa.Table, chosen: Plan) -> pd.DataFrame:
         table = table.cast(chosen.output)
     try:
         return table.replace_schema_metadata(chosen.output.metadata).to_pandas()
-    except ValueError as error:  # pandas' metadata not UTF-8 or not JSON, dates past year 9999
-        raise errors.FormatError(f"Could not read {chosen.shown} as Parquet: {error}.",
+    # pyarrow's reading of the pandas metadata the file carries (not UTF-8, not JSON, keys
+    # missing or of other types), or dates past year 9999: the file's, not the caller's.
+    except (ValueError, KeyError, TypeError, IndexError) as error:
+        raise errors.FormatError(f"Could not read {chosen.shown} as Parquet: "
+                                 f"{type(error).__name__}: {error}.",
                                  path=chosen.shown) from error
 
 
