@@ -30,6 +30,8 @@ import zstandard
 from child_reads import run
 from conftest import BUCKET
 
+import s3tools
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "conformance"))
 sys.path.insert(0, str(HERE.parent / "cases" / "data"))
@@ -193,6 +195,22 @@ def test_an_arrow_file_whose_offsets_point_outside_its_values_is_a_format_error(
     damaged = data.replace(found, found[:-4] + (0xFFFF).to_bytes(4, "little"))
     for outcome in _read_both(put_bytes(seed, "damaged/lists.arrow", damaged), tmp_path):
         assert (outcome["outcome"], outcome["type"]) == ("s3tools", "FormatError")
+
+
+def test_an_arrow_file_with_decimals_wider_than_their_precision_reads_as_pandas_reads_it(
+        seed, tmp_path):
+    # Arrow's own test files have such values; pandas reads them, and so does s3tools.
+    import pyarrow as pa
+    import pyarrow.feather
+
+    wide = pa.Array.from_buffers(pa.decimal128(3, 2), 1,
+                                 [None, pa.py_buffer((12810).to_bytes(16, "little"))])
+    sink = io.BytesIO()
+    pyarrow.feather.write_feather(pa.table({"amount": wide}), sink)
+    path = put_bytes(seed, "odd/decimals.arrow", sink.getvalue())
+    expected = pd.read_feather(io.BytesIO(sink.getvalue()))
+    pd.testing.assert_frame_equal(s3tools.s3_path_to_df(path), expected)
+    pd.testing.assert_frame_equal(s3tools.s3_path_to_preview_df(path), expected)
 
 
 def test_parquet_column_names_that_are_not_utf8_are_a_format_error(seed, tmp_path):
