@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -21,6 +22,11 @@ _PREVIEW_FIRST_FETCH = 64 * 1024
 _PARQUET_TAIL = 64 * 1024
 _PREVIEW_COLUMN_BYTES = 1024 * 1024 + 64 * 1024
 _HINT_BYTES = 4096
+# Python's words for options a reader does not take; any other TypeError comes from the
+# file (a damaged file's metadata naming a type that is not one, say).
+_CALL_MISTAKE = re.compile(r"unexpected keyword argument|multiple values for (keyword )?argument"
+                           r"|required (positional|keyword-only) argument|positional arguments? "
+                           r"but|takes no keyword arguments|positional-only arguments passed")
 # Stata and SPSS files up to this size are previewed as the first rows of their full read
 # (see _whole_if_small); larger ones from their first rows alone, fetching only those.
 _WHOLE_PREVIEW_BYTES = 1024 * 1024
@@ -110,8 +116,10 @@ def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str,
                                  path=str(path)) from error
     except errors.S3ToolsError:
         raise
-    except TypeError:
-        raise
+    except TypeError as error:
+        if _CALL_MISTAKE.search(str(error)):
+            raise  # the caller's options, not the file
+        raise _format_error(path, fmt, error, _head(data)) from error
     except Exception as error:
         failure = getattr(data, "failure", None)
         if failure is not None:
