@@ -115,11 +115,7 @@ def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str,
     except formats.DecompressedTooLarge as error:
         raise budget.refuse_decompressed(len(data), error.at_least) from None
     except errors.FormatError as error:
-        if error.path is not None:
-            raise
-        # Said by a reader that does not know the path (a zip of several files).
-        raise errors.FormatError(f"Could not read {path} as {fmt.name}: {error}",
-                                 path=str(path)) from error
+        raise _naming(error, path, fmt) from error.__cause__
     except errors.S3ToolsError:
         raise
     except TypeError as error:
@@ -131,6 +127,15 @@ def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str,
         if failure is not None:
             raise failure from None
         raise _format_error(path, fmt, error, _head(data)) from error
+
+
+def _naming(error: errors.FormatError, path: S3Path, fmt: formats.Format,
+            verb: str = "read") -> errors.FormatError:
+    """``error`` as it is when it names its path, else said again with the path (a reader that
+    does not know it said it: a zip of several files)."""
+    if error.path is not None:
+        return error
+    return errors.FormatError(f"Could not {verb} {path} as {fmt.name}: {error}", path=str(path))
 
 
 def _head(data: Any) -> bytes:
@@ -485,6 +490,8 @@ def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None
         reader = _RANGED_PREVIEWS.get(fmt.name)
         if reader is not None and compression is None and path.suffix.lower() != ".xls":
             return transport.restarting(path, lambda: reader(path, n, options))
+    except errors.FormatError as error:
+        raise _naming(error, path, fmt, verb="preview") from error.__cause__
     except errors.S3ToolsError:
         raise
     except Exception as error:
