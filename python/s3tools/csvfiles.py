@@ -138,6 +138,10 @@ def _text_columns(model: pd.DataFrame) -> dict[str, str]:
     """The columns pyarrow must keep as text: pandas' text, and integers beyond int64."""
     if not all(isinstance(name, str) for name in model.columns):
         raise _NeedsPandas("column names that are not text")
+    if _repeated_names(model.columns):
+        # pyarrow's parser sees the header's names as they are, before pandas numbers the
+        # repeats: a type given for "a" would be given to every column named "a".
+        raise _NeedsPandas("a header that repeats a column name")
     kept = {}
     for name, column in model.items():
         if pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
@@ -147,6 +151,14 @@ def _text_columns(model: pd.DataFrame) -> dict[str, str]:
         elif column.dtype == object and column.map(type).isin([int]).any():
             raise _NeedsPandas(f"column {name!r} holds integers beyond 64 bits")
     return kept
+
+
+def _repeated_names(names: pd.Index) -> bool:
+    """Whether pandas numbered repeated header names (``a``, ``a.1``): a name that is
+    another's with ``.<number>`` after it (a header that names them so is taken for one)."""
+    present = set(names)
+    return any(stem in present and number.isdigit()
+               for stem, dot, number in (name.rpartition(".") for name in names) if dot)
 
 
 def _as_pandas_reads(frame: pd.DataFrame, model: pd.DataFrame) -> pd.DataFrame:

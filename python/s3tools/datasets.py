@@ -36,7 +36,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from . import arrowfs, errors, folder_data, formats, memory, partitions, r_types, transport
+from . import (arrowfs, errors, folder_data, formats, memory, parquet_footers, partitions,
+               r_types, transport)
 from .folder_data import Folder
 from .paths import S3Path, extension_of
 from .transport.reads import ARRIVING_PART
@@ -203,7 +204,7 @@ def _partition_schema(recorded: pa.Schema | None, names: list[str],
 def _physical_schema(fragments: list[Any], parsing: pa.Schema) -> pa.Schema:
     """The first file's columns (from its footer), then the partition columns."""
     first = fragments[0]
-    first.ensure_complete_metadata()
+    _footer(first)
     physical = first.physical_schema
     data = [f for f in physical if f.name not in parsing.names]
     return pa.schema(data + list(parsing), metadata=physical.metadata)
@@ -230,10 +231,22 @@ def _interrupted(listing: Listing) -> errors.S3ToolsError:
 # ------------------------------------------------------------------ reading
 
 def footers(fragments: list[Any]) -> None:
-    """Read the footers of these files, in parallel (pyarrow keeps them for the scan)."""
+    """Read the footers of these files, in parallel (pyarrow keeps them for the scan).
+
+    Raises:
+        FormatError: a file is encrypted, or its footer is damaged.
+    """
     workers = max(1, min(transport.settings().max_concurrency, len(fragments)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(lambda fragment: fragment.ensure_complete_metadata(), fragments))
+        list(pool.map(_footer, fragments))
+
+
+def _footer(fragment: Any) -> None:
+    """One file's footer, looked at before pyarrow reads it (its columns' metadata may end
+    the process: see :mod:`s3tools.parquet_footers`)."""
+    with fragment.open() as source:
+        parquet_footers.refuse_unsafe(source, fragment.path)
+    fragment.ensure_complete_metadata()
 
 
 def kept_fragments(chosen: Plan) -> list[Any]:
@@ -298,7 +311,14 @@ def to_frame(table: pa.Table, chosen: Plan) -> pd.DataFrame:
     table = table.select(chosen.columns)
     if table.schema != chosen.output:
         table = table.cast(chosen.output)
-    return r_types.table_to_frame(table.replace_schema_metadata(chosen.output.metadata))
+    try:
+        return r_types.table_to_frame(table.replace_schema_metadata(chosen.output.metadata))
+    # pyarrow's reading of the pandas metadata the file carries (not UTF-8, not JSON, keys
+    # missing or of other types), or dates past year 9999: the file's, not the caller's.
+    except (ValueError, KeyError, TypeError, IndexError) as error:
+        raise errors.FormatError(f"Could not read {chosen.shown} as Parquet: "
+                                 f"{type(error).__name__}: {error}.",
+                                 path=chosen.shown) from error
 
 
 def read(target: S3Path, listing: Listing | None, options: Mapping[str, Any],
@@ -321,12 +341,19 @@ def read(target: S3Path, listing: Listing | None, options: Mapping[str, Any],
 
 @contextlib.contextmanager
 def arrow_errors(target: S3Path) -> Iterator[None]:
-    """pyarrow's complaints about the files (not Parquet, clashing schemas) as format errors;
-    s3tools' own errors (raised inside pyarrow's reads) pass through unchanged."""
+    """pyarrow's complaints about the files (not Parquet, clashing schemas, damaged pages) as
+    format errors; s3tools' own errors (raised inside pyarrow's reads) pass through unchanged.
+
+    pyarrow says a page or footer it cannot decode with an OSError: every byte it reads
+    comes through s3tools' transport, whose failures are s3tools' errors, so an OSError
+    of its own is about the bytes.
+    """
     try:
         yield
+    except errors.S3ToolsError:
+        raise
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError,
-            pa.ArrowKeyError) as error:
+            pa.ArrowKeyError, OSError, UnicodeDecodeError) as error:  # names not UTF-8
         raise errors.FormatError(
             f"Could not read {target} as Parquet: {str(error).splitlines()[0]}. If some files "
             "are not Parquet, move them out of the folder or read one file at a time.",

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from . import r_types
+from . import parquet_footers, r_types, savfiles
 from .csvfiles import read_csv
 from .errors import FormatError, S3ToolsError
 from .paths import extension_of
@@ -144,15 +144,23 @@ def _read_parquet(data: Any, **options: Any) -> pd.DataFrame:
 
 def parquet_footer(source: Any) -> Any:
     """A Parquet file's footer (``pyarrow.parquet.FileMetaData``), or None when ``source``
-    is not a readable Parquet file (its reader will say why)."""
+    is not a readable Parquet file (its reader will say why).
+
+    ``source``: a file over the object with its ``path`` (``ArrivingFile``, ``RangedFile``).
+
+    Raises:
+        FormatError: the file is encrypted, or its footer is damaged (see
+            :mod:`s3tools.parquet_footers`: its columns' metadata would end the process).
+    """
     import pyarrow
     import pyarrow.parquet
 
+    parquet_footers.refuse_unsafe(source, str(source.path))
     try:
         return pyarrow.parquet.ParquetFile(source).metadata
     except S3ToolsError:
         raise  # not found, denied, the network (some are OSErrors too)
-    except (pyarrow.ArrowException, OSError):
+    except (pyarrow.ArrowException, OSError, UnicodeDecodeError):  # column names not UTF-8
         return None
 
 
@@ -172,12 +180,36 @@ def column_chunk_ranges(footer: Any) -> list[tuple[int, int]]:
 
 
 def _read_feather(data: bytes, **options: Any) -> pd.DataFrame:
-    if set(options) <= {"columns", "use_threads"}:
-        import pyarrow.feather
+    import warnings
 
+    import pyarrow
+    import pyarrow.feather
+
+    with warnings.catch_warnings():  # pyarrow would have pyarrow.ipc read Arrow files
+        warnings.simplefilter("ignore", FutureWarning)
+        table = pyarrow.feather.read_table(pyarrow.BufferReader(data),
+                                           columns=options.get("columns"))
+    validate_arrow(table)
+    if set(options) <= {"columns", "use_threads"}:
         # What pandas.read_feather does, with the conversion that keeps NaN apart from null.
-        return r_types.table_to_frame(pyarrow.feather.read_table(io.BytesIO(data), **options))
+        return r_types.table_to_frame(table)
     return pd.read_feather(io.BytesIO(data), **options)
+
+
+def validate_arrow(data: Any) -> None:
+    """Check an Arrow table or batch read from a file before it is converted.
+
+    The IPC reader checks a file's layout, not its values: offsets or indices that
+    point outside their buffers are read as they are, and converting them to pandas
+    ends the process (a segfault). Every column is checked in full, but those holding
+    decimals: a full check also refuses decimal values wider than their declared
+    precision, which pandas reads (Arrow's own test files have them), and a decimal's
+    fixed width needs no more than the layout check. Raises ``pyarrow.ArrowInvalid``.
+    """
+    data.validate()
+    for field, column in zip(data.schema, data.columns):
+        if "decimal" not in str(field.type):
+            column.validate(full=True)
 
 
 def _read_excel(data: bytes, **options: Any) -> pd.DataFrame:
@@ -206,6 +238,7 @@ def _through_file(suffix: str, action: Callable[[str], Any], contents: bytes = b
 
 
 def _read_spss(data: bytes, **options: Any) -> pd.DataFrame:
+    savfiles.refuse_unsafe(io.BytesIO(data), None, options.get("encoding"))
     return _through_file(".sav", lambda path: pd.read_spss(path, **options), data)
 
 
@@ -271,6 +304,11 @@ def hint(fmt: Format, error: BaseException, head: bytes) -> str:
     if fmt.text and any(line.startswith(b"#") for line in lines[:20]):
         return 'Lines starting with "#" look like comments: pass comment="#".'
     return ""
+
+
+def by_name(name: str) -> Format:
+    """The format called ``name`` (``"csv"``, ``"stata"``...)."""
+    return _BY_NAME[name]
 
 
 def supported() -> list[str]:

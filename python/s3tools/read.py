@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from . import (bounded, config, datasets, errors, folder_data, formats, localfiles, memory,
-               paths, progress, r_types, transport)
+               parquet_footers, paths, progress, r_types, savfiles, transport)
 from .paths import S3Path
 from .tempfiles import open_private_file
 from .transport.reads import ArrivingFile, ObjectStream, RangedFile
@@ -20,6 +21,14 @@ _PREVIEW_FIRST_FETCH = 64 * 1024
 _PARQUET_TAIL = 64 * 1024
 _PREVIEW_COLUMN_BYTES = 1024 * 1024 + 64 * 1024
 _HINT_BYTES = 4096
+# Python's words for options a reader does not take; any other TypeError comes from the
+# file (a damaged file's metadata naming a type that is not one, say).
+_CALL_MISTAKE = re.compile(r"unexpected keyword argument|multiple values for (keyword )?argument"
+                           r"|required (positional|keyword-only) argument|positional arguments? "
+                           r"but|takes no keyword arguments|positional-only arguments passed")
+# Stata and SPSS files up to this size are previewed as the first rows of their full read
+# (see _whole_if_small); larger ones from their first rows alone, fetching only those.
+_WHOLE_PREVIEW_BYTES = 1024 * 1024
 
 
 def read_file_from_s3(s3_path: str, encoding: str | None = None,
@@ -102,17 +111,30 @@ def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str,
     limit = budget.decompressed_limit(len(data)) if budget and compression else None
     try:
         return fmt.read(formats.decompress(data, compression, limit), **options)
-    except errors.S3ToolsError:
-        raise
     except formats.DecompressedTooLarge as error:
         raise budget.refuse_decompressed(len(data), error.at_least) from None
-    except TypeError:
+    except errors.FormatError as error:
+        raise _naming(error, path, fmt) from error.__cause__
+    except errors.S3ToolsError:
         raise
+    except TypeError as error:
+        if _CALL_MISTAKE.search(str(error)):
+            raise  # the caller's options, not the file
+        raise _format_error(path, fmt, error, _head(data)) from error
     except Exception as error:
         failure = getattr(data, "failure", None)
         if failure is not None:
             raise failure from None
         raise _format_error(path, fmt, error, _head(data)) from error
+
+
+def _naming(error: errors.FormatError, path: S3Path, fmt: formats.Format,
+            verb: str = "read") -> errors.FormatError:
+    """``error`` as it is when it names its path, else said again with the path (a reader that
+    does not know it said it: a zip of several files)."""
+    if error.path is not None:
+        return error
+    return errors.FormatError(f"Could not {verb} {path} as {fmt.name}: {error}", path=str(path))
 
 
 def _head(data: Any) -> bytes:
@@ -325,6 +347,7 @@ def _preview_columnar(path: S3Path, n: int, fmt: formats.Format,
 
     source = RangedFile(path, _PARQUET_TAIL)
     if fmt.name == "parquet":
+        parquet_footers.refuse_unsafe(source, str(path))  # before any column's metadata
         # Unbuffered column reads fetch only the first pages, not whole row groups.
         parquet = pyarrow.parquet.ParquetFile(source, buffer_size=256 * 1024, pre_buffer=False)
         columns = options.get("columns")
@@ -335,7 +358,9 @@ def _preview_columnar(path: S3Path, n: int, fmt: formats.Format,
     if reader.num_record_batches == 0:
         return r_types.table_to_frame(reader.schema.empty_table())
     bounded.check_ipc_first_batch(source, path)
-    return r_types.table_to_frame(pa.Table.from_batches([reader.get_batch(0)])).head(n)
+    batch = reader.get_batch(0)
+    formats.validate_arrow(batch)
+    return r_types.table_to_frame(pa.Table.from_batches([batch])).head(n)
 
 
 def _with_whole_file_types(frame: pd.DataFrame, metadata: Any) -> pd.DataFrame:
@@ -387,8 +412,27 @@ def _from_the_start(path: S3Path) -> RangedFile:
     return RangedFile(path, head_length=_PREVIEW_FIRST_FETCH, readahead=_PREVIEW_FIRST_FETCH)
 
 
+def _whole_if_small(path: S3Path, n: int, source: RangedFile, fmt_name: str,
+                    options: Mapping[str, Any]) -> pd.DataFrame | None:
+    """The first rows of the full read, for a Stata or SPSS file of at most
+    :data:`_WHOLE_PREVIEW_BYTES` (None for a larger one).
+
+    In these formats a later row decides a column's type: a missing value makes a
+    column of whole numbers float, and a labelled column's categories are the values
+    present. Read whole, the preview has the types the full read has.
+    """
+    if source.size > _WHOLE_PREVIEW_BYTES:
+        return None
+    source.seek(0)
+    data = source.read(source.size)
+    return _parse(path, data, None, options, formats.by_name(fmt_name)).head(n)
+
+
 def _preview_stata(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFrame:
     source = _from_the_start(path)
+    whole = _whole_if_small(path, n, source, "stata", options)
+    if whole is not None:
+        return whole
     with pd.read_stata(source, iterator=True, **options) as reader:
         return reader.read(nrows=n)
 
@@ -404,6 +448,11 @@ def _preview_spss(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFr
     # pandas hands the file object and the row limit to pyreadstat, which reads
     # the dictionary and then rows in order.
     source = _from_the_start(path)
+    whole = _whole_if_small(path, n, source, "spss", options)
+    if whole is not None:
+        return whole
+    savfiles.refuse_unsafe(source, str(path), options.get("encoding"))
+    source.seek(0)
     return pd.read_spss(source, row_limit=n, **options).head(n)
 
 
@@ -442,6 +491,8 @@ def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None
         reader = _RANGED_PREVIEWS.get(fmt.name)
         if reader is not None and compression is None and path.suffix.lower() != ".xls":
             return transport.restarting(path, lambda: reader(path, n, options))
+    except errors.FormatError as error:
+        raise _naming(error, path, fmt, verb="preview") from error.__cause__
     except errors.S3ToolsError:
         raise
     except Exception as error:

@@ -287,3 +287,40 @@ def test_an_excel_preview_counts_rows_not_blank_lines(seed, tmp_path):
     full = pd.read_excel(local)
     got = s3tools.s3_path_to_preview_df(path, 3)
     pd.testing.assert_frame_equal(got, full.head(3))
+
+
+def _missing_later_stata(path) -> None:
+    frame = pd.DataFrame({"id": np.arange(10, dtype="int32"),
+                          "count": pd.array([3] * 7 + [None] + [4, 5], dtype="Int16")})
+    frame.to_stata(path, write_index=False)
+
+
+def _labelled_spss(path) -> None:
+    import pyreadstat
+
+    frame = pd.DataFrame({"id": np.arange(10.0), "colour": [1.0] * 6 + [3.0, 2.0, 1.0, 3.0]})
+    pyreadstat.write_sav(frame, str(path), variable_value_labels={
+        "colour": {1.0: "red", 2.0: "green", 3.0: "blue"}})
+
+
+def _first_stata_rows(path, n: int) -> pd.DataFrame:
+    with pd.read_stata(path, iterator=True) as reader:
+        return reader.read(nrows=n)
+
+
+@pytest.mark.parametrize(("name", "write", "read", "alone"), [
+    ("missing_later.dta", _missing_later_stata, pd.read_stata, _first_stata_rows),
+    ("labelled.sav", _labelled_spss, pd.read_spss, lambda p, n: pd.read_spss(p, row_limit=n)),
+])
+def test_a_stata_or_spss_preview_has_the_types_of_the_full_read(seed, tmp_path, name, write,
+                                                                 read, alone):
+    # The rows previewed have no missing value (Stata: whole numbers stay int16 alone) and
+    # one colour (SPSS: the categories are the values present); the whole file has more.
+    local = tmp_path / name
+    write(local)
+    path = put(seed, f"typed/{name}", local.read_bytes())
+    full = read(local)
+    assert not alone(local, 5).dtypes.equals(full.dtypes)
+    got = s3tools.s3_path_to_preview_df(path, 5)
+    pd.testing.assert_frame_equal(got, full.head(5))
+    pd.testing.assert_frame_equal(got, s3tools.s3_path_to_df(path).head(5))

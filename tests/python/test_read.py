@@ -152,6 +152,39 @@ def test_compressed_files_are_looked_through(seed, extension, compression):
     assert_same_frame(s3tools.s3_path_to_df(f"{BUCKET}/{key}"), decode(extension, data))
 
 
+def test_a_type_error_from_a_damaged_file_is_a_format_error_and_one_from_options_is_not(seed):
+    import json
+
+    import pyarrow as pa
+    import pyarrow.feather
+
+    table = pa.Table.from_pandas(sample_frame(), preserve_index=False)
+    recorded = json.loads(table.schema.metadata[b"pandas"])
+    recorded["columns"][0]["numpy_type"] = "st;"  # no numpy type has that name
+    sink = io.BytesIO()
+    pyarrow.feather.write_feather(
+        table.replace_schema_metadata({b"pandas": json.dumps(recorded).encode()}), sink)
+    path = put(seed, "damaged/types.feather", sink.getvalue())
+    with pytest.raises(s3tools.FormatError, match="not understood") as caught:
+        s3tools.s3_path_to_df(path)
+    assert path in str(caught.value)
+    put(seed, "fine.csv", "a\n1\n")
+    with pytest.raises(TypeError, match="unexpected keyword argument"):
+        s3tools.s3_path_to_df(f"{BUCKET}/fine.csv", no_such_option=1)
+
+
+def test_a_zip_of_several_files_is_a_format_error_naming_the_path(seed):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.csv", "x\n1\n")
+        archive.writestr("b.csv", "x\n2\n")
+    path = put(seed, "packed/two.csv.zip", buffer.getvalue())
+    for read in (s3tools.s3_path_to_df, s3tools.s3_path_to_preview_df):
+        with pytest.raises(s3tools.FormatError, match="exactly one file") as caught:
+            read(path)
+        assert path in str(caught.value) and caught.value.path == path
+
+
 @pytest.mark.parametrize("key", ["Data.CSV", "DATA.Csv.Gz", "x.PARQUET", "x.TSV"])
 def test_extensions_are_case_insensitive(seed, key):
     inner = key.lower().removesuffix(".gz").rsplit(".", 1)[-1]

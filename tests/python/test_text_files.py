@@ -6,6 +6,7 @@ is a case that was once read wrongly or unhelpfully.
 
 from __future__ import annotations
 
+import gzip
 import io
 from pathlib import Path
 
@@ -128,3 +129,16 @@ def test_text_that_turns_non_utf8_after_the_sample_is_an_encoding_error(seed):
     assert path in str(caught.value)
     got = s3tools.s3_path_to_df(path, encoding="latin-1")
     assert got["name"].iloc[-1] == "Malm\u00f6"
+
+
+@pytest.mark.parametrize("key", ["big/repeated.csv", "big/repeated.csv.gz"])
+def test_a_header_that_repeats_a_name_types_each_column_as_pandas(seed, key):
+    # Longer than the sample: the first "a" is text, the second whole numbers ("a.1").
+    text = ("a,b,a,d\n" + "".join(f"x{i},{i},{i * 2},{i % 3}\n" for i in range(30_000))).encode()
+    assert len(text) > csvfiles.SAMPLE_BYTES
+    body = gzip.compress(text) if key.endswith(".gz") else text
+    got = s3tools.s3_path_to_df(put(seed, key, body))
+    expected = pd.read_csv(io.BytesIO(text))
+    assert list(expected.columns) == ["a", "b", "a.1", "d"]
+    assert expected["a.1"].dtype == np.int64
+    pd.testing.assert_frame_equal(got, expected)

@@ -6,7 +6,10 @@ Run from the repository root with the project's venv:
 
 The table (``people``) is three rows: name (text, one non-ASCII), age (whole
 numbers), score (decimals with one missing). The cases in ``tests/cases/*.json``
-say what each format reads back as.
+say what each format reads back as. Beside it, files of the kinds that went
+wrong once: Parquet files encrypted with keys nobody has, a CSV longer than
+pandas' sample whose header repeats a name, a Stata file whose first missing
+value comes after a preview's rows, and a zip that holds two files.
 
 ``nan_and_missing`` (Parquet and Feather) holds 1.5, a missing value and NaN
 twice: ``plain`` is a float column with no pandas type recorded (as R's arrow
@@ -20,8 +23,12 @@ column with a missing value each, and an int64 column without.
 
 from __future__ import annotations
 
+import base64
 import gzip
+import io
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,6 +77,69 @@ def integers_with_missing() -> None:
                                                       index=False)
 
 
+class ToyKms:
+    """A key management service in memory for the encryption API (the "wrapped" key is the
+    key itself): the files it encrypts are Parquet's real encrypted files."""
+
+    def __new__(cls, _config: Any) -> Any:
+        import pyarrow.parquet.encryption as encryption
+
+        class Client(encryption.KmsClient):
+            def wrap_key(self, key_bytes: bytes, master_key_identifier: str) -> bytes:
+                return base64.b64encode(key_bytes)
+
+            def unwrap_key(self, wrapped_key: bytes, master_key_identifier: str) -> bytes:
+                return base64.b64decode(wrapped_key)
+
+        return Client()
+
+
+def write_encrypted_parquet(sink: Any, plaintext_footer: bool) -> None:
+    """``people`` with Parquet modular encryption, its ``name`` column under a key of its own.
+
+    With ``plaintext_footer`` a reader without the keys sees the schema but cannot
+    decrypt that column's metadata (the kind that ended pyarrow's process); otherwise
+    the footer itself is encrypted.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import pyarrow.parquet.encryption as encryption
+
+    table = pa.Table.from_pandas(people(), preserve_index=False)
+    factory = encryption.CryptoFactory(ToyKms)
+    connection = encryption.KmsConnectionConfig()
+    config = encryption.EncryptionConfiguration(
+        footer_key="footer", column_keys={"names": ["name"]},
+        plaintext_footer=plaintext_footer, double_wrapping=False)
+    properties = factory.file_encryption_properties(connection, config)
+    with pq.ParquetWriter(sink, table.schema, encryption_properties=properties) as writer:
+        writer.write_table(table)
+
+
+def repeated_names_csv() -> bytes:
+    """A CSV longer than the sample pandas' parser reads first (256 KiB), whose header
+    names ``a`` twice: text first, whole numbers second."""
+    rows = "".join(f"x{i % 10},{i % 10},{i % 7},{i % 3}\n" for i in range(40000))
+    return f"a,b,a,d\n{rows}".encode()
+
+
+def missing_later_stata() -> bytes:
+    """A Stata file whose ``count`` column (int16) has its one missing value at row 8."""
+    frame = pd.DataFrame({"id": np.arange(10, dtype="int32"),
+                          "count": pd.array([3] * 7 + [None] + [4, 5], dtype="Int16")})
+    buffer = io.BytesIO()
+    frame.to_stata(buffer, write_index=False)
+    return buffer.getvalue()
+
+
+def two_file_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.csv", "x\n1\n")
+        archive.writestr("b.csv", "x\n2\n")
+    return buffer.getvalue()
+
+
 def main() -> None:
     frame = people()
     csv = frame.to_csv(index=False, lineterminator="\n").encode()
@@ -83,6 +153,11 @@ def main() -> None:
     pyreadstat.write_sav(frame, str(HERE / "people.sav"))
     nan_and_missing()
     integers_with_missing()
+    write_encrypted_parquet(str(HERE / "people_encrypted_columns.parquet"), plaintext_footer=True)
+    write_encrypted_parquet(str(HERE / "people_encrypted_footer.parquet"), plaintext_footer=False)
+    (HERE / "repeated_names.csv.gz").write_bytes(gzip.compress(repeated_names_csv(), mtime=0))
+    (HERE / "missing_later.dta").write_bytes(missing_later_stata())
+    (HERE / "two_files.csv.zip").write_bytes(two_file_zip())
     print("written:", sorted(p.name for p in HERE.iterdir() if p.suffix != ".py"))
 
 

@@ -1,0 +1,291 @@
+"""Parquet footers looked at before pyarrow's Python API is let near them.
+
+pyarrow's Python objects over a footer (``FileMetaData.row_group(i).column(j)``
+and what hangs from them) call C++ methods that are not declared to raise: a
+C++ exception thrown there is not turned into a Python one, it ends the whole
+process (SIGABRT). A column chunk whose metadata is encrypted (Parquet modular
+encryption: columns encrypted under a plaintext footer) throws as soon as its
+object is made. pandas' Parquet read never makes those objects, so it fails
+cleanly; s3tools makes them to plan fetches, check memory and type previews,
+so every footer is looked at here first, and encrypted files are refused.
+
+A footer is Thrift's compact protocol. Only its shape is read (which fields
+are set), in one pass over its bytes: a count or length larger than the bytes
+left, or nesting deeper than Thrift allows, ends the pass.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from .errors import FormatError
+
+MAGIC = b"PAR1"
+# A file whose footer itself is encrypted ends with this instead.
+ENCRYPTED_MAGIC = b"PARE"
+_TRAILER = 8  # the footer's length (4 bytes, little-endian) and the magic
+
+# Compact protocol types (Thrift's TCompactProtocol): booleans, then numbers written as
+# varints, then binary, containers and structs.
+_FALSE, _BYTE, _I16, _I64, _DOUBLE, _BINARY = 2, 3, 4, 6, 7, 8
+_LIST, _SET, _MAP, _STRUCT, _UUID = 9, 10, 11, 12, 13
+_DEPTH = 64  # Thrift's own limit on nesting
+
+# The fields of parquet.thrift that matter, as plans for _struct: a ColumnChunk's
+# crypto_metadata and encrypted_column_metadata; a RowGroup's columns; a FileMetaData's
+# row_groups and encryption_algorithm.
+_COLUMN_CHUNK = {(8, _STRUCT): True, (9, _BINARY): True}
+_ROW_GROUP = {(1, _LIST): _COLUMN_CHUNK}
+_FILE_METADATA = {(4, _LIST): _ROW_GROUP, (8, _STRUCT): True}
+
+
+class Malformed(ValueError):
+    """The footer's bytes are not a Thrift compact struct."""
+
+
+def refuse_unsafe(source: Any, shown: str) -> None:
+    """Raise a format error for an encrypted Parquet file, or one whose footer cannot be
+    read through; return for any other file (one that is not Parquet at all is left
+    to pyarrow, whose error says so).
+
+    Args:
+        source: a seekable binary file over the object (a Python file or a pyarrow
+            ``NativeFile``).
+        shown: the path, for the message.
+
+    Raises:
+        FormatError: the footer or columns are encrypted, or the footer is malformed.
+    """
+    try:
+        what = encryption(source)
+    except Malformed as error:
+        raise FormatError(f"Could not read {shown} as parquet: its footer is damaged "
+                          f"({error}).", path=shown) from None
+    if what is not None:
+        raise FormatError(
+            f"Could not read {shown} as parquet: it is encrypted (Parquet modular encryption, "
+            f"its {what} encrypted) and s3tools reads no encrypted files. Read it with "
+            "read_using() and a reader given its keys (pyarrow.parquet's "
+            "decryption_properties).", path=shown)
+
+
+def encryption(source: Any) -> str | None:
+    """What of a Parquet file is encrypted: ``"footer is"``, ``"columns are"``, or None
+    (also when the file is not Parquet, or too short to be one).
+
+    Raises:
+        Malformed: the trailer is Parquet's but its footer is not Thrift.
+    """
+    size = source.seek(0, io.SEEK_END)
+    if size < _TRAILER:
+        return None
+    trailer = _read(source, size - _TRAILER, _TRAILER)
+    if trailer[4:] == ENCRYPTED_MAGIC:
+        return "footer is"
+    length = int.from_bytes(trailer[:4], "little")
+    if trailer[4:] != MAGIC or length > size - _TRAILER:
+        return None
+    return "columns are" if encrypted(_read(source, size - _TRAILER - length, length)) \
+        else None
+
+
+def _read(source: Any, start: int, length: int) -> bytes:
+    source.seek(start)
+    data = bytes(source.read(length))
+    if len(data) != length:
+        raise Malformed("the file ended before its footer")
+    return data
+
+
+def encrypted(footer: bytes) -> bool:
+    """Whether a plaintext footer (a FileMetaData) records an encryption algorithm, or any
+    of its column chunks carries encryption metadata (either makes pyarrow's column
+    objects throw).
+
+    Raises:
+        Malformed: the bytes are not a Thrift compact struct.
+    """
+    try:
+        found, end = _struct(footer, 0, _FILE_METADATA)
+    except IndexError:
+        raise Malformed("it ends inside a value") from None
+    except RecursionError:
+        raise Malformed("values nested too deeply") from None
+    if end > len(footer):
+        raise Malformed("a value runs past its end")
+    return found
+
+
+def _struct(data: bytes, position: int, plan: dict) -> tuple[bool, int]:
+    """A struct some of whose fields matter: ``plan`` maps ``(field id, type)`` to True
+    (the field says the file is encrypted) or to the plan of a list's struct elements.
+    Returns whether an encrypted field was found, and the position after the struct
+    (or after that field)."""
+    field = 0
+    while True:
+        header = data[position]
+        position += 1
+        if header == 0:
+            return False, position
+        kind = header & 0x0F
+        if header >> 4:
+            field += header >> 4
+        else:
+            raw, position = _varint(data, position)
+            field = (raw >> 1) ^ -(raw & 1)  # zigzag
+        inner = plan.get((field, kind))
+        if inner is True:
+            return True, position
+        if inner is None:
+            position = _skip(data, position, kind, 1)
+            continue
+        found, position = _elements(data, position, inner)
+        if found:
+            return True, position
+
+
+def _elements(data: bytes, position: int, plan: dict) -> tuple[bool, int]:
+    """A list whose struct elements are read with ``plan``; others are skipped."""
+    count, kind, position = _container(data, position)
+    for _ in range(count):
+        if kind == _STRUCT:
+            found, position = _struct(data, position, plan)
+            if found:
+                return True, position
+        else:
+            position = _skip_element(data, position, kind, 2)
+    return False, position
+
+
+def _container(data: bytes, position: int) -> tuple[int, int, int]:
+    """A list's or set's element count and type, and where its elements start."""
+    header = data[position]
+    position += 1
+    count = header >> 4
+    if count == 15:
+        count, position = _varint(data, position)
+    if count > len(data) - position:  # every element takes at least a byte
+        raise Malformed("a list longer than the footer")
+    return count, header & 0x0F, position
+
+
+def _varint(data: bytes, position: int) -> tuple[int, int]:
+    """An unsigned varint at ``position``, and the position after it."""
+    value = shift = 0
+    while True:
+        byte = data[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, position
+        shift += 7
+        if shift > 63:
+            raise Malformed("a number longer than 64 bits")
+
+
+def _skip_struct(data: bytes, position: int, depth: int) -> int:
+    """Past a struct whose fields do not matter. Most of a footer is such structs
+    (column chunks' metadata and statistics): numbers and text are skipped here,
+    without a call each."""
+    if depth > _DEPTH:
+        raise Malformed("values nested too deeply")
+    while True:
+        header = data[position]
+        position += 1
+        if header == 0:
+            return position
+        if header < 0x10:  # the field id follows as a varint
+            while data[position] > 0x7F:
+                position += 1
+            position += 1
+        kind = header & 0x0F
+        if _I16 <= kind <= _I64:
+            while data[position] > 0x7F:
+                position += 1
+            position += 1
+        elif kind == _BINARY:
+            length = data[position]
+            position += 1
+            if length > 0x7F:
+                length, position = _varint(data, position - 1)
+            position += length
+        elif kind == _LIST:
+            position = _skip_list(data, position, depth + 1)
+        elif kind > _FALSE:
+            position = _skip(data, position, kind, depth + 1)
+        elif not kind:
+            raise Malformed("a field of no type")
+
+
+def _skip(data: bytes, position: int, kind: int, depth: int) -> int:
+    """Past one struct field's value of this type."""
+    if kind <= _FALSE:
+        return position  # a boolean field's value is in its header
+    if kind == _STRUCT:
+        return _skip_struct(data, position, depth)
+    if kind in (_LIST, _SET):
+        return _skip_list(data, position, depth)
+    if kind == _MAP:
+        count, position = _varint(data, position)
+        if count > len(data) - position:
+            raise Malformed("a map longer than the footer")
+        if count:
+            types = data[position]
+            position += 1
+            for _ in range(count):
+                position = _skip_element(data, position, types >> 4, depth + 1)
+                position = _skip_element(data, position, types & 0x0F, depth + 1)
+        return position
+    return _skip_element(data, position, kind, depth)
+
+
+def _skip_list(data: bytes, position: int, depth: int) -> int:
+    """Past a list or set: of structs (encoding statistics), numbers (encodings, level
+    histograms) and text (column paths), element by element without a call each."""
+    count, element, position = _container(data, position)
+    if element == _STRUCT:
+        for _ in range(count):
+            position = _skip_struct(data, position, depth)
+    elif _I16 <= element <= _I64:
+        for _ in range(count):
+            while data[position] > 0x7F:
+                position += 1
+            position += 1
+    elif element == _BINARY:
+        for _ in range(count):
+            length = data[position]
+            position += 1
+            if length > 0x7F:
+                length, position = _varint(data, position - 1)
+            position += length
+    else:
+        for _ in range(count):
+            position = _skip_element(data, position, element, depth)
+    return position
+
+
+def _skip_element(data: bytes, position: int, kind: int, depth: int) -> int:
+    """Past one value of this type in a container (where a boolean takes a byte)."""
+    if depth > _DEPTH:
+        raise Malformed("values nested too deeply")
+    if kind <= _FALSE:
+        if kind == 0:
+            raise Malformed("a value of no type")
+        return position + 1
+    if kind == _BYTE:
+        return position + 1
+    if _I16 <= kind <= _I64:
+        while data[position] > 0x7F:
+            position += 1
+        return position + 1
+    if kind == _DOUBLE:
+        return position + 8
+    if kind == _BINARY:
+        length, position = _varint(data, position)
+        return position + length
+    if kind == _UUID:
+        return position + 16
+    if kind in (_LIST, _SET, _MAP, _STRUCT):
+        return _skip(data, position, kind, depth + 1)
+    raise Malformed(f"a value of unknown type {kind}")

@@ -1,0 +1,105 @@
+"""Encrypted and malformed Parquet footers: a format error saying so, never the process's end.
+
+pyarrow's Python objects over a column chunk whose metadata is encrypted end
+the process (SIGABRT) as soon as they are made, so every read here runs in a
+child process (``child_reads.py``) and the test looks at how it ended.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from child_reads import run
+from conftest import BUCKET, put
+
+from s3tools import parquet_footers
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cases" / "data"))
+from make_fixtures import write_encrypted_parquet  # noqa: E402
+
+
+def encrypted_parquet(plaintext_footer: bool) -> bytes:
+    sink = io.BytesIO()
+    write_encrypted_parquet(sink, plaintext_footer)
+    return sink.getvalue()
+
+
+def columns_only(data: bytes) -> bytes:
+    """A file whose column chunks carry encryption metadata but whose FileMetaData records
+    no encryption algorithm (as a hostile writer could make it): the footer cut before
+    its field 8, which parquet-cpp writes after every other field but 9."""
+    length = int.from_bytes(data[-8:-4], "little")
+    footer = data[-8 - length:-8]
+    found, after = parquet_footers._struct(footer, 0, {(8, 12): True})
+    assert found
+    cut = footer[:after - 1] + b"\x00"  # the field's one-byte header gone, the struct ended
+    return data[:-8 - length] + cut + len(cut).to_bytes(4, "little") + b"PAR1"
+
+
+def plain_parquet() -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"a": [1, 2, None], "b": ["x", None, "z"]}), sink)
+    return sink.getvalue()
+
+
+class Source(io.BytesIO):
+    """A local seekable file, as s3tools' own files look to the check."""
+
+
+def test_plain_files_pass_and_encrypted_ones_are_found():
+    assert parquet_footers.encryption(Source(plain_parquet())) is None
+    assert parquet_footers.encryption(Source(encrypted_parquet(False))) == "footer is"
+    assert parquet_footers.encryption(Source(encrypted_parquet(True))) == "columns are"
+    assert parquet_footers.encryption(Source(columns_only(encrypted_parquet(True)))) == \
+        "columns are"
+    assert parquet_footers.encryption(Source(b"not parquet at all")) is None
+    assert parquet_footers.encryption(Source(b"PAR1")) is None
+
+
+def test_damaged_footers_are_malformed_and_nothing_else():
+    data = plain_parquet()
+    length = int.from_bytes(data[-8:-4], "little")
+    footer = data[-8 - length:-8]
+    generator = random.Random(22)
+    for _ in range(3000):
+        damaged = bytearray(footer[:generator.randrange(len(footer) + 1)])
+        for _ in range(generator.randrange(4)):
+            if damaged:
+                damaged[generator.randrange(len(damaged))] = generator.randrange(256)
+        try:
+            parquet_footers.encrypted(bytes(damaged))
+        except parquet_footers.Malformed:
+            pass
+    with pytest.raises(parquet_footers.Malformed, match="list longer"):
+        parquet_footers.encrypted(b"\x19\xf8\xff\xff\xff\x0f")  # field 1: a huge list
+    with pytest.raises(parquet_footers.Malformed, match="nested"):
+        parquet_footers.encrypted(b"\x1c" * 200)  # structs in structs
+
+
+@pytest.mark.parametrize("kind", ["footer", "columns", "columns_only"])
+def test_encrypted_parquet_is_a_format_error_in_every_read(seed, tmp_path, kind):
+    data = encrypted_parquet(plaintext_footer=kind != "footer")
+    if kind == "columns_only":
+        data = columns_only(data)
+    put(seed, "secret.parquet", data)
+    put(seed, "dataset/part-0.parquet", data)
+    path = f"{BUCKET}/secret.parquet"
+    reads = [{"call": "s3_path_to_df", "path": path},
+             {"call": "s3_path_to_preview_df", "path": path},
+             {"call": "s3_path_to_df", "path": path, "options": {"columns": ["age"]}},
+             {"call": "s3_path_to_df", "path": path,
+              "options": {"filters": [["name", "==", "Ann"]]}},
+             {"call": "s3_path_to_chunks", "path": path, "options": {"chunk_size": 2}},
+             {"call": "s3_path_to_df", "path": f"{BUCKET}/dataset/"}]
+    finished = run(reads, tmp_path, timeout=300)
+    assert not finished.problems(reads)
+    assert [o["outcome"] for o in finished.outcomes] == ["s3tools"] * len(reads)
+    for outcome in finished.outcomes:
+        assert outcome["type"] == "FormatError"
+        assert "encrypted" in outcome["message"] and "read_using()" in outcome["message"]
