@@ -65,7 +65,7 @@ def s3_path_to_chunks(s3_path: str, chunk_size: int = 100000,
     size = _chunk_size(chunk_size)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be a function, not {type(callback).__name__}.")
-    chunks = _chunks(paths.parse(s3_path), size, file_type, dict(options))
+    chunks = _chunks(paths.parse_file_or_folder(s3_path), size, file_type, dict(options))
     if callback is None:
         return chunks
     try:
@@ -216,7 +216,8 @@ _numbers = itertools.count(1)
 def chunks_open(s3_path: str, chunk_size: int = 100000, file_type: str | None = None,
                 **options: Any) -> int:
     """Start a chunked read for R; returns the handle ``chunks_next`` takes."""
-    chunks = _chunks(paths.parse(s3_path), _chunk_size(chunk_size), file_type, dict(options))
+    chunks = _chunks(paths.parse_file_or_folder(s3_path), _chunk_size(chunk_size), file_type,
+                     dict(options))
     with _lock:
         handle = next(_numbers)
         _open[handle] = chunks

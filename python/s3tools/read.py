@@ -43,7 +43,7 @@ def read_file_from_s3(s3_path: str, encoding: str | None = None,
 def _expand(paths_or_prefix: str | Iterable[str]) -> tuple[list[S3Path], list[int] | None]:
     """The objects to read, and their sizes when a listing gave them."""
     if isinstance(paths_or_prefix, (str, S3Path)):
-        path = paths.parse(paths_or_prefix)
+        path = paths.parse_file_or_folder(paths_or_prefix)
         if not path.is_folder:
             return [path], None
         from .listing import list_keys
@@ -147,7 +147,7 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
     Raises:
         PathError, NotFoundError, AccessDeniedError, FormatError, TooLargeError.
     """
-    path = paths.parse(s3_path)
+    path = paths.parse_file_or_folder(s3_path)
     # Parquet files read with columns= / filters=: only what is needed.
     pushed = datasets.read_pushdown(path, file_type, options, memory_check)
     if pushed is not None:

@@ -102,6 +102,7 @@ def write_df_to_table_in_s3(df: pd.DataFrame, s3_path: str, overwrite: bool = Fa
     (hive-style folders) and ``mode=`` (``"error"``, ``"append"``, ``"overwrite"``,
     ``"overwrite_partitions"``), see :mod:`s3tools.dataset_writes`.
     """
+    paths.parse_file_or_folder(s3_path)  # a bucket alone is neither a file nor a dataset
     if dataset_writes.wanted(s3_path, options):
         options.pop("row_names", None)
         return dataset_writes.write_dataset(_check_frame(df), s3_path, overwrite, multipart,
