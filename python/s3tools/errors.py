@@ -110,6 +110,16 @@ def not_found(path: str) -> NotFoundError:
     )
 
 
+def no_such_bucket(path: str) -> NotFoundError:
+    """A write to a bucket the service does not know (a misspelt name, or another's)."""
+    bucket = path.split("/", 1)[0]
+    return NotFoundError(
+        f"The bucket {bucket} does not exist, or is not yours: nothing was written to {path}. "
+        "Check its name; accessible_buckets() lists the buckets these credentials can use.",
+        path=path,
+    )
+
+
 def access_denied(path: str, writing: bool = False) -> AccessDeniedError:
     need = "read-write" if writing else "read-only (or higher)"
     return AccessDeniedError(
@@ -477,7 +487,9 @@ def translate(error: BaseException, path: str | None, *, writing: bool = False,
             return connection_failed(endpoint, path,
                                      f"the service kept answering {status} {code}".strip())
         if kind == "not_found":
-            return not_found(shown)
+            # A write's NoSuchBucket: there is no object to look for, only a bucket name.
+            return no_such_bucket(shown) if writing and code == "NoSuchBucket" \
+                else not_found(shown)
         if kind == "access_denied":
             return access_denied(shown, writing=writing)
         if kind == "exists":

@@ -207,6 +207,21 @@ def test_write_file_to_s3_errors(seed, tmp_path):
     assert keys(seed) == {}
 
 
+@pytest.mark.skipif(ON_SEAWEEDFS, reason="SeaweedFS creates a missing bucket on the first PUT")
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_a_write_to_a_missing_bucket_says_it_does_not_exist_or_is_not_yours(seed, writer,
+                                                                          local_file):
+    with pytest.raises(s3tools.NotFoundError) as caught:
+        WRITERS[writer]("test-bukcet/out/a.csv", local_file)
+    assert str(caught.value) == (
+        "The bucket test-bukcet does not exist, or is not yours: nothing was written to "
+        "test-bukcet/out/a.csv. Check its name; accessible_buckets() lists the buckets these "
+        "credentials can use.")
+    # A read names the object it looked for, as before.
+    with pytest.raises(s3tools.NotFoundError, match="No such object or bucket: test-bukcet/a.csv"):
+        s3tools.read_file_from_s3("test-bukcet/a.csv")
+
+
 # --- large files ---
 
 def test_multipart_upload_of_a_large_file(seed, tmp_path):
