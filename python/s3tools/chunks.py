@@ -177,7 +177,7 @@ def _failure(path: S3Path, fmt: formats.Format, stream: ObjectStream,
 
 def _parquet(target: S3Path, listing: datasets.Listing | None, size: int,
              options: Mapping[str, Any]) -> Iterator[pd.DataFrame]:
-    columns, filters = datasets.split_options(options, "s3_path_to_chunks")
+    columns, filters = datasets.split_options(options, target)
     with datasets.arrow_errors(target):
         chosen = datasets.plan(target, listing, columns, filters)
     return _batches(target, chosen, size)

@@ -85,6 +85,12 @@ class S3ConnectionError(S3ToolsError, ConnectionError):
     kind = "connection"
 
 
+class ArgumentError(S3ToolsError, TypeError):
+    """An option the function, or the file format's reader or writer, does not take."""
+
+    kind = "argument"
+
+
 class ObjectChangedError(S3ToolsError):
     """The object was replaced while it was being read, more often than a read can restart."""
 
@@ -98,7 +104,7 @@ class TooLargeError(S3ToolsError, MemoryError):
 
 
 ERROR_CLASSES = (PathError, NotFoundError, AccessDeniedError, AlreadyExistsError, FormatError,
-                 ConfigError, S3ConnectionError, ObjectChangedError, TooLargeError)
+                 ConfigError, S3ConnectionError, ObjectChangedError, TooLargeError, ArgumentError)
 
 
 # One message per kind; the wording is shared with R through these functions.
@@ -118,6 +124,21 @@ def no_such_bucket(path: str) -> NotFoundError:
         "Check its name; accessible_buckets() lists the buckets these credentials can use.",
         path=path,
     )
+
+
+def unknown_options(path: str, doing: str, unknown: list[str],
+                    accepted: list[str]) -> ArgumentError:
+    """Options that ``doing`` (``"reading csv files"``) does not take, refused before any
+    request. The error keeps ``doing``, ``unknown`` and ``accepted``, so that the R
+    boundary can say the same in R's names."""
+    names = ", ".join(unknown)
+    verb = "is not an option" if len(unknown) == 1 else "are not options"
+    error = ArgumentError(
+        f"{names} {verb} for {doing} ({path}). The options it takes: {', '.join(accepted)}.",
+        path=path,
+    )
+    error.doing, error.unknown, error.accepted = doing, list(unknown), list(accepted)
+    return error
 
 
 def access_denied(path: str, writing: bool = False) -> AccessDeniedError:

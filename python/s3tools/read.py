@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import (datasets, errors, folder_data, formats, localfiles, memory, paths, progress,
-               transport)
+from . import (datasets, errors, folder_data, format_options, formats, localfiles, memory, paths,
+               progress, transport)
 from .paths import S3Path
 from .tempfiles import open_private_file
 from .transport.reads import ArrivingFile, ObjectStream, RangedFile
@@ -101,8 +101,6 @@ def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str,
         return fmt.read(formats.decompress(data, compression), **options)
     except errors.S3ToolsError:
         raise
-    except TypeError:
-        raise
     except Exception as error:
         failure = getattr(data, "failure", None)
         if failure is not None:
@@ -153,8 +151,9 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
     if pushed is not None:
         return pushed
     if not path.is_folder:
-        # An unsupported type is reported before any request.
+        # An unsupported type or option is reported before any request.
         fmt, compression = formats.resolve(path.key, file_type)
+        format_options.check(fmt, options, path)
         if fmt.name == "parquet" and compression is None:
             return transport.restarting(
                 path, lambda: _read_parquet_file(path, options, fmt, memory_check))
@@ -200,6 +199,7 @@ def _read_data_files(folder: folder_data.Folder, file_type: str | None,
             "one format at a time, or pass a narrower folder.",
             path=str(folder.root),
         )
+    format_options.check(resolved[0][0], options, folder.root)
     memory.check_folder(folder, file_type, options, memory_check)  # before any GET
     workers = min(int(transport.settings().max_concurrency), len(folder.files))
     pool = ThreadPoolExecutor(max_workers=workers)
@@ -398,6 +398,7 @@ def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None
     path = paths.parse_file(s3_path)
     n = _count(n, "n")
     fmt, compression = formats.resolve(path.key, file_type)
+    format_options.check(fmt, options, path)
     try:
         if fmt.text and compression != "zip":
             return transport.restarting(

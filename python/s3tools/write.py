@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import access, dataset_writes, errors, formats, paths, progress, transport
+from . import access, dataset_writes, errors, format_options, formats, paths, progress, transport
 from .listing import s3_file_exists
 from .paths import S3Path
 from .tempfiles import temporary_path
@@ -70,6 +70,7 @@ def _check_frame(df: Any) -> pd.DataFrame:
 def _write_frame(df: pd.DataFrame, path: S3Path, file_type: str | None, overwrite: bool,
                  multipart: bool, options: dict[str, Any]) -> str:
     fmt, compression = formats.resolve(path.key, file_type, writing=True)
+    format_options.check(fmt, options, path, writing=True)
     refuse_existing(path, overwrite)
     if fmt.write_stream is not None and compression is None and multipart:
         with transport.Upload(path, overwrite) as sink:

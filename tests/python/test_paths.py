@@ -155,17 +155,6 @@ _CALLS = {
 }
 
 
-@pytest.fixture
-def requests_sent():
-    """Count the requests s3tools' client sends."""
-    sent = []
-    events = s3tools.transport.client().meta.events
-    handler = lambda **kwargs: sent.append(kwargs.get("request"))
-    events.register("before-send.s3", handler)
-    yield sent
-    events.unregister("before-send.s3", handler)
-
-
 @pytest.mark.parametrize("bad", ["", "s3://", f"{BUCKET}", f"{BUCKET}/", f"{BUCKET}/folder/",
                                  "s3:///key.csv"])
 @pytest.mark.parametrize("call", sorted(_CALLS))

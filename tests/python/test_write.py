@@ -136,6 +136,19 @@ def test_writer_options_are_passed_on(seed):
     pd.testing.assert_frame_equal(read_locally("parquet", written), frame)
 
 
+def test_an_option_the_writer_does_not_take_is_refused_before_any_request(seed, requests_sent):
+    frame = frame_with_gaps()
+    for key, fmt in (("out.csv", "csv"), ("out.parquet", "parquet"), ("out.xlsx", "excel")):
+        with pytest.raises(s3tools.ArgumentError, match=(
+                f"^no_such_option is not an option for writing {fmt} files "
+                rf"\({BUCKET}/{key}\)\. The options it takes: ")):
+            s3tools.write_df_to_table_in_s3(frame, f"{BUCKET}/{key}", no_such_option=1)
+    with pytest.raises(s3tools.ArgumentError, match="skiprows is not an option for writing csv"):
+        s3tools.write_df_to_csv_in_s3(frame, f"{BUCKET}/out.csv", skiprows=1)
+    assert requests_sent == []
+    assert keys(seed) == {}
+
+
 def test_unwritable_types(seed):
     frame = frame_with_gaps()
     with pytest.raises(s3tools.FormatError, match="write_using"):

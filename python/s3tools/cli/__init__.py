@@ -86,7 +86,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def exit_code(error: BaseException) -> int:
-    if isinstance(error, (errors.PathError, UsageError)):
+    if isinstance(error, (errors.PathError, errors.ArgumentError, UsageError)):
         return USAGE
     for kind, code, _ in EXIT_CODES:
         if isinstance(error, kind):
