@@ -122,7 +122,8 @@ def test_an_s3_scheme_with_a_slash_or_colon_missing_says_so(text, what, fixed):
 
 
 def test_another_tools_scheme_is_not_an_s3_path():
-    with pytest.raises(s3tools.PathError, match="not an S3 path .'gs://'.: write 's3://bucket/key'"):
+    with pytest.raises(s3tools.PathError,
+                       match="not an S3 path .'gs://'.: write 's3://bucket/key'"):
         parse("gs://demo/a.csv")
 
 

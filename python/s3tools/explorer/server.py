@@ -31,8 +31,8 @@ log = logging.getLogger("s3tools.explorer")
 REFUSED = ("This file explorer only answers requests that carry its token: open the "
            "address that file_explorer_s3() or s3tools browse printed, in full.\n")
 # The HTTP status for each kind of s3tools error; other kinds are 502 (S3 failed us).
-_STATUS = {"path": 400, "argument": 400, "format": 422, "config": 400, "not_found": 404, "access_denied": 403,
-           "too_large": 413}
+_STATUS = {"path": 400, "argument": 400, "format": 422, "config": 400, "not_found": 404,
+           "access_denied": 403, "too_large": 413}
 
 
 class Explorer:
