@@ -141,6 +141,13 @@ def unknown_options(path: str, doing: str, unknown: list[str],
     return error
 
 
+def cannot_write(path: str, fmt: str, reason: BaseException, advice: str) -> FormatError:
+    """The writer of format ``fmt`` refused the data frame; nothing was written."""
+    text = str(reason).strip().rstrip(".")
+    return FormatError(f"Could not write {path} as {fmt}: {text}. Nothing was written. {advice}",
+                       path=path)
+
+
 def access_denied(path: str, writing: bool = False) -> AccessDeniedError:
     need = "read-write" if writing else "read-only (or higher)"
     return AccessDeniedError(

@@ -149,6 +149,33 @@ def test_an_option_the_writer_does_not_take_is_refused_before_any_request(seed, 
     assert keys(seed) == {}
 
 
+def test_a_frame_the_writer_refuses_is_a_format_error_naming_the_path_and_what_to_do(seed):
+    zoned = pd.DataFrame({"when": pd.to_datetime(["2024-03-31 12:00"]).tz_localize(
+        "Europe/London"), "n": [1]})
+    with pytest.raises(s3tools.FormatError) as caught:
+        s3tools.write_df_to_table_in_s3(zoned, f"{BUCKET}/out/times.xlsx")
+    message = str(caught.value)
+    assert message.startswith(f"Could not write {BUCKET}/out/times.xlsx as excel: Excel does "
+                              "not support datetimes with timezones")
+    assert ("Nothing was written. Excel holds no time zones, and when has one: convert such "
+            "columns to times without a time zone or to text first") in message
+    with pytest.raises(s3tools.FormatError, match=(
+            f"Could not write {BUCKET}/out/mixed.parquet as parquet: .*column a.*Nothing was "
+            "written. Check the writer options")):
+        s3tools.write_df_to_table_in_s3(pd.DataFrame({"a": [1, "x"]}),
+                                        f"{BUCKET}/out/mixed.parquet")
+    with pytest.raises(s3tools.FormatError, match="complex128"):  # pyarrow: not implemented
+        s3tools.write_df_to_table_in_s3(pd.DataFrame({"a": [1 + 2j]}), f"{BUCKET}/out/c.parquet")
+    # Written as it streams out: the upload is given up, nothing is left.
+    with pytest.raises(s3tools.FormatError, match=f"Could not write {BUCKET}/out/q.csv as csv"):
+        s3tools.write_df_to_csv_in_s3(zoned, f"{BUCKET}/out/q.csv", quoting=99)
+    assert keys(seed) == {}
+    assert seed.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+    s3tools.write_df_to_table_in_s3(zoned.assign(when=zoned["when"].dt.tz_localize(None)),
+                                    f"{BUCKET}/out/times.xlsx")
+    assert list(keys(seed)) == ["out/times.xlsx"]
+
+
 def test_unwritable_types(seed):
     frame = frame_with_gaps()
     with pytest.raises(s3tools.FormatError, match="write_using"):
