@@ -143,7 +143,8 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
         **options: passed to the pandas reader (``sep``, ``usecols``, ``sheet_name``...).
 
     Raises:
-        PathError, NotFoundError, AccessDeniedError, FormatError, TooLargeError.
+        PathError, NotFoundError, AccessDeniedError, FormatError, TooLargeError;
+        ArgumentError: an option the format's reader does not take (before any request).
     """
     path = paths.parse_file_or_folder(s3_path)
     # Parquet files read with columns= / filters=: only what is needed.

@@ -128,7 +128,8 @@ def write_df_to_table_in_s3(df: pd.DataFrame, s3_path: str, overwrite: bool = Fa
                             **options: Any) -> str:
     """Write a data frame in the format the key's extension names (csv, parquet, xlsx...).
 
-    ``file_type`` overrides the extension; ``**options`` go to the pandas writer.
+    ``file_type`` overrides the extension; ``**options`` go to the pandas writer (an
+    option it does not take is an ArgumentError; a frame it refuses, a FormatError).
     A folder path (``bucket/prefix/``) writes a Parquet dataset: ``partition_cols=``
     (hive-style folders) and ``mode=`` (``"error"``, ``"append"``, ``"overwrite"``,
     ``"overwrite_partitions"``), see :mod:`s3tools.dataset_writes`.
