@@ -36,7 +36,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from . import arrowfs, errors, folder_data, formats, memory, partitions, transport
+from . import (arrowfs, errors, folder_data, format_options, formats, memory, partitions,
+               transport)
 from .folder_data import Folder
 from .paths import S3Path, extension_of
 from .transport.reads import ARRIVING_PART
@@ -107,7 +108,7 @@ def split_options(options: Mapping[str, Any], target: S3Path) -> tuple[list[str]
     ArgumentError naming ``target``)."""
     others = [name for name in options if name not in READ_OPTIONS]
     if others:
-        raise errors.unknown_options(str(target), "reading a Parquet dataset", others,
+        raise format_options.refusal(target, "reading a Parquet dataset", others,
                                      sorted(READ_OPTIONS))
     columns = options.get("columns")
     if isinstance(columns, str):

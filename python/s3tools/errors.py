@@ -126,18 +126,22 @@ def no_such_bucket(path: str) -> NotFoundError:
     )
 
 
-def unknown_options(path: str, doing: str, unknown: list[str],
-                    accepted: list[str]) -> ArgumentError:
+def unknown_options(path: str, doing: str, unknown: list[str], accepted: list[str],
+                    r_names: list[str] = ()) -> ArgumentError:
     """Options that ``doing`` (``"reading csv files"``) does not take, refused before any
-    request. The error keeps ``doing``, ``unknown`` and ``accepted``, so that the R
-    boundary can say the same in R's names."""
+    request; ``r_names``: R's names for options it takes (one message in both languages).
+    The error keeps its parts, so that the R boundary can name the options as R's user
+    typed them."""
     names = ", ".join(unknown)
     verb = "is not an option" if len(unknown) == 1 else "are not options"
+    also = f"; in R also {', '.join(r_names)}" if r_names else ""
     error = ArgumentError(
-        f"{names} {verb} for {doing} ({path}). The options it takes: {', '.join(accepted)}.",
+        f"{names} {verb} for {doing} ({path}). The options it takes: {', '.join(accepted)}"
+        f"{also}.",
         path=path,
     )
     error.doing, error.unknown, error.accepted = doing, list(unknown), list(accepted)
+    error.r_names = list(r_names)
     return error
 
 

@@ -7,6 +7,10 @@ declare are the options the format takes. Any other name would fail deep in
 pandas ("got an unexpected keyword argument"), after the download and without
 the path; here it is an :class:`~s3tools.errors.ArgumentError` that names the
 path and the options the format takes, before anything is fetched or written.
+
+R's names for the options (those of ``utils::read.csv``, readr and readxl) are
+here too: the R boundary translates them (:mod:`s3tools.r_options`), and the
+message, the same in both languages, lists those that apply.
 """
 
 from __future__ import annotations
@@ -19,6 +23,16 @@ from typing import Any, Callable
 
 from . import errors
 from .formats import Format
+
+# R's names and the pandas option each means; None: done on the result by s3tools.r_options.
+R_READ_NAMES = {"stringsAsFactors": None, "colClasses": "dtype", "na.strings": "na_values",
+                "na": "na_values", "skip": "skiprows", "nrows": "nrows", "n_max": "nrows",
+                "sep": "sep", "delim": "sep", "header": "header", "col_names": "header",
+                "encoding": "encoding", "fileEncoding": "encoding", "sheet": "sheet_name",
+                "col_select": "usecols"}
+# row.names is taken and dropped (there is never an index column to write).
+R_WRITE_NAMES = {"row.names": None, "col_names": "header", "col.names": "header",
+                 "na": "na_rep", "delim": "sep", "fileEncoding": "encoding"}
 
 # The parameters through which the data itself passes (the file, the frame, the
 # target), which are s3tools' to give, never the user's.
@@ -72,4 +86,13 @@ def check(fmt: Format, options: Mapping[str, Any], path: object, writing: bool =
     unknown = [name for name in options if name not in known]
     if unknown:
         doing = f"{'writing' if writing else 'reading'} {fmt.name} files"
-        raise errors.unknown_options(str(path), doing, unknown, known)
+        raise refusal(path, doing, unknown, known, writing)
+
+
+def refusal(path: object, doing: str, unknown: list[str], known: list[str],
+            writing: bool = False) -> errors.ArgumentError:
+    """The error for options that ``doing`` (``"reading csv files"``) does not take: it
+    names ``known`` and R's names for those of them R has a name for."""
+    table = R_WRITE_NAMES if writing else R_READ_NAMES
+    r_names = [name for name, target in table.items() if target is None or target in known]
+    return errors.unknown_options(str(path), doing, unknown, known, r_names)

@@ -2,7 +2,8 @@
 
 The R package passes its ``...`` as R users write it, with the names of R's own
 readers (``utils::read.csv``, readr, readxl). :func:`translate` turns each into
-the pandas option it means (the tables below are the one place for that);
+the pandas option it means (the table of names is
+:data:`s3tools.format_options.R_READ_NAMES`, which the messages list too);
 ``stringsAsFactors`` and the classes of ``colClasses`` that pandas cannot read
 into (factor, Date) are carried out on the data frame the read returns; and an
 option that a format does not take is reported in the names the user typed.
@@ -18,15 +19,8 @@ from typing import Any
 import pandas as pd
 
 from . import errors
+from .format_options import R_READ_NAMES, R_WRITE_NAMES
 
-# R's names (utils::read.csv, readr, readxl) and the pandas options they mean.
-READ_NAMES = {"stringsAsFactors": None, "colClasses": "dtype", "na.strings": "na_values",
-              "na": "na_values", "skip": "skiprows", "nrows": "nrows", "n_max": "nrows",
-              "sep": "sep", "delim": "sep", "header": "header", "col_names": "header",
-              "encoding": "encoding", "fileEncoding": "encoding", "sheet": "sheet_name",
-              "col_select": "usecols"}
-WRITE_NAMES = {"row.names": None, "col_names": "header", "col.names": "header", "na": "na_rep",
-               "delim": "sep", "fileEncoding": "encoding"}
 # Accepted and dropped: there is never an index column to write.
 _DROPPED = {"row.names", "row_names"}
 # The functions whose data frame stringsAsFactors and colClasses finish.
@@ -70,14 +64,11 @@ class Translated:
         return value
 
     def in_r_words(self, error: errors.ArgumentError) -> errors.ArgumentError:
-        table = WRITE_NAMES if self.writing else READ_NAMES
-        r_names = [name for name, target in table.items()
-                   if target is None or target in error.accepted]
-        if error.doing.startswith("reading a Parquet"):  # the frame is finished here too
-            r_names = ["stringsAsFactors"]
-        accepted = r_names + [name for name in error.accepted if name not in r_names]
+        """The same error, naming the unknown options as the user typed them (skip, not
+        the skiprows it became)."""
         unknown = [self.given.get(name, name) for name in error.unknown]
-        return errors.unknown_options(error.path, error.doing, unknown, accepted)
+        return errors.unknown_options(error.path, error.doing, unknown, error.accepted,
+                                      error.r_names)
 
     def finish(self, frame: pd.DataFrame, path: str) -> pd.DataFrame:
         """Column names for a headerless read, then colClasses' factors and dates, then
@@ -120,7 +111,7 @@ def translate(options: Mapping[str, Any], writing: bool = False, path: Any = Non
         ArgumentError: a value R's option does not take, or two names for one option.
     """
     shown = None if path is None else str(path)
-    table = WRITE_NAMES if writing else READ_NAMES
+    table = R_WRITE_NAMES if writing else R_READ_NAMES
     result = Translated(writing=writing)
     for name, value in options.items():
         if name in _DROPPED:

@@ -43,6 +43,10 @@ def test_unknown_options_are_an_argument_error_naming_the_path_and_the_options()
     format_options.check(excel, {"sheet_name": 1, "skiprows": 2}, "b/book.xlsx")
     with pytest.raises(s3tools.ArgumentError) as caught:
         format_options.check(excel, {"sheet_name": 1, "sep": ";"}, "b/book.xlsx")
-    assert str(caught.value).startswith("sep is not an option for reading excel files "
-                                        "(b/book.xlsx). The options it takes: sheet_name, header,")
+    message = str(caught.value)
+    assert message.startswith("sep is not an option for reading excel files (b/book.xlsx). "
+                              "The options it takes: sheet_name, header,")
+    # One message in both languages: R's names for what the format takes, at the end.
+    assert message.endswith("; in R also stringsAsFactors, colClasses, na.strings, na, skip, "
+                            "nrows, n_max, header, col_names, sheet, col_select.")
     assert (caught.value.unknown, caught.value.doing) == (["sep"], "reading excel files")

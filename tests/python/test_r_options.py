@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import s3tools
-from s3tools import r_options
+from s3tools import format_options, r_options
 
 
 @pytest.mark.parametrize(("given", "options"), [
@@ -69,15 +69,15 @@ def test_not_dates_are_a_format_error_naming_the_column():
 
 
 def test_an_unknown_option_is_said_in_the_names_the_user_typed():
-    def refuse(**options):
-        raise s3tools.errors.unknown_options("b/k.parquet", "reading parquet files",
-                                             ["skiprows"], ["engine", "columns"])
+    def refuse(s3_path, **options):
+        raise format_options.refusal(s3_path, "reading parquet files", list(options),
+                                     ["engine", "columns"])
 
     with pytest.raises(s3tools.ArgumentError) as caught:
         r_options.translate({"skip": 2}).run(refuse, {"s3_path": "b/k.parquet"})
     assert str(caught.value) == ("skip is not an option for reading parquet files "
-                                 "(b/k.parquet). The options it takes: stringsAsFactors, "
-                                 "engine, columns.")
+                                 "(b/k.parquet). The options it takes: engine, columns; in R "
+                                 "also stringsAsFactors.")
 
 
 def test_writing_names():

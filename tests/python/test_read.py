@@ -213,7 +213,7 @@ def test_an_option_for_a_folder_is_checked_against_its_files_format(seed):
         s3tools.s3_path_to_df(f"{BUCKET}/csvs/", sheet_name=1)
     with pytest.raises(s3tools.ArgumentError, match=(
             f"skiprows is not an option for reading a Parquet dataset .{BUCKET}/parquets/.. "
-            "The options it takes: columns, filters.")):
+            "The options it takes: columns, filters; in R also stringsAsFactors.")):
         s3tools.s3_path_to_df(f"{BUCKET}/parquets/", skiprows=1)
 
 

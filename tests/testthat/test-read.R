@@ -127,14 +127,18 @@ test_that("an option the format does not take is an s3tools_argument error in R'
                           class = "s3tools_argument")
   expect_match(conditionMessage(unknown), paste0(
     "no_such_option is not an option for reading csv files (test-bucket/a.csv). The options it ",
-    "takes: stringsAsFactors, colClasses, na.strings, na, skip, nrows, n_max, sep, delim, ",
-    "header, col_names, encoding, fileEncoding, col_select, delimiter, names, "), fixed = TRUE)
+    "takes: sep, delimiter, header, names, "), fixed = TRUE)
+  expect_match(conditionMessage(unknown), paste0(
+    "; in R also stringsAsFactors, colClasses, na.strings, na, skip, nrows, n_max, sep, delim, ",
+    "header, col_names, encoding, fileEncoding, col_select."), fixed = TRUE)
+  # The names as typed: skip, not the skiprows it means; colClasses, not dtype.
   for (option in list(list(skip = 2), list(colClasses = c(name = "character")))) {
     refused <- expect_error(do.call(s3_path_to_df, c("test-bucket/people.parquet", option)),
                             class = "s3tools_argument")
     expect_match(conditionMessage(refused), paste0(
       names(option), " is not an option for reading parquet files (test-bucket/people.parquet).",
-      " The options it takes: stringsAsFactors, engine, columns,"), fixed = TRUE)
+      " The options it takes: engine, columns,"), fixed = TRUE)
+    expect_match(conditionMessage(refused), "; in R also stringsAsFactors.", fixed = TRUE)
   }
   expect_match(conditionMessage(expect_error(
     s3_path_to_chunks("test-bucket/a.csv", callback = identity, stringsAsFactors = TRUE),

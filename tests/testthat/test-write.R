@@ -39,7 +39,10 @@ test_that("a write to a bucket that does not exist, or an option the writer does
                                                 quote = FALSE), class = "s3tools_argument")
   expect_match(conditionMessage(unknown), paste0(
     "quote is not an option for writing csv files (test-bucket/a.csv). The options it takes: ",
-    "row.names, col_names, col.names, na, delim, fileEncoding, sep, na_rep"), fixed = TRUE)
+    "sep, na_rep, "), fixed = TRUE)
+  expect_match(conditionMessage(unknown),
+               "; in R also row.names, col_names, col.names, na, delim, fileEncoding.",
+               fixed = TRUE)
 })
 
 test_that("a data frame survives Parquet and Feather both ways", {
