@@ -194,7 +194,13 @@ options_to_python <- function(options, call) {
       call = call
     )
   }
-  lapply(options, argument_to_python)
+  lapply(options, function(value) {
+    # A named vector (colClasses = c(id = "character")) keeps its names: a dict in Python.
+    if (is.atomic(value) && !is.null(names(value)) && !is.object(value)) {
+      value <- as.list(value)
+    }
+    argument_to_python(value)
+  })
 }
 
 # A length-one vector stays a string in Python; longer ones become lists.

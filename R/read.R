@@ -60,9 +60,19 @@ read_files_from_s3 <- function(paths_or_prefix, max_concurrency = NULL, memory_c
 #' markers and empty objects.
 #'
 #' @inheritParams s3tools-parameters
-#' @param ... Options for the reader. The pandas names work (`sep`,
-#'   `skiprows`, `nrows`, `usecols`, `sheet_name`, ...) and so do the R ones
-#'   `skip`, `n_max`, `col_names` / `header`, `delim`, `na`, `sheet`.
+#' @param ... Options for the reader, in R's names or pandas'. R's:
+#'   `stringsAsFactors = TRUE` (text columns as factors); `colClasses`, one
+#'   class for every column or classes by column name (`c(id = "character",
+#'   day = "Date")`) among `"character"`, `"numeric"` (`"double"`),
+#'   `"integer"`, `"logical"`, `"factor"` and `"Date"` (`NA`: as the reader
+#'   decides), for csv, tsv, json and Excel files; `na.strings` / `na` (more
+#'   texts read as missing); `skip`; `nrows` / `n_max`; `sep` / `delim`
+#'   (`sep = ""`: any white space); `header` / `col_names` (`FALSE`: columns
+#'   named V1, V2... / X1, X2...); `encoding` / `fileEncoding` (`"latin1"`,
+#'   `"UTF-8-BOM"`...); `sheet` (from 1); `col_select`. The pandas names of
+#'   the format's reader work too (`usecols`, `sheet_name`, `dtype`,
+#'   `parse_dates`, ...). Any other name is an error of class
+#'   `s3tools_argument` that lists the options the format takes.
 #' @return A data.frame (or tibble).
 #' @examples
 #' \dontrun{

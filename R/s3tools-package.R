@@ -13,7 +13,8 @@
 #' `s3tools_exists`, `s3tools_format`, `s3tools_config`, `s3tools_connection`,
 #' `s3tools_too_large` (a whole read that would not fit in memory),
 #' `s3tools_changed` (an object replaced while it was read, more often than
-#' a read starts again), so
+#' a read starts again), `s3tools_argument` (an option the file's reader or
+#' writer does not take, named with the options it takes), so
 #' `tryCatch(..., s3tools_not_found = function(e) ...)` catches one kind.
 #' Text columns arrive as ALTREP character vectors whose strings are made
 #' when first used (they save and serialise as plain character vectors);

@@ -13,6 +13,7 @@ from .ddf import s3_path_to_ddf, storage_options
 from .errors import (
     AccessDeniedError,
     AlreadyExistsError,
+    ArgumentError,
     ConfigError,
     FormatError,
     NotFoundError,
@@ -45,6 +46,7 @@ _install_redaction()
 __all__ = [
     "AccessDeniedError",
     "AlreadyExistsError",
+    "ArgumentError",
     "ConfigError",
     "FormatError",
     "NotFoundError",

@@ -66,7 +66,7 @@ def s3_path_to_chunks(s3_path: str, chunk_size: int = 100000,
     size = _chunk_size(chunk_size)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be a function, not {type(callback).__name__}.")
-    chunks = _chunks(paths.parse(s3_path), size, file_type, dict(options))
+    chunks = _chunks(paths.parse_file_or_folder(s3_path), size, file_type, dict(options))
     if callback is None:
         return chunks
     try:
@@ -180,7 +180,7 @@ def _failure(path: S3Path, fmt: formats.Format, stream: ObjectStream,
 
 def _parquet(target: S3Path, listing: datasets.Listing | None, size: int,
              options: Mapping[str, Any]) -> Iterator[pd.DataFrame]:
-    columns, filters = datasets.split_options(options, "s3_path_to_chunks")
+    columns, filters = datasets.split_options(options, target)
     with datasets.arrow_errors(target):
         chosen = datasets.plan(target, listing, columns, filters)
     return _batches(target, chosen, size)
@@ -220,7 +220,7 @@ def chunks_open(s3_path: str, chunk_size: int = 100000, file_type: str | None = 
                 **options: Any) -> int:
     """Start a chunked read for R, in R's types (:func:`s3tools.r_chunks.steady`);
     returns the handle ``chunks_next`` takes."""
-    path = paths.parse(s3_path)
+    path = paths.parse_file_or_folder(s3_path)
     chunks = _chunks(path, _chunk_size(chunk_size), file_type, dict(options))
     with _lock:
         handle = next(_numbers)

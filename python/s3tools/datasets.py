@@ -36,8 +36,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from . import (arrowfs, errors, folder_data, formats, memory, parquet_footers, partitions,
-               r_types, transport)
+from . import (arrowfs, errors, folder_data, format_options, formats, memory, parquet_footers,
+               partitions, r_types, transport)
 from .folder_data import Folder
 from .paths import S3Path, extension_of
 from .transport.reads import ARRIVING_PART
@@ -103,12 +103,13 @@ class Plan:
     filtered: set[str]  # the columns the filters name (read too, to filter rows)
 
 
-def split_options(options: Mapping[str, Any], caller: str) -> tuple[list[str] | None, Any]:
-    """``columns`` and ``filters`` from the reader options; anything else is refused."""
-    others = sorted(set(options) - READ_OPTIONS)
+def split_options(options: Mapping[str, Any], target: S3Path) -> tuple[list[str] | None, Any]:
+    """``columns`` and ``filters`` from the reader options; anything else is refused (an
+    ArgumentError naming ``target``)."""
+    others = [name for name in options if name not in READ_OPTIONS]
     if others:
-        raise TypeError(f"{caller}() reads a Parquet dataset with columns= and filters= only, "
-                        f"not {', '.join(others)}.")
+        raise format_options.refusal(target, "reading a Parquet dataset", others,
+                                     sorted(READ_OPTIONS))
     columns = options.get("columns")
     if isinstance(columns, str):
         columns = [columns]
@@ -324,7 +325,7 @@ def to_frame(table: pa.Table, chosen: Plan) -> pd.DataFrame:
 def read(target: S3Path, listing: Listing | None, options: Mapping[str, Any],
          memory_check: bool) -> pd.DataFrame:
     """A dataset or one Parquet file with ``columns`` / ``filters`` pushed down."""
-    columns, filters = split_options(options, "s3_path_to_df")
+    columns, filters = split_options(options, target)
     with arrow_errors(target):
         chosen = plan(target, listing, columns, filters,
                       early=memory.early_share(memory_check))

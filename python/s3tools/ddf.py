@@ -105,7 +105,7 @@ def s3_path_to_ddf(s3_path: str, columns: list[str] | None = None, filters: Any 
     Example: ``s3_path_to_ddf("bucket/sales/", filters=[("year", ">=", 2023)]).groupby("shop").sum().compute()``.
     """
     dataframe = _dask()
-    path = paths.parse(s3_path)
+    path = paths.parse_file_or_folder(s3_path)
     listing = datasets.list_dataset(path) if path.is_folder else None
     if listing is not None and not listing.files and listing.schema_file is None:
         raise errors.not_found(str(path))

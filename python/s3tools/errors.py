@@ -85,6 +85,12 @@ class S3ConnectionError(S3ToolsError, ConnectionError):
     kind = "connection"
 
 
+class ArgumentError(S3ToolsError, TypeError):
+    """An option the function, or the file format's reader or writer, does not take."""
+
+    kind = "argument"
+
+
 class ObjectChangedError(S3ToolsError):
     """The object was replaced while it was being read, more often than a read can restart."""
 
@@ -98,7 +104,7 @@ class TooLargeError(S3ToolsError, MemoryError):
 
 
 ERROR_CLASSES = (PathError, NotFoundError, AccessDeniedError, AlreadyExistsError, FormatError,
-                 ConfigError, S3ConnectionError, ObjectChangedError, TooLargeError)
+                 ConfigError, S3ConnectionError, ObjectChangedError, TooLargeError, ArgumentError)
 
 
 # One message per kind; the wording is shared with R through these functions.
@@ -108,6 +114,42 @@ def not_found(path: str) -> NotFoundError:
         "with list_files_in_buckets().",
         path=path,
     )
+
+
+def no_such_bucket(path: str) -> NotFoundError:
+    """A write to a bucket the service does not know (a misspelt name, or another's)."""
+    bucket = path.split("/", 1)[0]
+    return NotFoundError(
+        f"The bucket {bucket} does not exist, or is not yours: nothing was written to {path}. "
+        "Check its name; accessible_buckets() lists the buckets these credentials can use.",
+        path=path,
+    )
+
+
+def unknown_options(path: str, doing: str, unknown: list[str], accepted: list[str],
+                    r_names: list[str] = ()) -> ArgumentError:
+    """Options that ``doing`` (``"reading csv files"``) does not take, refused before any
+    request; ``r_names``: R's names for options it takes (one message in both languages).
+    The error keeps its parts, so that the R boundary can name the options as R's user
+    typed them."""
+    names = ", ".join(unknown)
+    verb = "is not an option" if len(unknown) == 1 else "are not options"
+    also = f"; in R also {', '.join(r_names)}" if r_names else ""
+    error = ArgumentError(
+        f"{names} {verb} for {doing} ({path}). The options it takes: {', '.join(accepted)}"
+        f"{also}.",
+        path=path,
+    )
+    error.doing, error.unknown, error.accepted = doing, list(unknown), list(accepted)
+    error.r_names = list(r_names)
+    return error
+
+
+def cannot_write(path: str, fmt: str, reason: BaseException, advice: str) -> FormatError:
+    """The writer of format ``fmt`` refused the data frame; nothing was written."""
+    text = str(reason).strip().rstrip(".")
+    return FormatError(f"Could not write {path} as {fmt}: {text}. Nothing was written. {advice}",
+                       path=path)
 
 
 def access_denied(path: str, writing: bool = False) -> AccessDeniedError:
@@ -494,7 +536,9 @@ def translate(error: BaseException, path: str | None, *, writing: bool = False,
             return connection_failed(endpoint, path,
                                      f"the service kept answering {status} {code}".strip())
         if kind == "not_found":
-            return not_found(shown)
+            # A write's NoSuchBucket: there is no object to look for, only a bucket name.
+            return no_such_bucket(shown) if writing and code == "NoSuchBucket" \
+                else not_found(shown)
         if kind == "access_denied":
             return access_denied(shown, writing=writing)
         if kind == "exists":

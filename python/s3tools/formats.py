@@ -43,6 +43,10 @@ class Format:
     # Writes the frame into a binary sink piece by piece (the same bytes as
     # ``write``), so an upload can start before the whole text exists.
     write_stream: Callable[..., None] | None = None
+    # The functions the reader and the writer hand their options to ("module:name"): the
+    # names they declare are the options the format takes (s3tools.format_options).
+    read_options_from: tuple[str, ...] = ()
+    write_options_from: tuple[str, ...] = ()
 
 
 def _csv_reader(separator: str) -> Callable[..., pd.DataFrame]:
@@ -259,22 +263,36 @@ def _write_excel(frame: pd.DataFrame, **options: Any) -> bytes:
     return buffer.getvalue()
 
 
+_CSV_OPTIONS = {"read_options_from": ("pandas:read_csv",),
+                "write_options_from": ("pandas:DataFrame.to_csv",)}
+_JSON_OPTIONS = {"read_options_from": ("pandas:read_json",),
+                 "write_options_from": ("pandas:DataFrame.to_json",)}
+
 FORMATS = (
     Format("csv", ("csv",), _csv_reader(","), _csv_writer(","), True, streams=True,
-           write_stream=_csv_stream_writer(",")),
+           write_stream=_csv_stream_writer(","), **_CSV_OPTIONS),
     Format("tsv", ("tsv", "tab"), _csv_reader("\t"), _csv_writer("\t"), True, streams=True,
-           write_stream=_csv_stream_writer("\t")),
+           write_stream=_csv_stream_writer("\t"), **_CSV_OPTIONS),
     Format("parquet", ("parquet", "pq"), _read_parquet,
-           _buffer_writer("to_parquet", index=False), False),
+           _buffer_writer("to_parquet", index=False), False,
+           read_options_from=("pandas:read_parquet", "pyarrow.parquet:read_table"),
+           write_options_from=("pandas:DataFrame.to_parquet", "pyarrow.parquet:write_table")),
     Format("feather", ("feather", "arrow", "ipc"), _read_feather,
-           _buffer_writer("to_feather"), False),
-    Format("json", ("json",), _read_json, _write_json, False),
-    Format("jsonl", ("jsonl", "ndjson"), _read_jsonl, _write_jsonl, True),
-    Format("excel", ("xlsx", "xls", "xlsm"), _read_excel, _write_excel, False),
-    Format("spss", ("sav", "zsav"), _read_spss, _write_spss, False),
+           _buffer_writer("to_feather"), False, read_options_from=("pandas:read_feather",),
+           write_options_from=("pyarrow.feather:write_feather",)),
+    Format("json", ("json",), _read_json, _write_json, False, **_JSON_OPTIONS),
+    Format("jsonl", ("jsonl", "ndjson"), _read_jsonl, _write_jsonl, True, **_JSON_OPTIONS),
+    Format("excel", ("xlsx", "xls", "xlsm"), _read_excel, _write_excel, False,
+           read_options_from=("pandas:read_excel",),
+           write_options_from=("pandas:DataFrame.to_excel",)),
+    Format("spss", ("sav", "zsav"), _read_spss, _write_spss, False,
+           read_options_from=("pandas:read_spss", "pyreadstat:read_sav"),
+           write_options_from=("pyreadstat:write_sav",)),
     Format("stata", ("dta",), _read_stata,
-           _buffer_writer("to_stata", write_index=False), False),
-    Format("sas", ("sas7bdat",), _read_sas, None, False),
+           _buffer_writer("to_stata", write_index=False), False,
+           read_options_from=("pandas:read_stata",),
+           write_options_from=("pandas:DataFrame.to_stata",)),
+    Format("sas", ("sas7bdat",), _read_sas, None, False, read_options_from=("pandas:read_sas",)),
 )
 _BY_EXTENSION = {extension: fmt for fmt in FORMATS for extension in fmt.extensions}
 _BY_NAME = {fmt.name: fmt for fmt in FORMATS}

@@ -5,11 +5,22 @@ Pure functions, no network. Results always show a path as ``bucket/key``.
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from dataclasses import dataclass
 
 from .errors import PathError
 
 _SCHEMES = ("s3://", "s3a://", "s3n://")
+# An S3 scheme with one slash, or none, where two are needed: "s3:/b/k", "s3//b/k".
+_SCHEME_SLASH_MISSING = re.compile(r"^(s3[an]?):/(?!/)|^(s3[an]?)//", re.IGNORECASE)
+# Another tool's scheme ("gs://", "file://"); a bucket name never holds "://".
+_OTHER_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
+# The host of a virtual-hosted AWS address: the bucket, then "s3." / "s3-" and the rest.
+_AWS_VIRTUAL_HOST = re.compile(r"^(?P<bucket>.+?)\.s3[.-](?:[a-z0-9-]+\.)*amazonaws\.com(?:\.cn)?$",
+                               re.IGNORECASE)
+_AWS_HOST = re.compile(r"^s3[.-](?:[a-z0-9-]+\.)*amazonaws\.com(?:\.cn)?$|^s3\.amazonaws\.com$",
+                       re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ def parse(s3_path: object) -> S3Path:
             path=repr(s3_path),
         )
     text = s3_path.strip()
+    _refuse_other_forms(text.lstrip("/"))  # '/s3:/b/k' is the same mistake
     for scheme in _SCHEMES:
         if text.lower().startswith(scheme):
             text = text[len(scheme):]
@@ -70,6 +82,44 @@ def parse(s3_path: object) -> S3Path:
         raise PathError("A bucket name cannot contain spaces.", path=s3_path)
     _check_key(key, s3_path)
     return S3Path(bucket, key)
+
+
+def _refuse_other_forms(text: str) -> None:
+    """Refuse what looks like an S3 path but is none of the three forms, saying which
+    form to write: a web address, a scheme with a slash missing, another tool's scheme."""
+    missing = _SCHEME_SLASH_MISSING.match(text)
+    if missing:
+        scheme = (missing.group(1) or missing.group(2)).lower()
+        rest = text[missing.end():].lstrip("/")
+        what = "a slash is missing" if missing.group(1) else "the ':' is missing"
+        raise PathError(f"{text} starts with '{text[:missing.end()]}': {what}. Write it as "
+                        f"'{scheme}://{rest}'.", path=text)
+    other = _OTHER_SCHEME.match(text)
+    if other is None or text.lower().startswith(_SCHEMES):
+        return
+    if other.group(1).lower() in ("http", "https"):
+        raise PathError(f"{text} is a web address, not an S3 path: "
+                        f"{_s3_form_of(text)}", path=text)
+    raise PathError(f"{text} is not an S3 path ('{other.group(0)}'): write 's3://bucket/key', "
+                    "'bucket/key' or '/bucket/key'.", path=text)
+
+
+def _s3_form_of(address: str) -> str:
+    """What to write instead of an http(s) address of an object: its s3:// form."""
+    parts = urllib.parse.urlsplit(address)
+    host = parts.hostname or ""
+    segments = urllib.parse.unquote(parts.path).lstrip("/")
+    hosted = _AWS_VIRTUAL_HOST.match(host)
+    if hosted:
+        return f"write it as 's3://{hosted.group('bucket')}/{segments}'."
+    if _AWS_HOST.match(host) and segments:
+        return f"write it as 's3://{segments}'."
+    if segments:
+        # A custom endpoint answers path-style: the first part of the path is the bucket.
+        endpoint = f"{parts.scheme}://{parts.netloc}"
+        return (f"write it as 's3://{segments}', with AWS_ENDPOINT_URL={endpoint} set for "
+                "the endpoint.")
+    return "write it as 's3://bucket/key'."
 
 
 # S3 keys are at most 1,024 bytes of UTF-8.
@@ -114,6 +164,24 @@ def parse_file(s3_path: object) -> S3Path:
             "The path names a folder ('/' at the end) where a file is needed: "
             "give the full key of one object.",
             path=str(path),
+        )
+    return path
+
+
+def parse_file_or_folder(s3_path: object) -> S3Path:
+    """A path that names one object or a folder: a bucket alone is refused.
+
+    ``"bucket/"`` (the whole bucket, as a folder) is taken; ``"bucket"`` is most
+    often a path cut short, and reading or writing a whole bucket is too much to
+    do by mistake.
+    """
+    path = parse(s3_path)
+    if path.key == "" and isinstance(s3_path, str) and not s3_path.strip().endswith("/"):
+        raise PathError(
+            f"{s3_path.strip()} names a bucket alone: a file or a folder path is needed, "
+            f"as in '{path.bucket}/data.csv', or '{path.bucket}/folder/' for a folder (ending "
+            f"in '/'; '{path.bucket}/' for the whole bucket).",
+            path=s3_path.strip(),
         )
     return path
 

@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import (access, chunks, errors, paths, r_codec, r_types, read, session, tempfiles,
-               transport, write)
+from . import (access, chunks, errors, paths, r_codec, r_options, r_types, read, session,
+               tempfiles, transport, write)
 from .ddf import PYTHON_ONLY
 from .explorer import R_HELPERS as EXPLORER_HELPERS
 
@@ -26,14 +26,6 @@ from .explorer import R_HELPERS as EXPLORER_HELPERS
 # applies them. R reads the pattern from here, so both sides agree.
 ENVIRONMENT_PATTERN = r"^(AWS_|S3TOOLS_)|^(HTTPS?|NO|ALL)_PROXY$"
 _ENVIRONMENT_RE = re.compile(ENVIRONMENT_PATTERN, re.IGNORECASE)
-
-# R argument names (utils, readr, readxl) and the pandas options they mean.
-_READ_OPTIONS = {"skip": "skiprows", "n_max": "nrows", "col_names": "header",
-                 "delim": "sep", "na": "na_values", "sheet": "sheet_name",
-                 "fileEncoding": "encoding", "col_select": "usecols"}
-_WRITE_OPTIONS = {"col_names": "header", "col.names": "header", "na": "na_rep",
-                  "delim": "sep", "fileEncoding": "encoding"}
-_DROPPED_OPTIONS = {"row.names", "row_names"}
 
 
 # ---------------------------------------------------------------- entry point
@@ -46,7 +38,7 @@ def call(name: str, arguments: Mapping[str, Any] | list, options: Mapping[str, A
         name: a public s3tools function, or a helper of this module.
         arguments: its named arguments; a value marked as a frame is rebuilt
             with :func:`s3tools.r_codec.frame_from_r`.
-        options: R's ``...``, translated by :func:`translate_options`.
+        options: R's ``...``, translated by :func:`s3tools.r_options.translate`.
         environment: the R session's variables matching ``ENVIRONMENT_PATTERN``,
             or ``None`` when they have not changed since the last call.
     """
@@ -57,12 +49,13 @@ def call(name: str, arguments: Mapping[str, Any] | list, options: Mapping[str, A
         if function is None:
             raise ValueError(f"Unknown s3tools function {name!r}.")
         keywords = {key: _argument_from_r(value) for key, value in _as_dict(arguments).items()}
-        extra = translate_options(_as_dict(options), writing=name.startswith("write"))
-        clash = sorted(set(keywords) & set(extra))
+        translated = r_options.translate(_as_dict(options), writing=name.startswith("write"),
+                                         path=keywords.get("s3_path"), function=name)
+        clash = sorted(set(keywords) & set(translated.options))
         if clash:
             raise TypeError(f"{name}() got the argument(s) {', '.join(clash)} twice.")
         with r_types.for_r():  # reads keep what R's types hold (see s3tools.r_types)
-            value = function(**keywords, **extra)
+            value = translated.run(function, keywords)
         return {"ok": True, "value": r_codec.value_to_r(value)}
     except errors.S3ToolsError as error:
         return _failure(error.kind, error.r_class, error.message)
@@ -98,35 +91,9 @@ def sync_environment(values: Mapping[str, str] | list | None) -> None:
 
 
 def translate_options(options: Mapping[str, Any], writing: bool = False) -> dict[str, Any]:
-    """R's ``...`` names and values, as the pandas reader or writer expects them.
-
-    ``row.names`` is accepted and dropped (there is never an index column);
-    ``col_names``/``header`` become ``header`` (reading: ``TRUE`` -> row 0,
-    ``FALSE`` -> no header, names -> ``names=``); ``skip`` -> ``skiprows``;
-    ``n_max`` -> ``nrows``; ``sheet`` (1-based) -> ``sheet_name`` (0-based);
-    ``na`` -> ``na_values`` / ``na_rep``; ``delim`` -> ``sep``. Other names pass
-    unchanged.
-    """
-    table = _WRITE_OPTIONS if writing else _READ_OPTIONS
-    result: dict[str, Any] = {}
-    for name, value in options.items():
-        if name in _DROPPED_OPTIONS:
-            continue
-        target = table.get(name, name)
-        if target == "header" and not writing:
-            if isinstance(value, (list, tuple)) or (isinstance(value, str) and name == "col_names"):
-                result["names"] = [value] if isinstance(value, str) else list(value)
-                value = None
-            elif value is True:
-                value = 0
-            elif value is False:
-                value = None
-        elif target == "sheet_name" and name == "sheet" and isinstance(value, int):
-            value -= 1
-        elif target == "na_values" and isinstance(value, str):
-            value = [value]
-        result[target] = value
-    return result
+    """R's ``...`` names and values, as the pandas reader or writer expects them (see
+    :func:`s3tools.r_options.translate`)."""
+    return r_options.translate(options, writing=writing).options
 
 
 def _argument_from_r(value: Any) -> Any:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
 
-from . import (bounded, config, datasets, errors, folder_data, formats, localfiles, memory,
-               parquet_footers, paths, progress, r_types, savfiles, transport)
+from . import (bounded, config, datasets, errors, folder_data, format_options, formats,
+               localfiles, memory, parquet_footers, paths, progress, r_types, savfiles, transport)
 from .paths import S3Path
 from .tempfiles import open_private_file
 from .transport.reads import ArrivingFile, ObjectStream, RangedFile
@@ -21,11 +20,6 @@ _PREVIEW_FIRST_FETCH = 64 * 1024
 _PARQUET_TAIL = 64 * 1024
 _PREVIEW_COLUMN_BYTES = 1024 * 1024 + 64 * 1024
 _HINT_BYTES = 4096
-# Python's words for options a reader does not take; any other TypeError comes from the
-# file (a damaged file's metadata naming a type that is not one, say).
-_CALL_MISTAKE = re.compile(r"unexpected keyword argument|multiple values for (keyword )?argument"
-                           r"|required (positional|keyword-only) argument|positional arguments? "
-                           r"but|takes no keyword arguments|positional-only arguments passed")
 # Stata and SPSS files up to this size are previewed as the first rows of their full read
 # (see _whole_if_small); larger ones from their first rows alone, fetching only those.
 _WHOLE_PREVIEW_BYTES = 1024 * 1024
@@ -51,7 +45,7 @@ def read_file_from_s3(s3_path: str, encoding: str | None = None,
 def _expand(paths_or_prefix: str | Iterable[str]) -> tuple[list[S3Path], list[int] | None]:
     """The objects to read, and their sizes when a listing gave them."""
     if isinstance(paths_or_prefix, (str, S3Path)):
-        path = paths.parse(paths_or_prefix)
+        path = paths.parse_file_or_folder(paths_or_prefix)
         if not path.is_folder:
             return [path], None
         from .listing import list_keys
@@ -117,10 +111,6 @@ def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str,
         raise _naming(error, path, fmt) from error.__cause__
     except errors.S3ToolsError:
         raise
-    except TypeError as error:
-        if _CALL_MISTAKE.search(str(error)):
-            raise  # the caller's options, not the file
-        raise _format_error(path, fmt, error, _head(data)) from error
     except Exception as error:
         failure = getattr(data, "failure", None)
         if failure is not None:
@@ -172,16 +162,18 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
         **options: passed to the pandas reader (``sep``, ``usecols``, ``sheet_name``...).
 
     Raises:
-        PathError, NotFoundError, AccessDeniedError, FormatError, TooLargeError.
+        PathError, NotFoundError, AccessDeniedError, FormatError, TooLargeError;
+        ArgumentError: an option the format's reader does not take (before any request).
     """
-    path = paths.parse(s3_path)
+    path = paths.parse_file_or_folder(s3_path)
     # Parquet files read with columns= / filters=: only what is needed.
     pushed = datasets.read_pushdown(path, file_type, options, memory_check)
     if pushed is not None:
         return pushed
     if not path.is_folder:
-        # An unsupported type is reported before any request.
+        # An unsupported type or option is reported before any request.
         fmt, compression = formats.resolve(path.key, file_type)
+        format_options.check(fmt, options, path)
         if fmt.name == "parquet" and compression is None:
             return transport.restarting(
                 path, lambda: _read_parquet_file(path, options, fmt, memory_check))
@@ -227,6 +219,7 @@ def _read_data_files(folder: folder_data.Folder, file_type: str | None,
             "one format at a time, or pass a narrower folder.",
             path=str(folder.root),
         )
+    format_options.check(resolved[0][0], options, folder.root)
     memory.check_folder(folder, file_type, options, memory_check)  # before any GET
     shares = memory.folder_shares(folder, file_type, options, memory_check)
     workers = min(int(transport.settings().max_concurrency), len(folder.files))
@@ -482,6 +475,7 @@ def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None
     path = paths.parse_file(s3_path)
     n = _count(n, "n")
     fmt, compression = formats.resolve(path.key, file_type)
+    format_options.check(fmt, options, path)
     try:
         if fmt.text:
             return transport.restarting(

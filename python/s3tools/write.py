@@ -8,14 +8,15 @@ part is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pandas as pd
 
-from . import access, dataset_writes, errors, formats, paths, progress, transport
+from . import access, dataset_writes, errors, format_options, formats, paths, progress, transport
 from .listing import s3_file_exists
 from .paths import S3Path
 from .tempfiles import temporary_path
@@ -70,15 +71,45 @@ def _check_frame(df: Any) -> pd.DataFrame:
 def _write_frame(df: pd.DataFrame, path: S3Path, file_type: str | None, overwrite: bool,
                  multipart: bool, options: dict[str, Any]) -> str:
     fmt, compression = formats.resolve(path.key, file_type, writing=True)
+    format_options.check(fmt, options, path, writing=True)
     refuse_existing(path, overwrite)
     if fmt.write_stream is not None and compression is None and multipart:
-        with transport.Upload(path, overwrite) as sink:
-            fmt.write_stream(df, sink, **options)
+        with _refusals_of(fmt, df, path), transport.Upload(path, overwrite) as sink:
+            fmt.write_stream(df, sink, **options)  # a refusal aborts the upload
         return str(path)
     inner_name = formats.split_compression(path.name)[0]
-    data = formats.compress(fmt.write(df, **options), compression, inner_name)
+    with _refusals_of(fmt, df, path):
+        written = fmt.write(df, **options)
+    data = formats.compress(written, compression, inner_name)
     transport.upload_file(io.BytesIO(data), path, overwrite, multipart)
     return str(path)
+
+
+@contextlib.contextmanager
+def _refusals_of(fmt: formats.Format, df: pd.DataFrame, path: S3Path) -> Iterator[None]:
+    """The writer's refusals of the frame (a value or type the format cannot hold, an
+    option's value) as a format error naming the path. s3tools' own errors, the
+    upload's among them, pass unchanged; pyarrow's refusals are ValueError, TypeError
+    or NotImplementedError too."""
+    try:
+        yield
+    except errors.S3ToolsError:
+        raise
+    except (ValueError, TypeError, NotImplementedError) as error:
+        raise errors.cannot_write(str(path), fmt.name, error, _advice(fmt, df)) from error
+
+
+def _advice(fmt: formats.Format, df: pd.DataFrame) -> str:
+    """What to do about a refused write, from what the frame holds."""
+    zoned = [str(name) for name, column in df.items()
+             if isinstance(column.dtype, pd.DatetimeTZDtype)]
+    if fmt.name == "excel" and zoned:
+        return (f"Excel holds no time zones, and {', '.join(zoned)} "
+                f"{'has one' if len(zoned) == 1 else 'have them'}: convert such columns to "
+                "times without a time zone or to text first (R: attr(x, \"tzone\") <- NULL, "
+                "or format(x); Python: .dt.tz_localize(None), or .astype(str)).")
+    return ("Check the writer options, convert the columns the message names, or write "
+            "another format (Parquet holds every column type).")
 
 
 def write_df_to_csv_in_s3(df: pd.DataFrame, s3_path: str, overwrite: bool = False,
@@ -97,11 +128,13 @@ def write_df_to_table_in_s3(df: pd.DataFrame, s3_path: str, overwrite: bool = Fa
                             **options: Any) -> str:
     """Write a data frame in the format the key's extension names (csv, parquet, xlsx...).
 
-    ``file_type`` overrides the extension; ``**options`` go to the pandas writer.
+    ``file_type`` overrides the extension; ``**options`` go to the pandas writer (an
+    option it does not take is an ArgumentError; a frame it refuses, a FormatError).
     A folder path (``bucket/prefix/``) writes a Parquet dataset: ``partition_cols=``
     (hive-style folders) and ``mode=`` (``"error"``, ``"append"``, ``"overwrite"``,
     ``"overwrite_partitions"``), see :mod:`s3tools.dataset_writes`.
     """
+    paths.parse_file_or_folder(s3_path)  # a bucket alone is neither a file nor a dataset
     if dataset_writes.wanted(s3_path, options):
         options.pop("row_names", None)
         return dataset_writes.write_dataset(_check_frame(df), s3_path, overwrite, multipart,

@@ -114,6 +114,17 @@ def seed(endpoint):
     return client
 
 
+@pytest.fixture
+def requests_sent():
+    """The requests s3tools' client sends meanwhile (to show that something sent none)."""
+    sent = []
+    events = s3tools.transport.client().meta.events
+    handler = lambda **kwargs: sent.append(kwargs.get("request"))
+    events.register("before-send.s3", handler)
+    yield sent
+    events.unregister("before-send.s3", handler)
+
+
 def put(seed, key: str, body: bytes | str, bucket: str = BUCKET) -> str:
     seed.put_object(Bucket=bucket, Key=key, Body=body.encode() if isinstance(body, str) else body)
     return f"{bucket}/{key}"

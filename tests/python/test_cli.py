@@ -141,6 +141,16 @@ def test_not_found_exits_3(seed, tmp_path):
            CODES["NotFoundError"])
 
 
+@moto_only  # SeaweedFS creates a missing bucket on the first PUT into it
+def test_a_copy_into_a_missing_bucket_says_it_in_the_commands_words(seed, tmp_path):
+    local = tmp_path / "report.csv"
+    local.write_text("a\n1\n")
+    message = failed(s3tools("cp", str(local), "s3://test-bukcet/report.csv"),
+                     CODES["NotFoundError"])
+    assert "The bucket test-bukcet does not exist, or is not yours" in message
+    assert "s3tools ls lists the buckets" in message and "accessible_buckets" not in message
+
+
 def test_cp_uploads_and_refuses_an_existing_key_without_overwrite(seed, tmp_path):
     local = tmp_path / "report.csv"
     local.write_text("v\n1\n")

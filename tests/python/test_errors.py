@@ -26,6 +26,7 @@ KINDS = [
     (s3tools.FormatError, ValueError, "format"),
     (s3tools.ConfigError, ValueError, "config"),
     (s3tools.S3ConnectionError, ConnectionError, "connection"),
+    (s3tools.ArgumentError, TypeError, "argument"),
 ]
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import s3tools
 import s3tools.transport
-from s3tools.paths import S3Path, extension_of, parse, parse_file
+from s3tools.paths import S3Path, extension_of, parse, parse_file, parse_file_or_folder
 
 
 @pytest.mark.parametrize("text", ["bucket/folder/file.csv", "s3://bucket/folder/file.csv",
@@ -74,6 +74,64 @@ def test_a_folder_cannot_name_a_file(text):
     assert str(parse(text)) in str(caught.value)
 
 
+@pytest.mark.parametrize("text", ["demo", "s3://demo", "/demo", " demo "])
+def test_a_bucket_alone_is_neither_a_file_nor_a_folder(text):
+    with pytest.raises(s3tools.PathError) as caught:
+        parse_file_or_folder(text)
+    assert str(caught.value).startswith(f"{text.strip()} names a bucket alone: a file or a folder "
+                                        "path is needed")
+    assert "'demo/folder/'" in str(caught.value) and "'demo/'" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["demo/", "s3://demo/", "demo/folder/", "demo/a.csv"])
+def test_a_file_a_folder_and_a_whole_bucket_written_as_a_folder_are_taken(text):
+    assert parse_file_or_folder(text) == parse(text)
+
+
+@pytest.mark.parametrize(("address", "s3_form"), [
+    ("https://demo.s3.amazonaws.com/key", "s3://demo/key"),
+    ("https://demo.s3.eu-west-2.amazonaws.com/a%20b/c.csv", "s3://demo/a b/c.csv"),
+    ("https://my.bucket.s3-eu-west-1.amazonaws.com/k.csv?versionId=1", "s3://my.bucket/k.csv"),
+    ("https://s3.amazonaws.com/demo/dir/k.csv", "s3://demo/dir/k.csv"),
+    ("HTTPS://s3.us-east-1.amazonaws.com/demo/k.csv", "s3://demo/k.csv"),
+])
+def test_a_web_address_is_refused_with_its_s3_form(address, s3_form):
+    with pytest.raises(s3tools.PathError) as caught:
+        parse(address)
+    assert str(caught.value) == (f"{address} is a web address, not an S3 path: write it as "
+                                 f"'{s3_form}'.")
+
+
+def test_a_custom_endpoint_address_says_where_the_endpoint_goes():
+    with pytest.raises(s3tools.PathError) as caught:
+        parse("http://host:7070/extraction_5_CT/scan.dcm")
+    assert ("write it as 's3://extraction_5_CT/scan.dcm', with "
+            "AWS_ENDPOINT_URL=http://host:7070 set") in str(caught.value)
+
+
+@pytest.mark.parametrize(("text", "what", "fixed"), [
+    ("s3:/demo/a.csv", "a slash is missing", "s3://demo/a.csv"),
+    ("S3:/demo/a.csv", "a slash is missing", "s3://demo/a.csv"),
+    ("/s3a:/demo/a.csv", "a slash is missing", "s3a://demo/a.csv"),
+    ("s3//demo/a.csv", "the ':' is missing", "s3://demo/a.csv"),
+])
+def test_an_s3_scheme_with_a_slash_or_colon_missing_says_so(text, what, fixed):
+    with pytest.raises(s3tools.PathError) as caught:
+        parse(text)
+    assert f"{what}. Write it as '{fixed}'." in str(caught.value)
+
+
+def test_another_tools_scheme_is_not_an_s3_path():
+    with pytest.raises(s3tools.PathError,
+                       match="not an S3 path .'gs://'.: write 's3://bucket/key'"):
+        parse("gs://demo/a.csv")
+
+
+def test_a_colon_in_a_bucket_name_is_kept():
+    # Ceph's multi-tenant buckets are named tenant:bucket.
+    assert parse("tenant:bucket/key.csv") == S3Path("tenant:bucket", "key.csv")
+
+
 @pytest.mark.parametrize(("key", "extension"), [
     ("a/b.csv", "csv"), ("a/B.CSV", "csv"), ("x.tar.gz", "gz"), ("noext", ""),
     (".hidden", ""), ("dir.d/file", ""), ("a/.env.Parquet", "parquet"),
@@ -98,17 +156,6 @@ _CALLS = {
 }
 
 
-@pytest.fixture
-def requests_sent():
-    """Count the requests s3tools' client sends."""
-    sent = []
-    events = s3tools.transport.client().meta.events
-    handler = lambda **kwargs: sent.append(kwargs.get("request"))
-    events.register("before-send.s3", handler)
-    yield sent
-    events.unregister("before-send.s3", handler)
-
-
 @pytest.mark.parametrize("bad", ["", "s3://", f"{BUCKET}", f"{BUCKET}/", f"{BUCKET}/folder/",
                                  "s3:///key.csv"])
 @pytest.mark.parametrize("call", sorted(_CALLS))
@@ -130,6 +177,39 @@ def test_bad_paths_for_prefix_functions(requests_sent):
             s3tools.list_files_in_buckets(bad)
         with pytest.raises(s3tools.PathError):
             s3tools.read_files_from_s3(bad)
+    assert requests_sent == []
+
+
+def test_a_bucket_alone_is_refused_before_any_request_where_a_file_or_folder_is_needed(
+        seed, requests_sent, tmp_path):
+    put(seed, "data.csv", "a\n1\n")
+    put(seed, "notes.txt", "not data")  # what reading the bucket as a folder tripped over
+    requests_sent.clear()
+    calls = [lambda: s3tools.s3_path_to_df(BUCKET), lambda: s3tools.s3_path_to_full_df(BUCKET),
+             lambda: s3tools.read_files_from_s3(f"s3://{BUCKET}"),
+             lambda: s3tools.s3_path_to_chunks(BUCKET, callback=print),
+             lambda: s3tools.write_df_to_table_in_s3(_DF, BUCKET)]
+    for call in calls:
+        with pytest.raises(s3tools.PathError, match="names a bucket alone: a file or a folder"):
+            call()
+    assert requests_sent == []
+    # Where a bucket alone means something, it stays taken.
+    assert s3tools.s3_file_exists(BUCKET)
+    assert s3tools.list_files_in_buckets(BUCKET, path_only=True) == [
+        f"{BUCKET}/data.csv", f"{BUCKET}/notes.txt"]
+    assert sorted(s3tools.read_files_from_s3(f"{BUCKET}/")) == [f"{BUCKET}/data.csv",
+                                                                f"{BUCKET}/notes.txt"]
+
+
+def test_the_path_errors_of_web_addresses_and_missing_slashes_come_before_any_request(
+        seed, requests_sent):
+    put(seed, "a.csv", "a\n1\n")
+    requests_sent.clear()
+    for bad in (f"https://{BUCKET}.s3.amazonaws.com/a.csv", f"s3:/{BUCKET}/a.csv"):
+        with pytest.raises(s3tools.PathError, match=f"'s3://{BUCKET}/a.csv'"):
+            s3tools.s3_path_to_df(bad)
+        with pytest.raises(s3tools.PathError, match=f"'s3://{BUCKET}/a.csv'"):
+            s3tools.write_df_to_csv_in_s3(_DF, bad)
     assert requests_sent == []
 
 

@@ -218,6 +218,44 @@ def test_reader_options_are_passed_on(seed):
     assert got.shape == (2, 3)
 
 
+def test_an_option_the_reader_does_not_take_is_refused_before_any_request(seed, requests_sent):
+    put(seed, "a.csv", "a\n1\n")
+    put(seed, "a.parquet", encode("parquet", sample_frame()))
+    requests_sent.clear()
+    for read in (s3tools.s3_path_to_df, s3tools.s3_path_to_preview_df):
+        with pytest.raises(s3tools.ArgumentError) as caught:
+            read(f"{BUCKET}/a.csv", stringsAsFactors=True)
+        assert isinstance(caught.value, TypeError)  # what Python raises for such a keyword
+        message = str(caught.value)
+        assert message.startswith(f"stringsAsFactors is not an option for reading csv files "
+                                  f"({BUCKET}/a.csv). The options it takes: sep, delimiter, ")
+        assert "skiprows" in message and "dtype_backend" in message
+    with pytest.raises(s3tools.ArgumentError, match=(
+            rf"skiprows, nrows are not options for reading parquet files \({BUCKET}/a.parquet\)"
+            r"\. The options it takes: engine, columns, .*filters")):
+        s3tools.s3_path_to_df(f"{BUCKET}/a.parquet", skiprows=1, nrows=1)
+    assert requests_sent == []
+
+
+def test_an_option_for_a_folder_is_checked_against_its_files_format(seed):
+    put(seed, "csvs/1.csv", "a\n1\n")
+    put(seed, "csvs/2.csv", "a\n2\n")
+    put(seed, "parquets/1.parquet", encode("parquet", sample_frame()))
+    with pytest.raises(s3tools.ArgumentError,
+                       match=f"sheet_name is not an option for reading csv files .{BUCKET}/csvs/."):
+        s3tools.s3_path_to_df(f"{BUCKET}/csvs/", sheet_name=1)
+    with pytest.raises(s3tools.ArgumentError, match=(
+            f"skiprows is not an option for reading a Parquet dataset .{BUCKET}/parquets/.. "
+            "The options it takes: columns, filters; in R also stringsAsFactors.")):
+        s3tools.s3_path_to_df(f"{BUCKET}/parquets/", skiprows=1)
+
+
+def test_a_reader_option_of_the_wrong_type_is_a_format_error_naming_the_path(seed):
+    put(seed, "a.csv", "a\n1\n")
+    with pytest.raises(s3tools.FormatError, match=f"Could not read {BUCKET}/a.csv as csv"):
+        s3tools.s3_path_to_df(f"{BUCKET}/a.csv", skiprows="one")
+
+
 def test_an_unknown_type_is_a_format_error_before_any_download(seed):
     put(seed, "notes.txt", "hello")
     sent = []

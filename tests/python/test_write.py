@@ -136,6 +136,46 @@ def test_writer_options_are_passed_on(seed):
     pd.testing.assert_frame_equal(read_locally("parquet", written), frame)
 
 
+def test_an_option_the_writer_does_not_take_is_refused_before_any_request(seed, requests_sent):
+    frame = frame_with_gaps()
+    for key, fmt in (("out.csv", "csv"), ("out.parquet", "parquet"), ("out.xlsx", "excel")):
+        with pytest.raises(s3tools.ArgumentError, match=(
+                f"^no_such_option is not an option for writing {fmt} files "
+                rf"\({BUCKET}/{key}\)\. The options it takes: ")):
+            s3tools.write_df_to_table_in_s3(frame, f"{BUCKET}/{key}", no_such_option=1)
+    with pytest.raises(s3tools.ArgumentError, match="skiprows is not an option for writing csv"):
+        s3tools.write_df_to_csv_in_s3(frame, f"{BUCKET}/out.csv", skiprows=1)
+    assert requests_sent == []
+    assert keys(seed) == {}
+
+
+def test_a_frame_the_writer_refuses_is_a_format_error_naming_the_path_and_what_to_do(seed):
+    zoned = pd.DataFrame({"when": pd.to_datetime(["2024-03-31 12:00"]).tz_localize(
+        "Europe/London"), "n": [1]})
+    with pytest.raises(s3tools.FormatError) as caught:
+        s3tools.write_df_to_table_in_s3(zoned, f"{BUCKET}/out/times.xlsx")
+    message = str(caught.value)
+    assert message.startswith(f"Could not write {BUCKET}/out/times.xlsx as excel: Excel does "
+                              "not support datetimes with timezones")
+    assert ("Nothing was written. Excel holds no time zones, and when has one: convert such "
+            "columns to times without a time zone or to text first") in message
+    with pytest.raises(s3tools.FormatError, match=(
+            f"Could not write {BUCKET}/out/mixed.parquet as parquet: .*column a.*Nothing was "
+            "written. Check the writer options")):
+        s3tools.write_df_to_table_in_s3(pd.DataFrame({"a": [1, "x"]}),
+                                        f"{BUCKET}/out/mixed.parquet")
+    with pytest.raises(s3tools.FormatError, match="complex128"):  # pyarrow: not implemented
+        s3tools.write_df_to_table_in_s3(pd.DataFrame({"a": [1 + 2j]}), f"{BUCKET}/out/c.parquet")
+    # Written as it streams out: the upload is given up, nothing is left.
+    with pytest.raises(s3tools.FormatError, match=f"Could not write {BUCKET}/out/q.csv as csv"):
+        s3tools.write_df_to_csv_in_s3(zoned, f"{BUCKET}/out/q.csv", quoting=99)
+    assert keys(seed) == {}
+    assert seed.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+    s3tools.write_df_to_table_in_s3(zoned.assign(when=zoned["when"].dt.tz_localize(None)),
+                                    f"{BUCKET}/out/times.xlsx")
+    assert list(keys(seed)) == ["out/times.xlsx"]
+
+
 def test_unwritable_types(seed):
     frame = frame_with_gaps()
     with pytest.raises(s3tools.FormatError, match="write_using"):
@@ -205,6 +245,21 @@ def test_write_file_to_s3_errors(seed, tmp_path):
         with pytest.raises(s3tools.NotFoundError):
             s3tools.write_file_to_s3(__file__, "no-such-bucket/x.py")
     assert keys(seed) == {}
+
+
+@pytest.mark.skipif(ON_SEAWEEDFS, reason="SeaweedFS creates a missing bucket on the first PUT")
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_a_write_to_a_missing_bucket_says_it_does_not_exist_or_is_not_yours(seed, writer,
+                                                                          local_file):
+    with pytest.raises(s3tools.NotFoundError) as caught:
+        WRITERS[writer]("test-bukcet/out/a.csv", local_file)
+    assert str(caught.value) == (
+        "The bucket test-bukcet does not exist, or is not yours: nothing was written to "
+        "test-bukcet/out/a.csv. Check its name; accessible_buckets() lists the buckets these "
+        "credentials can use.")
+    # A read names the object it looked for, as before.
+    with pytest.raises(s3tools.NotFoundError, match="No such object or bucket: test-bukcet/a.csv"):
+        s3tools.read_file_from_s3("test-bukcet/a.csv")
 
 
 # --- large files ---

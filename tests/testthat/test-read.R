@@ -38,10 +38,12 @@ test_that("R's reader argument names reach the Python reader", {
   expect_identical(s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 1, nrows = 2)$x, 1:2)
   expect_identical(s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 1, na = "missing")$y,
                    c("a", "b", NA, NA))
+  # Columns read without a header are named as readr (X1...) and read.csv (V1...) name them.
   no_header <- s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 2, col_names = FALSE)
-  expect_equal(names(no_header), c("0", "1"))
+  expect_equal(names(no_header), c("X1", "X2"))
   without_header <- s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 2, header = FALSE)
   expect_identical(without_header[[1]], 1:4)
+  expect_equal(names(without_header), c("V1", "V2"))
   named <- s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 2, col_names = c("id", "code"))
   expect_equal(names(named), c("id", "code"))
   expect_identical(s3_path_to_df("test-bucket/a.csv", sep = ";", skip = 1, header = TRUE)$x, 1:4)
@@ -108,6 +110,102 @@ test_that("Parquet and Feather integers with missing values are integer, Excel's
   sheet <- readxl::read_excel(fixture("integers_with_missing.xlsx"))
   expect_identical(df$count, sheet$count) # a cell holds a double: double, as readxl reads it
   expect_identical(df$flag, sheet$flag)   # TRUE, blank, FALSE: logical
+})
+
+test_that("read.csv's options: stringsAsFactors, na.strings, nrows, sep, header, encoding", {
+  client <- local_s3()
+  put_object(client, "people.csv", "id,name,score\n7,Ann,1.5\n8,Bob,-\n9,Ann,2\n")
+  df <- s3_path_to_df("test-bucket/people.csv", stringsAsFactors = TRUE, na.strings = "-")
+  expect_identical(df$name, factor(c("Ann", "Bob", "Ann")))
+  expect_identical(df$score, c(1.5, NA, 2))
+  expect_identical(df$id, 7:9)
+  expect_identical(s3_path_to_df("test-bucket/people.csv", stringsAsFactors = FALSE)$name,
+                   c("Ann", "Bob", "Ann"))
+  preview <- s3_path_to_preview_df("test-bucket/people.csv", n = 2, stringsAsFactors = TRUE)
+  expect_identical(preview$name, factor(c("Ann", "Bob")))
+  expect_identical(s3_path_to_df("test-bucket/people.csv", nrows = 2)$id, 7:8)
+  expect_identical(s3_path_to_df("test-bucket/people.csv", nrows = -1)$id, 7:9)
+  put_object(client, "spaced.txt", "a  b\n1   x\n2 y\n")
+  spaced <- s3_path_to_df("test-bucket/spaced.txt", file_type = "csv", sep = "")
+  expect_identical(spaced, data.frame(a = 1:2, b = c("x", "y")))
+  put_object(client, "latin.csv", as.raw(c(charToRaw("name\nCaf"), 0xe9, 0x0a)))
+  expect_identical(s3_path_to_df("test-bucket/latin.csv", encoding = "latin1")$name, "Caf\u00e9")
+  put_object(client, "bom.csv", as.raw(c(0xef, 0xbb, 0xbf, charToRaw("id\n1\n"))))
+  expect_named(s3_path_to_df("test-bucket/bom.csv", fileEncoding = "UTF-8-BOM"), "id")
+  expect_identical(s3_path_to_df("test-bucket/bom.csv", encoding = "unknown")[[1]], 1L)
+})
+
+test_that("colClasses reads columns as the R classes it names", {
+  client <- local_s3()
+  put_object(client, "typed.csv", paste0("id,day,flag,n,group\n007,2024-01-31,TRUE,1,b\n",
+                                         "8,2024/02/29,FALSE,,a\n9,,,3,b\n"))
+  typed <- s3_path_to_df("test-bucket/typed.csv", colClasses = c(
+    id = "character", day = "Date", flag = "logical", n = "integer", group = "factor"))
+  expect_identical(typed, data.frame(
+    id = c("007", "8", "9"), day = as.Date(c("2024-01-31", "2024-02-29", NA)),
+    flag = c(TRUE, FALSE, NA), n = c(1L, NA, 3L), group = factor(c("b", "a", "b"))))
+  expect_identical(s3_path_to_df("test-bucket/typed.csv", colClasses = c(n = "numeric"))$n,
+                   c(1, NA, 3))
+  everything <- s3_path_to_df("test-bucket/typed.csv", colClasses = "character")
+  expect_true(all(vapply(everything, is.character, TRUE)))
+  # NA leaves a column to the reader; a column colClasses names stays as it says.
+  mixed <- s3_path_to_df("test-bucket/typed.csv", colClasses = c(id = NA, day = "character"),
+                         stringsAsFactors = TRUE)
+  expect_identical(mixed$id, 7:9)
+  expect_type(mixed$day, "character")
+  expect_s3_class(mixed$group, "factor")
+})
+
+test_that("colClasses and stringsAsFactors refuse what they cannot do, in R's words", {
+  client <- local_s3()
+  put_object(client, "typed.csv", "id,day\n1,31/01/2024\n")
+  refused <- function(...) {
+    expect_error(s3_path_to_df("test-bucket/typed.csv", ...), class = "s3tools_argument")
+  }
+  expect_match(conditionMessage(refused(colClasses = c(id = "complex"))),
+               paste0("colClasses: s3tools reads columns as character, numeric, double, integer, ",
+                      "logical, factor, Date (NA: as the reader decides), not 'complex'."),
+               fixed = TRUE)
+  expect_match(conditionMessage(refused(colClasses = c(day = "POSIXct"))),
+               'for date-times pass parse_dates = "column"', fixed = TRUE)
+  expect_match(conditionMessage(refused(colClasses = c("character", "Date"))),
+               'colClasses must name its columns, as in colClasses = c(id = "character"',
+               fixed = TRUE)
+  expect_match(conditionMessage(refused(stringsAsFactors = "yes")),
+               "stringsAsFactors must be TRUE or FALSE", fixed = TRUE)
+  expect_match(conditionMessage(refused(skip = 1, skiprows = 1)),
+               "skip and skiprows are one option (skiprows): pass one of them.", fixed = TRUE)
+  not_dates <- expect_error(s3_path_to_df("test-bucket/typed.csv", colClasses = c(day = "Date")),
+                            class = "s3tools_format")
+  expect_match(conditionMessage(not_dates),
+               "Could not read test-bucket/typed.csv: column day holds values that are not dates",
+               fixed = TRUE)
+})
+
+test_that("an option the format does not take is an s3tools_argument error in R's names", {
+  client <- local_s3()
+  put_object(client, "a.csv", "x\n1\n")
+  put_fixture(client, "people.parquet")
+  unknown <- expect_error(s3_path_to_df("test-bucket/a.csv", no_such_option = 1),
+                          class = "s3tools_argument")
+  expect_match(conditionMessage(unknown), paste0(
+    "no_such_option is not an option for reading csv files (test-bucket/a.csv). The options it ",
+    "takes: sep, delimiter, header, names, "), fixed = TRUE)
+  expect_match(conditionMessage(unknown), paste0(
+    "; in R also stringsAsFactors, colClasses, na.strings, na, skip, nrows, n_max, sep, delim, ",
+    "header, col_names, encoding, fileEncoding, col_select."), fixed = TRUE)
+  # The names as typed: skip, not the skiprows it means; colClasses, not dtype.
+  for (option in list(list(skip = 2), list(colClasses = c(name = "character")))) {
+    refused <- expect_error(do.call(s3_path_to_df, c("test-bucket/people.parquet", option)),
+                            class = "s3tools_argument")
+    expect_match(conditionMessage(refused), paste0(
+      names(option), " is not an option for reading parquet files (test-bucket/people.parquet).",
+      " The options it takes: engine, columns,"), fixed = TRUE)
+    expect_match(conditionMessage(refused), "; in R also stringsAsFactors.", fixed = TRUE)
+  }
+  expect_match(conditionMessage(expect_error(
+    s3_path_to_chunks("test-bucket/a.csv", callback = identity, stringsAsFactors = TRUE),
+    class = "s3tools_argument")), "stringsAsFactors is for the readers of one data frame")
 })
 
 test_that("a wrong reader argument is an s3tools_error naming it", {

@@ -10,6 +10,41 @@ all_types <- function() {
   )
 }
 
+test_that("a frame the format cannot hold is an s3tools_format error saying what to do", {
+  client <- local_s3()
+  df <- data.frame(at = as.POSIXct("2024-03-31 12:00", tz = "Europe/London"), n = 1L)
+  refused <- expect_error(write_df_to_table_in_s3(df, "test-bucket/t.xlsx"),
+                          class = "s3tools_format")
+  expect_match(conditionMessage(refused), paste0(
+    "Could not write test-bucket/t.xlsx as excel: Excel does not support datetimes with ",
+    "timezones"), fixed = TRUE)
+  expect_match(conditionMessage(refused), paste0(
+    'Nothing was written. Excel holds no time zones, and at has one: convert such columns to ',
+    'times without a time zone or to text first (R: attr(x, "tzone") <- NULL, or format(x)'),
+    fixed = TRUE)
+  expect_null(client$list_objects_v2(Bucket = "test-bucket")$Contents)
+  df$at <- format(df$at)
+  write_df_to_table_in_s3(df, "test-bucket/t.xlsx")
+  expect_identical(s3_path_to_df("test-bucket/t.xlsx")$at, "2024-03-31 12:00:00")
+})
+
+test_that("a write to a bucket that does not exist, or an option the writer does not take", {
+  local_s3()
+  missing <- expect_error(write_df_to_csv_in_s3(data.frame(a = 1), "test-bukcet/a.csv"),
+                          class = "s3tools_not_found")
+  expect_match(conditionMessage(missing), paste0(
+    "The bucket test-bukcet does not exist, or is not yours: nothing was written to ",
+    "test-bukcet/a.csv. Check its name; accessible_buckets() lists"), fixed = TRUE)
+  unknown <- expect_error(write_df_to_csv_in_s3(data.frame(a = 1), "test-bucket/a.csv",
+                                                quote = FALSE), class = "s3tools_argument")
+  expect_match(conditionMessage(unknown), paste0(
+    "quote is not an option for writing csv files (test-bucket/a.csv). The options it takes: ",
+    "sep, na_rep, "), fixed = TRUE)
+  expect_match(conditionMessage(unknown),
+               "; in R also row.names, col_names, col.names, na, delim, fileEncoding.",
+               fixed = TRUE)
+})
+
 test_that("a data frame survives Parquet and Feather both ways", {
   local_s3()
   df <- all_types()

@@ -37,6 +37,7 @@ FAILURE, USAGE = 1, 2
 _CLI_WORDS = (
     ("Pass overwrite=TRUE (R) / overwrite=True (Python)", "Pass --overwrite"),
     ("list_files_in_buckets()", "s3tools ls"),
+    ("accessible_buckets()", "s3tools ls"),
     ("call refresh_credentials() (no restart needed)", "run the command again"),
     ("; for other layouts pass reader options or use read_using()", ""),
     (", or use read_using() with a function of your own", ""),
@@ -85,7 +86,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def exit_code(error: BaseException) -> int:
-    if isinstance(error, (errors.PathError, UsageError)):
+    if isinstance(error, (errors.PathError, errors.ArgumentError, UsageError)):
         return USAGE
     for kind, code, _ in EXIT_CODES:
         if isinstance(error, kind):

@@ -30,8 +30,8 @@ REFUSED = ("This file explorer only answers requests that carry its token: open 
            "address that file_explorer_s3() or s3tools browse printed, in full.\n")
 # The HTTP status for each kind of s3tools error ("error": not s3tools' own); other kinds
 # are 502 (S3 failed us).
-_STATUS = {"path": 400, "format": 422, "config": 400, "not_found": 404, "access_denied": 403,
-           "too_large": 413, "error": 500}
+_STATUS = {"path": 400, "argument": 400, "format": 422, "config": 400, "not_found": 404,
+           "access_denied": 403, "too_large": 413, "error": 500}
 
 
 class Explorer:
