@@ -28,7 +28,7 @@ _TRAILER = 8  # the footer's length (4 bytes, little-endian) and the magic
 
 # Compact protocol types (Thrift's TCompactProtocol): booleans, then numbers written as
 # varints, then binary, containers and structs.
-_FALSE, _BYTE, _I16, _I64, _DOUBLE, _BINARY = 2, 3, 4, 6, 7, 8
+_FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY = 2, 3, 4, 5, 6, 7, 8
 _LIST, _SET, _MAP, _STRUCT, _UUID = 9, 10, 11, 12, 13
 _DEPTH = 64  # Thrift's own limit on nesting
 
@@ -59,6 +59,8 @@ def refuse_unsafe(source: Any, shown: str) -> None:
     """
     try:
         what = encryption(source)
+        if what is None:
+            _check_level_histograms(source)
     except Malformed as error:
         raise FormatError(f"Could not read {shown} as parquet: its footer is damaged "
                           f"({error}).", path=shown) from None
@@ -78,16 +80,26 @@ def encryption(source: Any) -> str | None:
         Malformed: the trailer is Parquet's but its footer is not Thrift.
     """
     size = source.seek(0, io.SEEK_END)
+    if size >= _TRAILER and _read(source, size - 4, 4) == ENCRYPTED_MAGIC:
+        return "footer is"
+    footer = _plain_footer(source)
+    return "columns are" if footer is not None and encrypted(footer) else None
+
+
+def _plain_footer(source: Any) -> bytes | None:
+    """The footer of a Parquet file whose footer is not encrypted (None: not such a file).
+
+    Raises:
+        Malformed: the file ended before its footer.
+    """
+    size = source.seek(0, io.SEEK_END)
     if size < _TRAILER:
         return None
     trailer = _read(source, size - _TRAILER, _TRAILER)
-    if trailer[4:] == ENCRYPTED_MAGIC:
-        return "footer is"
     length = int.from_bytes(trailer[:4], "little")
     if trailer[4:] != MAGIC or length > size - _TRAILER:
         return None
-    return "columns are" if encrypted(_read(source, size - _TRAILER - length, length)) \
-        else None
+    return _read(source, size - _TRAILER - length, length)
 
 
 def _read(source: Any, start: int, length: int) -> bytes:
@@ -289,3 +301,130 @@ def _skip_element(data: bytes, position: int, kind: int, depth: int) -> int:
     if kind in (_LIST, _SET, _MAP, _STRUCT):
         return _skip(data, position, kind, depth + 1)
     raise Malformed(f"a value of unknown type {kind}")
+
+
+def _check_level_histograms(source: Any) -> None:
+    """Refuse a footer whose column chunks' level histograms (their size statistics) do not
+    have one entry per level their column can have: pyarrow's column objects throw on
+    them (see the module).
+
+    Raises:
+        Malformed: a histogram of the wrong length, or a schema that is not a tree.
+    """
+    footer = _plain_footer(source)
+    if footer is None:
+        return
+    try:
+        elements, histograms = _schema_and_histograms(footer)
+        leaves = _leaf_levels(elements)
+    except IndexError:
+        raise Malformed("it ends inside a value") from None
+    except RecursionError:
+        raise Malformed("values nested too deeply") from None
+    for column, repetitions, definitions in histograms:
+        if column >= len(leaves):
+            continue  # more chunks than columns: pyarrow refuses that itself
+        most_definition, most_repetition = leaves[column]
+        for found, most in ((definitions, most_definition), (repetitions, most_repetition)):
+            if found and found != most + 1:
+                raise Malformed(f"column {column + 1} has a level histogram of {found} "
+                                f"entries where its schema allows {most + 1}")
+
+
+def _walk(data: bytes, position: int, handlers: dict) -> int:
+    """Past a struct, handing the fields named in ``handlers`` (``(field id, type)`` to a
+    function of the data and the value's position that returns the position after it)."""
+    field = 0
+    while True:
+        header = data[position]
+        position += 1
+        if header == 0:
+            return position
+        kind = header & 0x0F
+        if header >> 4:
+            field += header >> 4
+        else:
+            raw, position = _varint(data, position)
+            field = (raw >> 1) ^ -(raw & 1)
+        handler = handlers.get((field, kind))
+        position = handler(data, position) if handler else _skip(data, position, kind, 1)
+
+
+def _each_struct(read: Any) -> Any:
+    """A handler of a list that calls ``read(data, position, index)`` on each struct."""
+    def handle(data: bytes, position: int) -> int:
+        count, kind, position = _container(data, position)
+        for index in range(count):
+            position = read(data, position, index) if kind == _STRUCT else \
+                _skip_element(data, position, kind, 2)
+        return position
+    return handle
+
+
+def _schema_and_histograms(footer: bytes) -> tuple[list, list]:
+    """The schema's elements as (repetition, children), and each column chunk's
+    (column, repetition histogram length, definition histogram length)."""
+    elements: list[tuple[int, int]] = []
+    histograms: list[tuple[int, int, int]] = []
+
+    def element(data: bytes, position: int, _: int) -> int:
+        found = {3: 0, 5: 0}
+
+        def number(field: int) -> Any:
+            def read(data: bytes, position: int) -> int:
+                raw, position = _varint(data, position)
+                found[field] = (raw >> 1) ^ -(raw & 1)
+                return position
+            return read
+        position = _walk(data, position, {(3, _I32): number(3), (5, _I32): number(5)})
+        elements.append((found[3], found[5]))
+        return position
+
+    def chunk(data: bytes, position: int, column: int) -> int:
+        lengths = {2: 0, 3: 0}
+
+        def length(field: int) -> Any:
+            def read(data: bytes, position: int) -> int:
+                count, kind, position = _container(data, position)
+                for _ in range(count):
+                    position = _skip_element(data, position, kind, 4)
+                lengths[field] = count
+                return position
+            return read
+
+        def statistics(data: bytes, position: int) -> int:
+            return _walk(data, position, {(2, _LIST): length(2), (3, _LIST): length(3)})
+
+        def metadata(data: bytes, position: int) -> int:
+            return _walk(data, position, {(16, _STRUCT): statistics})
+        position = _walk(data, position, {(3, _STRUCT): metadata})
+        histograms.append((column, lengths[2], lengths[3]))
+        return position
+
+    def group(data: bytes, position: int, _: int) -> int:
+        return _walk(data, position, {(1, _LIST): _each_struct(chunk)})
+    _walk(footer, 0, {(2, _LIST): _each_struct(element), (4, _LIST): _each_struct(group)})
+    return elements, histograms
+
+
+def _leaf_levels(elements: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Each leaf column's most definition and repetition levels, from the schema's
+    elements in their depth-first order (the first is the root)."""
+    leaves: list[tuple[int, int]] = []
+    following = iter(elements[1:])
+
+    def visit(definition: int, repetition: int, children: int) -> None:
+        for _ in range(children):
+            kind, below = next(following, (None, None))
+            if kind is None:
+                raise Malformed("the schema names more fields than it holds")
+            if kind not in (0, 1, 2):  # REQUIRED, OPTIONAL, REPEATED
+                raise Malformed(f"a field's repetition is {kind}, which is none of Parquet's")
+            level = (definition + (kind != 0), repetition + (kind == 2))  # not REQUIRED; REPEATED
+            if below > 0:
+                visit(*level, below)
+            else:
+                leaves.append(level)
+    if elements:
+        visit(0, 0, elements[0][1])
+    return leaves

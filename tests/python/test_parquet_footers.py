@@ -19,6 +19,7 @@ from child_reads import run
 from conftest import BUCKET, put
 
 from s3tools import parquet_footers
+from s3tools.errors import FormatError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cases" / "data"))
 from make_fixtures import write_encrypted_parquet  # noqa: E402
@@ -103,3 +104,44 @@ def test_encrypted_parquet_is_a_format_error_in_every_read(seed, tmp_path, kind)
     for outcome in finished.outcomes:
         assert outcome["type"] == "FormatError"
         assert "encrypted" in outcome["message"] and "read_using()" in outcome["message"]
+
+
+def with_repetition_of_a(data: bytes, value: int) -> bytes:
+    """``plain_parquet()`` with the repetition recorded for its column ``a`` (OPTIONAL, a
+    zigzag 2 after field 3's header) changed to ``value`` (a zigzag varint of one byte),
+    the footer's length unchanged."""
+    field = b"\x25\x02\x18\x01a"  # repetition_type OPTIONAL, then the name "a"
+    assert data.count(field) == 1
+    return data.replace(field, b"\x25" + bytes([value]) + field[2:])
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    (0x19, "repetition is -13"),  # no repetition Parquet has
+    (0x00, "level histogram of 2 entries where its schema allows 1"),  # REQUIRED, but it has
+])                                                                      # the levels of OPTIONAL
+def test_a_schema_that_does_not_fit_its_level_histograms_is_a_format_error(seed, tmp_path,
+                                                                           value, said):
+    # pyarrow's column objects throw on these (ending the process): refused before them.
+    data = with_repetition_of_a(plain_parquet(), value)
+    with pytest.raises(FormatError, match=said):
+        parquet_footers.refuse_unsafe(Source(data), "here.parquet")
+    put(seed, "levels.parquet", data)
+    path = f"{BUCKET}/levels.parquet"
+    reads = [{"call": "s3_path_to_df", "path": path},
+             {"call": "s3_path_to_preview_df", "path": path},
+             {"call": "s3_path_to_df", "path": path, "options": {"columns": ["a"]}}]
+    finished = run(reads, tmp_path, timeout=300)
+    assert not finished.problems(reads)
+    assert [o["type"] for o in finished.outcomes] == ["FormatError"] * len(reads)
+
+
+def test_nested_columns_have_the_levels_of_their_schema():
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"a": [1, None], "b": [[1, 2], None],
+                             "s": pa.array([{"x": 1}, None])}), sink)
+    footer = parquet_footers._plain_footer(Source(sink.getvalue()))
+    elements, histograms = parquet_footers._schema_and_histograms(footer)
+    assert parquet_footers._leaf_levels(elements) == [(1, 0), (3, 1), (2, 0)]
+    assert [(column, repetitions, definitions) for column, repetitions, definitions
+            in histograms] == [(0, 0, 2), (1, 2, 4), (2, 0, 3)]
+    parquet_footers.refuse_unsafe(Source(sink.getvalue()), "nested.parquet")  # no error
