@@ -97,14 +97,15 @@ def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str,
     A failure of the parser is a format error, unless the stream under it
     failed first: then that failure (a connection error, a replaced object)
     is the one reported. ``budget`` (a ``memory.FrameBudget`` or a
-    ``bounded.PreviewAllowance``) says how much compressed data may decompress
-    to, and what passing it raises.
+    ``bounded.PreviewAllowance``) says how much compressed data (or a workbook's
+    parts) may decompress to, and what passing it raises.
     """
     if fmt is None:
         fmt, compression = formats.resolve(path.key, file_type)
-    limit = budget.decompressed_limit(len(data)) if budget and compression else None
+    limit = budget.decompressed_limit(len(data)) if budget and (compression or fmt.inflates) \
+        else None
     try:
-        return fmt.read(formats.decompress(data, compression, limit), **options)
+        return formats.parse(fmt, data, compression, limit, dict(options))
     except formats.DecompressedTooLarge as error:
         raise budget.refuse_decompressed(len(data), error.at_least) from None
     except errors.FormatError as error:
