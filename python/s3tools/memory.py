@@ -148,6 +148,13 @@ class FrameBudget(Budget):
         least ``at_least`` bytes once decompressed, more than :meth:`decompressed_limit`."""
         return _decompressed_too_large(self.shown, self._left, self._factor, size, at_least)
 
+    def refuse_chunk(self) -> errors.TooLargeError:
+        """The error for a chunked read of the file whose one chunk's text passes
+        ``decompressed_limit(0)`` (the text, and the chunk's frame made of it)."""
+        return errors.chunk_too_large(self.shown, readable_size(self.decompressed_limit(0)),
+                                      f"{readable_size(max(self._left[0], 0))} left "
+                                      f"({self._left[1]})")
+
 
 class FolderShare:
     """One compressed file of a folder read: its share of the decompressed data the read
