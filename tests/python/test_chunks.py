@@ -168,9 +168,9 @@ def test_a_file_four_times_the_memory_allowed_is_read_in_bounded_memory(seed):
 @pytest.mark.parametrize("name", ["line.csv.gz", "line.jsonl.zst", "line.csv.bz2"])
 def test_a_row_without_end_stops_a_chunked_read_with_too_large_in_bounded_memory(
         seed, tmp_path, name):
-    # 256 MiB of one character and no newline, a few hundred KB compressed: one row.
+    # 128 MiB of one character and no newline, a few hundred KB compressed: one row.
     compression = name.rsplit(".", 1)[1]
-    local = write_compressed(tmp_path / name, compression, one_character(256 * MiB, b"a\n"))
+    local = write_compressed(tmp_path / name, compression, one_character(128 * MiB, b"a\n"))
     path = put(seed, name, local.read_bytes())
     answer = measure(seed, "chunks", path, 1000, S3TOOLS_MEMORY_LIMIT="100MB")
     assert answer.get("error") == "TooLargeError", answer

@@ -40,13 +40,13 @@ def wide_zsav(path: Path, rows: int) -> Path:
 
 
 def test_a_preview_of_rows_wider_than_the_limit_is_refused_before_decoding(seed, tmp_path):
-    local = wide_zsav(tmp_path / "wide.zsav", 100)
+    local = wide_zsav(tmp_path / "wide.zsav", 40)
     data = local.read_bytes()
     assert len(data) < 4 * MiB
     path = put(seed, "wide.zsav", data)
-    answer = measure(seed, "preview", path, 100)  # 25 MiB of rows
+    answer = measure(seed, "preview", path, 40)  # 10 MiB of rows
     assert_refused_within_the_limit(answer, path)
-    assert "first 100 rows of 256.0 KB each" in answer["message"], answer["message"]
+    assert "first 40 rows of 256.0 KB each" in answer["message"], answer["message"]
     # Five of them fit.
     pd.testing.assert_frame_equal(s3tools.s3_path_to_preview_df(path),
                                   pd.read_spss(str(local), row_limit=5))

@@ -18,7 +18,7 @@ from test_bombs import ALLOWED, assert_refused_within_the_limit, measure
 
 import s3tools
 
-BOMB = 256 * MiB
+BOMB = 128 * MiB
 STRINGS = "xl/sharedStrings.xml"
 
 
