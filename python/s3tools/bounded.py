@@ -127,17 +127,17 @@ class BoundedFile(io.RawIOBase):
         self.refused: Exception | None = None
         self._step = max(1, min(_FIRST_FETCH, limit))
         self._most_step = max(self._step, limit // 8)
+        # What the first request brought: the start (then no tail), or the tail.
         if from_start:
             self._source = transport.RangedFile(path, head_length=self._step)
-            self._tail = self._source.size
+            self._tail_start = self._source.size
             self._held = [(0, min(self._step, self._source.size))]
         else:
             self._source = transport.RangedFile(path, self._step)
-            self._tail = max(0, self._source.size - self._step)
+            self._tail_start = max(0, self._source.size - self._step)
             self._held = []
         self.size = self._source.size
         self.fetched = min(self._step, self.size)
-        self._position = 0
 
     def readable(self) -> bool:
         return True
@@ -145,23 +145,19 @@ class BoundedFile(io.RawIOBase):
     def seekable(self) -> bool:
         return True
 
-    def tell(self) -> int:
-        return self._position
-
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
+        return self._source.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._source.tell()
 
     def read(self, size: int | None = -1) -> bytes:
-        end = self.size if size is None or size < 0 else min(self.size, self._position + size)
-        if end <= self._position or self.refused is not None:
+        start = self._source.tell()
+        end = self.size if size is None or size < 0 else min(self.size, start + size)
+        if end <= start or self.refused is not None:
             return b""  # refused once, the file reads as ended (pyreadstat reads again)
-        self._fetch(self._position, end)
-        self._source.seek(self._position)
-        data = self._source.read(end - self._position)
-        self._position += len(data)
-        return data
+        self._fetch(start, end)
+        return self._source.read(end - start)
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
@@ -171,7 +167,7 @@ class BoundedFile(io.RawIOBase):
 
     def _fetch(self, start: int, end: int) -> None:
         """Have ``[start, end)`` at hand in one piece (the file under this one finds it so)."""
-        if start >= self._tail or any(first <= start and end <= last
+        if start >= self._tail_start or any(first <= start and end <= last
                                       for first, last in self._held):
             return
         left = self._limit - self.fetched
