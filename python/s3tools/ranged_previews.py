@@ -154,8 +154,10 @@ def preview_spss(path: S3Path, n: int, options: Mapping[str, Any],
     with _refusals(source):
         # Before ReadStat sees the dictionary: some value labels end its process.
         savfiles.refuse_unsafe(source, str(path), options.get("encoding"))
-        # The dictionary (a zsav's rows are compressed twice): the declared widths.
-        _, metadata = pyreadstat.read_sav(_rewound(source), metadataonly=True)
+        # The dictionary (a zsav's rows are compressed twice): the declared widths. Its value
+        # labels are converted as the read converts them (the checked encoding).
+        _, metadata = pyreadstat.read_sav(_rewound(source), metadataonly=True,
+                                          encoding=options.get("encoding"))
         declared = metadata.number_rows
         width = sum(metadata.variable_storage_width.values())
         known = declared is not None and declared >= 0
