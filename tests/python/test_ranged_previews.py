@@ -28,13 +28,13 @@ def small_limit(monkeypatch):
     monkeypatch.setenv("S3TOOLS_PREVIEW_LIMIT", "1MB")
 
 
-def wide_zsav(path: Path, rows: int) -> Path:
-    """A compressed SPSS file of 8 string columns of 32,767 characters (256 KiB a row once
+def wide_zsav(path: Path, rows: int, columns: int = 8) -> Path:
+    """A compressed SPSS file of string columns of 32,767 characters (32 KiB a column once
     decoded, a few hundred bytes compressed): every cell is one Python string."""
     import pyreadstat
 
     value = "a" * WIDE
-    frame = pd.DataFrame({f"s{column}": [value] * rows for column in range(8)})
+    frame = pd.DataFrame({f"s{column}": [value] * rows for column in range(columns)})
     pyreadstat.write_sav(frame, str(path), compress=True)
     return path
 
@@ -50,6 +50,16 @@ def test_a_preview_of_rows_wider_than_the_limit_is_refused_before_decoding(seed,
     # Five of them fit.
     pd.testing.assert_frame_equal(s3tools.s3_path_to_preview_df(path),
                                   pd.read_spss(str(local), row_limit=5))
+
+
+def test_a_small_file_is_previewed_whole_only_when_all_its_rows_fit(seed, tmp_path):
+    # Under 1 MiB, and 3,000 rows of 32 KiB (96 MiB) once decoded: its first rows only.
+    data = wide_zsav(tmp_path / "long.zsav", 3000, columns=1).read_bytes()
+    assert len(data) < MiB
+    path = put(seed, "long.zsav", data)
+    answer = measure(seed, "preview", path)
+    assert answer.get("rows") == 5, answer
+    assert answer["added"] < 32 * MiB, answer
 
 
 def test_a_dictionary_larger_than_the_limit_is_refused_before_it_is_fetched(seed, tmp_path,
