@@ -19,7 +19,10 @@ file claims:
   batches small enough that their values stay within it (:func:`parquet_first_rows`);
 - Arrow IPC: the footer and the first batch's header say how large its
   buffers are (compressed ones record their decompressed length); more than the
-  limit is refused before decoding (:func:`check_ipc_first_batch`).
+  limit is refused before decoding (:func:`check_ipc_first_batch`);
+- xlsx, SPSS, Stata and SAS files are read through a :class:`BoundedFile`, which
+  fetches no more than the limit, with the checks of :mod:`s3tools.ranged_previews`
+  (a workbook's parts, the width of the rows a header declares).
 
 The frame made of what was decoded comes on top (about its size again).
 """
@@ -40,6 +43,8 @@ _HEADER_FIRST = 256
 _HEADER_MOST = 1024 * 1024
 # Pages walked per column, at most, before its footer's total is taken instead.
 _PAGES_MOST = 256
+# What a bounded file's first request asks for (its header, or its directory), at most.
+_FIRST_FETCH = 64 * 1024
 
 
 def refusal(path: S3Path | str, what: str, limit: int) -> errors.FormatError:
@@ -99,6 +104,81 @@ class LimitedReader(io.RawIOBase):
         if self.handed_out > self._limit:
             raise self._refuse()
         return count
+
+
+class BoundedFile(io.RawIOBase):
+    """A read-only, seekable file over an object that fetches no more than ``limit`` bytes of
+    it in all, whatever its header claims: a preview's file for the formats read from their
+    start (SPSS, Stata, SAS: ``from_start``) or from their directory at the end (xlsx).
+
+    What the first request brings is at hand; a read outside it fetches ahead, in steps
+    that double from the first request's size up to an eighth of the limit, never past
+    the limit, and a read that needs more than is left is refused before anything is
+    fetched for it (a reader that asks for its header's row width times the rows, or
+    for a length its header declares, is stopped there). A reader that swallows the
+    error (pyreadstat's C reader turns it into its own) finds it in :attr:`refused`, and
+    the file ended.
+    """
+
+    def __init__(self, path: S3Path, limit: int, refuse: Callable[[], Exception], *,
+                 from_start: bool) -> None:
+        super().__init__()
+        self._limit, self._refuse = limit, refuse
+        self.refused: Exception | None = None
+        self._step = max(1, min(_FIRST_FETCH, limit))
+        self._most_step = max(self._step, limit // 8)
+        # What the first request brought: the start (then no tail), or the tail.
+        if from_start:
+            self._source = transport.RangedFile(path, head_length=self._step)
+            self._tail_start = self._source.size
+            self._held = [(0, min(self._step, self._source.size))]
+        else:
+            self._source = transport.RangedFile(path, self._step)
+            self._tail_start = max(0, self._source.size - self._step)
+            self._held = []
+        self.size = self._source.size
+        self.fetched = min(self._step, self.size)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._source.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._source.tell()
+
+    def read(self, size: int | None = -1) -> bytes:
+        start = self._source.tell()
+        end = self.size if size is None or size < 0 else min(self.size, start + size)
+        if end <= start or self.refused is not None:
+            return b""  # refused once, the file reads as ended (pyreadstat reads again)
+        self._fetch(start, end)
+        return self._source.read(end - start)
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        view[:len(data)] = data
+        return len(data)
+
+    def _fetch(self, start: int, end: int) -> None:
+        """Have ``[start, end)`` at hand in one piece (the file under this one finds it so)."""
+        if start >= self._tail_start or any(first <= start and end <= last
+                                      for first, last in self._held):
+            return
+        left = self._limit - self.fetched
+        if end - start > left:
+            self.refused = self._refuse()
+            raise self.refused
+        length = min(max(end - start, self._step), left, self.size - start)
+        self._step = min(2 * self._step, self._most_step)
+        self._source.prefetch([(start, length)])
+        self._held.append((start, start + length))
+        self.fetched += length
 
 
 # ----------------------------------------------------------------- Parquet

@@ -7,7 +7,10 @@ chunksize=)`` gives it (types are worked out per chunk, as pandas does).
 Parquet files and datasets go through the same pruned scan as
 ``s3_path_to_df`` (``columns=`` and ``filters=`` pushed down), a row group at a
 time. Memory stays bounded by the chunk and a few parts or row groups,
-whatever the size of the data.
+whatever the size of the data. Compressed text is decompressed here, in
+bounded steps, and the text read to make one chunk is held to what the
+memory check allows beside its frame: a row without end (a file without line
+breaks) stops the read with ``TooLargeError``, not by running out of memory.
 
 R cannot hold a Python iterator across calls, so it reads through a handle:
 ``chunks_open`` / ``chunks_next`` / ``chunks_close`` (:data:`R_HELPERS`). R's
@@ -16,6 +19,7 @@ chunks have R's types, one a column throughout (:mod:`s3tools.r_chunks`).
 
 from __future__ import annotations
 
+import io
 import itertools
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -24,13 +28,16 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from . import datasets, errors, formats, paths, r_chunks, r_codec, r_types
+from . import datasets, errors, formats, memory, paths, r_chunks, r_codec, r_types
 from .paths import S3Path
 from .transport.reads import ObjectChanged, ObjectStream, Version
 
 # Text files are fetched in parts of this size, a few at a time, ahead of the parser.
 CHUNKED_READ_PART = 2 * 1024 * 1024
+# pandas' names for the compressions decompressed here (``compression=`` may name them).
 _PANDAS_COMPRESSION = {"gz": "gzip", "bz2": "bz2", "xz": "xz", "zst": "zstd"}
+# The most text read from the file at once, whatever pandas asks for.
+_TEXT_STEP = 1024 * 1024
 _CHUNKED = ("csv", "tsv", "jsonl", "parquet")
 
 
@@ -136,33 +143,74 @@ def _text(path: S3Path, fmt: formats.Format, compression: str | None, size: int,
     options = dict(options)
     if "columns" in options:
         options["usecols"] = options.pop("columns")
-    if compression is not None:
-        options.setdefault("compression", _PANDAS_COMPRESSION[compression])
+    compression = _decompressed_here(options, compression)
+    budget = memory.frame_budget(path, fmt.name, options)
     try:
         stream = ObjectStream(path, version, part_size=CHUNKED_READ_PART)
     except ObjectChanged:
         raise errors.object_changed(str(path)) from None
     try:
-        if r_types.wanted():  # R's types, one a column (see s3tools.r_chunks)
-            reader = r_chunks.TextChunks(stream, fmt, compression, size, options)
-        elif fmt.name == "jsonl":
-            reader = pd.read_json(stream, lines=True, chunksize=size, **options)
-        else:
-            options.setdefault("sep", "\t" if fmt.name == "tsv" else ",")
-            reader = pd.read_csv(stream, chunksize=size, **options)
-        with reader:
-            while True:
-                try:
-                    chunk = next(reader)
-                except StopIteration:
-                    return
-                except (errors.S3ToolsError, TypeError):
-                    raise
-                except Exception as error:
-                    raise _failure(path, fmt, stream, error) from error
-                yield chunk
+        with formats.decompressed(stream, compression) as raw:
+            text = _ChunkText(raw, budget)
+            if r_types.wanted():  # R's types, one a column (see s3tools.r_chunks)
+                reader = r_chunks.TextChunks(text, fmt, None, size, options)
+            elif fmt.name == "jsonl":
+                reader = pd.read_json(text, lines=True, chunksize=size, **options)
+            else:
+                options.setdefault("sep", "\t" if fmt.name == "tsv" else ",")
+                reader = pd.read_csv(text, chunksize=size, **options)
+            with reader:
+                while True:
+                    text.count = 0
+                    try:
+                        chunk = next(reader)
+                    except StopIteration:
+                        return
+                    except (errors.S3ToolsError, TypeError):
+                        raise
+                    except Exception as error:
+                        raise _failure(path, fmt, stream, error) from error
+                    yield chunk
     finally:
         stream.close()
+
+
+def _decompressed_here(options: dict[str, Any], compression: str | None) -> str | None:
+    """The compression decompressed here (pandas then reads text): the extension's, or the
+    one ``compression=`` names; None when it is left to pandas (other ``compression=``)."""
+    given = options.pop("compression", "infer")
+    named = {"infer": compression, None: None,
+             **{pandas_name: name for name, pandas_name in _PANDAS_COMPRESSION.items()}}
+    if isinstance(given, (str, type(None))) and given in named:
+        options["compression"] = None
+        return named[given]
+    options["compression"] = given
+    return None
+
+
+class _ChunkText(io.RawIOBase):
+    """A text file's bytes for pandas' chunked readers, read at most :data:`_TEXT_STEP` at a
+    time and counted: past what ``budget`` (a ``memory.FrameBudget``, None: no check) allows
+    for the text of one chunk, reading stops with its ``TooLargeError``. The reader sets
+    :attr:`count` to 0 before each chunk."""
+
+    def __init__(self, raw: Any, budget: memory.FrameBudget | None) -> None:
+        super().__init__()
+        self._raw, self._budget = raw, budget
+        self._limit = None if budget is None else budget.decompressed_limit(0)
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        piece = self._raw.read(min(len(view), _TEXT_STEP))
+        view[:len(piece)] = piece
+        self.count += len(piece)
+        if self._limit is not None and self.count > self._limit:
+            raise self._budget.refuse_chunk()
+        return len(piece)
 
 
 def _failure(path: S3Path, fmt: formats.Format, stream: ObjectStream,

@@ -214,6 +214,19 @@ def preview_too_large(path: str, what: str, limit: str) -> FormatError:
     )
 
 
+def chunk_too_large(path: str, text: str, left: str) -> TooLargeError:
+    """A chunked read stopped: the text read for one chunk passed ``text`` (a readable size),
+    what the memory check allows beside the chunk's frame (``left``: what is left, and why)."""
+    return TooLargeError(
+        f"{path} has a chunk of more than {text} of text, more than this process can hold "
+        f"beside the chunk's frame (about {left}); the chunked read was stopped there. A "
+        "file without line breaks (or with others than sep=/lineterminator= say) is one "
+        "row: check those options, or pass a smaller chunk_size. To read it anyway, set "
+        "S3TOOLS_MEMORY_CHECK=false.",
+        path=path,
+    )
+
+
 def already_exists(path: str) -> AlreadyExistsError:
     return AlreadyExistsError(
         f"{path} already exists: nothing was written. Pass overwrite=TRUE (R) / "

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from . import parquet_footers, r_types, savfiles
+from . import parquet_footers, r_types, savfiles, workbooks
 from .csvfiles import read_csv
 from .errors import FormatError, S3ToolsError
 from .paths import extension_of
@@ -47,6 +47,9 @@ class Format:
     # names they declare are the options the format takes (s3tools.format_options).
     read_options_from: tuple[str, ...] = ()
     write_options_from: tuple[str, ...] = ()
+    # The file is a zip of its own (xlsx): what its parts decompress to is bounded too, by
+    # ``bound=(limit, refuse)`` given to its reader.
+    inflates: bool = False
 
 
 def _csv_reader(separator: str) -> Callable[..., pd.DataFrame]:
@@ -216,9 +219,15 @@ def validate_arrow(data: Any) -> None:
             column.validate(full=True)
 
 
-def _read_excel(data: bytes, **options: Any) -> pd.DataFrame:
+def _read_excel(data: Any, bound: tuple[int, workbooks.Refuse] | None = None,
+                **options: Any) -> pd.DataFrame:
+    """``bound``: the most a workbook's parts may decompress to, and what passing it raises."""
     options, nullable = r_types.excel_options(options)  # for R, logical columns with NA
-    return r_types.excel_frame(pd.read_excel(io.BytesIO(data), **options), nullable)
+    if bound is not None and workbooks.is_workbook_zip(data):
+        frame = workbooks.read_excel(io.BytesIO(data), *bound, **options)
+    else:
+        frame = pd.read_excel(io.BytesIO(data), **options)
+    return r_types.excel_frame(frame, nullable)
 
 
 def _read_stata(data: bytes, **options: Any) -> pd.DataFrame:
@@ -282,7 +291,7 @@ FORMATS = (
            write_options_from=("pyarrow.feather:write_feather",)),
     Format("json", ("json",), _read_json, _write_json, False, **_JSON_OPTIONS),
     Format("jsonl", ("jsonl", "ndjson"), _read_jsonl, _write_jsonl, True, **_JSON_OPTIONS),
-    Format("excel", ("xlsx", "xls", "xlsm"), _read_excel, _write_excel, False,
+    Format("excel", ("xlsx", "xls", "xlsm"), _read_excel, _write_excel, False, inflates=True,
            read_options_from=("pandas:read_excel",),
            write_options_from=("pandas:DataFrame.to_excel",)),
     Format("spss", ("sav", "zsav"), _read_spss, _write_spss, False,
@@ -492,6 +501,27 @@ def decompress(data: Any, compression: str | None, limit: int | None = None) -> 
     # A file over the bytes in place (io.BytesIO would copy a bytearray).
     with decompressed(pyarrow.BufferReader(data), compression, limit) as stream:
         return read_at_most(stream, limit)
+
+
+def parse(fmt: Format, data: Any, compression: str | None, limit: int | None,
+          options: dict[str, Any]) -> pd.DataFrame:
+    """A whole file's bytes as a data frame: decompressed in bounded steps, then read by the
+    format's reader; a workbook's parts decompress within what is left of ``limit``.
+
+    Raises:
+        DecompressedTooLarge: the file, or its parts, hold more than ``limit`` bytes once
+            decompressed (``None``: no limit).
+        FormatError: a zip that does not hold exactly one file.
+    """
+    text = decompress(data, compression, limit)
+    if limit is None or not fmt.inflates:
+        return fmt.read(text, **options)
+    outer = len(text) if compression else 0  # held beside the parts
+
+    def refuse(at_least: int) -> DecompressedTooLarge:
+        return DecompressedTooLarge(outer + at_least)
+
+    return fmt.read(text, bound=(limit - outer, refuse), **options)
 
 
 def compress(data: bytes, compression: str | None, inner_name: str) -> bytes:

@@ -148,6 +148,13 @@ class FrameBudget(Budget):
         least ``at_least`` bytes once decompressed, more than :meth:`decompressed_limit`."""
         return _decompressed_too_large(self.shown, self._left, self._factor, size, at_least)
 
+    def refuse_chunk(self) -> errors.TooLargeError:
+        """The error for a chunked read of the file whose one chunk's text passes
+        ``decompressed_limit(0)`` (the text, and the chunk's frame made of it)."""
+        return errors.chunk_too_large(self.shown, readable_size(self.decompressed_limit(0)),
+                                      f"{readable_size(max(self._left[0], 0))} left "
+                                      f"({self._left[1]})")
+
 
 class FolderShare:
     """One compressed file of a folder read: its share of the decompressed data the read
@@ -210,13 +217,13 @@ def check_folder(folder: Folder, file_type: str | None, options: Mapping[str, An
 
 def folder_shares(folder: Folder, file_type: str | None, options: Mapping[str, Any],
                   memory_check: bool = True) -> dict[S3Path, FolderShare]:
-    """Each compressed file's share of the decompressed data a folder read may hold: what
-    :func:`check_folder` allows for it once the other files are counted, shared out by
-    compressed size, so that the files decompressed side by side stay within it together
-    (empty when there is no check).
+    """Each compressed file's (or workbook's) share of the decompressed data a folder read
+    may hold: what :func:`check_folder` allows for it once the other files are counted,
+    shared out by compressed size, so that the files decompressed side by side stay within
+    it together (empty when there is no check).
     """
     left = available() if enabled(memory_check) else None
-    packed = [file for file in folder.files if formats.resolve(file.path.key, file_type)[1]]
+    packed = [file for file in folder.files if _decompresses(file.path, file_type)]
     if left is None or not packed:
         return {}
     plain = sum(_frame_bytes(file.path, file.version.size, file_type, options)
@@ -227,6 +234,12 @@ def folder_shares(folder: Folder, file_type: str | None, options: Mapping[str, A
     return {file.path: FolderShare(file.path, left, factor,
                                    allowance * file.version.size // max(packed_size, 1))
             for file in packed}
+
+
+def _decompresses(path: S3Path, file_type: str | None) -> bool:
+    """Whether reading the file decompresses it (a compressed file, or a workbook's parts)."""
+    fmt, compression = formats.resolve(path.key, file_type)
+    return compression is not None or fmt.inflates
 
 
 def check_needed(shown: str, needed: int, memory_check: bool = True) -> None:

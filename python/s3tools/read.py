@@ -11,7 +11,8 @@ from typing import Any
 import pandas as pd
 
 from . import (bounded, config, datasets, errors, folder_data, format_options, formats,
-               localfiles, memory, parquet_footers, paths, progress, r_types, savfiles, transport)
+               localfiles, memory, parquet_footers, paths, progress, r_types, ranged_previews,
+               transport)
 from .paths import S3Path
 from .tempfiles import open_private_file
 from .transport.reads import ArrivingFile, ObjectStream, RangedFile
@@ -20,9 +21,6 @@ _PREVIEW_FIRST_FETCH = 64 * 1024
 _PARQUET_TAIL = 64 * 1024
 _PREVIEW_COLUMN_BYTES = 1024 * 1024 + 64 * 1024
 _HINT_BYTES = 4096
-# Stata and SPSS files up to this size are previewed as the first rows of their full read
-# (see _whole_if_small); larger ones from their first rows alone, fetching only those.
-_WHOLE_PREVIEW_BYTES = 1024 * 1024
 
 
 def read_file_from_s3(s3_path: str, encoding: str | None = None,
@@ -97,14 +95,15 @@ def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str,
     A failure of the parser is a format error, unless the stream under it
     failed first: then that failure (a connection error, a replaced object)
     is the one reported. ``budget`` (a ``memory.FrameBudget`` or a
-    ``bounded.PreviewAllowance``) says how much compressed data may decompress
-    to, and what passing it raises.
+    ``bounded.PreviewAllowance``) says how much compressed data (or a workbook's
+    parts) may decompress to, and what passing it raises.
     """
     if fmt is None:
         fmt, compression = formats.resolve(path.key, file_type)
-    limit = budget.decompressed_limit(len(data)) if budget and compression else None
+    limit = budget.decompressed_limit(len(data)) if budget and (compression or fmt.inflates) \
+        else None
     try:
-        return fmt.read(formats.decompress(data, compression, limit), **options)
+        return formats.parse(fmt, data, compression, limit, dict(options))
     except formats.DecompressedTooLarge as error:
         raise budget.refuse_decompressed(len(data), error.at_least) from None
     except errors.FormatError as error:
@@ -385,72 +384,9 @@ def _has_missing(metadata: Any, index: int) -> bool:
     return False
 
 
-def _preview_excel(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFrame:
-    """The first rows of a workbook's sheet: openpyxl reads the zip directory (the
-    tail), the shared strings and styles, and the sheet only as far as needed."""
-    source = RangedFile(path, _PARQUET_TAIL, readahead=_PREVIEW_FIRST_FETCH)
-    rows, last = max(n, 1), -1
-    options, nullable = r_types.excel_options(options)  # as the whole read types them
-    while True:
-        # nrows counts the sheet's rows, blank ones too: ask for more until n are
-        # in, or until asking for more brings no more (the sheet's end).
-        frame = pd.read_excel(source, **{**options, "nrows": rows})
-        if len(frame) >= n or len(frame) == last:
-            return r_types.excel_frame(frame.head(n), nullable)
-        last, rows = len(frame), rows * 4
-
-
 def _from_the_start(path: S3Path) -> RangedFile:
-    """SPSS, Stata and SAS files keep their dictionary at the start, then the rows in order."""
+    """A file read from its start in growing ranges (a text file's first lines)."""
     return RangedFile(path, head_length=_PREVIEW_FIRST_FETCH, readahead=_PREVIEW_FIRST_FETCH)
-
-
-def _whole_if_small(path: S3Path, n: int, source: RangedFile, fmt_name: str,
-                    options: Mapping[str, Any]) -> pd.DataFrame | None:
-    """The first rows of the full read, for a Stata or SPSS file of at most
-    :data:`_WHOLE_PREVIEW_BYTES` (None for a larger one).
-
-    In these formats a later row decides a column's type: a missing value makes a
-    column of whole numbers float, and a labelled column's categories are the values
-    present. Read whole, the preview has the types the full read has.
-    """
-    if source.size > _WHOLE_PREVIEW_BYTES:
-        return None
-    source.seek(0)
-    data = source.read(source.size)
-    return _parse(path, data, None, options, formats.by_name(fmt_name)).head(n)
-
-
-def _preview_stata(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFrame:
-    source = _from_the_start(path)
-    whole = _whole_if_small(path, n, source, "stata", options)
-    if whole is not None:
-        return whole
-    with pd.read_stata(source, iterator=True, **options) as reader:
-        return reader.read(nrows=n)
-
-
-def _preview_sas(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFrame:
-    source = _from_the_start(path)
-    options = {"encoding": "infer", **options}  # as the full read
-    with pd.read_sas(source, format="sas7bdat", iterator=True, **options) as reader:
-        return reader.read(n)
-
-
-def _preview_spss(path: S3Path, n: int, options: Mapping[str, Any]) -> pd.DataFrame:
-    # pandas hands the file object and the row limit to pyreadstat, which reads
-    # the dictionary and then rows in order.
-    source = _from_the_start(path)
-    whole = _whole_if_small(path, n, source, "spss", options)
-    if whole is not None:
-        return whole
-    savfiles.refuse_unsafe(source, str(path), options.get("encoding"))
-    source.seek(0)
-    return pd.read_spss(source, row_limit=n, **options).head(n)
-
-
-_RANGED_PREVIEWS = {"excel": _preview_excel, "stata": _preview_stata, "sas": _preview_sas,
-                    "spss": _preview_spss}
 
 
 def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None,
@@ -482,9 +418,12 @@ def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None
                 path, lambda: _preview_text(path, n, fmt, compression, options))
         if fmt.name in ("parquet", "feather") and compression is None:
             return transport.restarting(path, lambda: _preview_columnar(path, n, fmt, options))
-        reader = _RANGED_PREVIEWS.get(fmt.name)
+        reader = ranged_previews.PREVIEWS.get(fmt.name)
         if reader is not None and compression is None and path.suffix.lower() != ".xls":
-            return transport.restarting(path, lambda: reader(path, n, options))
+            def whole(data: Any) -> pd.DataFrame:
+                return _parse(path, data, None, options, fmt)
+
+            return transport.restarting(path, lambda: reader(path, n, options, whole))
     except errors.FormatError as error:
         raise _naming(error, path, fmt, verb="preview") from error.__cause__
     except errors.S3ToolsError:

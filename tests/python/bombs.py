@@ -57,6 +57,87 @@ def write_compressed(path: Path, compression: str, pieces: Iterable[bytes]) -> P
     return path
 
 
+# The parts of an xlsx workbook of one sheet, but the sheet and its shared strings.
+_PACKAGE = "http://schemas.openxmlformats.org/package/2006"
+_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+WORKBOOK_PARTS = {
+    "[Content_Types].xml":
+        f'<Types xmlns="{_PACKAGE}/content-types"><Default Extension="rels" ContentType='
+        f'"application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml"'
+        f' ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType='
+        f'"{_TYPE}.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" '
+        f'ContentType="{_TYPE}.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" '
+        f'ContentType="{_TYPE}.sharedStrings+xml"/></Types>',
+    "_rels/.rels":
+        f'<Relationships xmlns="{_PACKAGE}/relationships"><Relationship Id="rId1" Type='
+        f'"{_OFFICE}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+    "xl/workbook.xml":
+        f'<workbook xmlns="{_MAIN}" xmlns:r="{_OFFICE}"><sheets><sheet name="Sheet1" '
+        'sheetId="1" r:id="rId1"/></sheets></workbook>',
+    "xl/_rels/workbook.xml.rels":
+        f'<Relationships xmlns="{_PACKAGE}/relationships"><Relationship Id="rId1" Type='
+        f'"{_OFFICE}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
+        f'Type="{_OFFICE}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+}
+
+
+def shared_string_rows(count: int) -> Iterator[bytes]:
+    """A sheet whose column ``name`` holds shared strings 1 to ``count``, one a row."""
+    yield f'<worksheet xmlns="{_MAIN}"><sheetData>'.encode()
+    for row in range(1, count + 2):
+        yield f'<row r="{row}"><c r="A{row}" t="s"><v>{row - 1}</v></c></row>'.encode()
+    yield b"</sheetData></worksheet>"
+
+
+def number_rows(count: int) -> Iterator[bytes]:
+    """A sheet whose column ``name`` (shared string 0) holds the numbers 1 to ``count``; its
+    dimension first, as Excel writes it (openpyxl reads a sheet to its end for it else)."""
+    yield f'<worksheet xmlns="{_MAIN}"><dimension ref="A1:A{count + 1}"/><sheetData><row '\
+        'r="1"><c r="A1" t="s"><v>0</v></c></row>'.encode()
+    for row in range(2, count + 2):
+        yield f'<row r="{row}"><c r="A{row}"><v>{row - 1}</v></c></row>'.encode()
+    yield b"</sheetData></worksheet>"
+
+
+def shared_strings(*values: Iterable[bytes]) -> Iterator[bytes]:
+    """A shared strings part of ``values``, each given in pieces."""
+    yield f'<sst xmlns="{_MAIN}">'.encode()
+    for value in values:
+        yield b"<si><t>"
+        yield from value
+        yield b"</t></si>"
+    yield b"</sst>"
+
+
+def first_cell(value: Iterable[bytes]) -> Iterator[bytes]:
+    """A sheet of one cell, the text ``value`` (given in pieces) in the sheet itself."""
+    yield f'<worksheet xmlns="{_MAIN}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'\
+        .encode()
+    yield from value
+    yield b"</t></is></c></row></sheetData></worksheet>"
+
+
+def write_workbook(path: Path, parts: dict[str, Iterable[bytes]] | None = None,
+                   recorded: dict[str, int] | None = None) -> Path:
+    """An xlsx file of one sheet (a column ``name`` holding ``x``), with ``parts`` (name:
+    pieces) in place of or beside its own, deflated as they come; ``recorded``: sizes its
+    directory gives instead of the true ones, by part."""
+    own = {"xl/sharedStrings.xml": shared_strings([b"name"], [b"x"]),
+           "xl/worksheets/sheet1.xml": shared_string_rows(1)}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in WORKBOOK_PARTS.items():
+            archive.writestr(name, text)
+        for name, pieces in {**own, **(parts or {})}.items():
+            with archive.open(name, "w") as part:
+                for piece in pieces:
+                    part.write(piece)
+        for name, size in (recorded or {}).items():
+            archive.getinfo(name).file_size = size  # the directory is written at the close
+    return path
+
+
 def huge_values_table(value_size: int):
     """Two binary columns of one row, each a value of ``value_size`` zero bytes (numpy's
     zeros: no memory is used for them until something writes a copy)."""

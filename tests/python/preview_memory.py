@@ -3,11 +3,11 @@ the call added.
 
 ``python preview_memory.py VERB S3_PATH [N]`` with VERB one of ``preview``
 (``s3_path_to_preview_df``), ``head`` (``s3tools head``), ``explorer`` (the
-explorer's preview answer) and ``read`` (``s3_path_to_df``) prints one JSON
-line: the answer (``rows`` and ``columns``, or the error's class and
-message, and for ``head`` its exit code) and, in bytes, the most the call
-added to the resident memory (the kernel's peak mark, reset just before the
-call). A first call on a small object (``S3TOOLS_WARM_PATH``) puts imports
+explorer's preview answer), ``read`` (``s3_path_to_df``) and ``chunks``
+(``s3_path_to_chunks``, N rows a chunk) prints one JSON line: the answer
+(``rows`` and ``columns``, or the error's class and message, and for
+``head`` its exit code) and, in bytes, the most the call added to the
+resident memory (the kernel's peak mark, reset just before the call). A first call on a small object (``S3TOOLS_WARM_PATH``) puts imports
 and clients in place beforehand.
 """
 
@@ -41,6 +41,8 @@ def call(verb: str, path: str, n: int) -> dict:
     if verb == "explorer":
         answer = answers.preview(path, n)
         return {"rows": len(answer["rows"]), "columns": answer["columns"][:5]}
+    if verb == "chunks":
+        return {"rows": sum(len(chunk) for chunk in s3tools.s3_path_to_chunks(path, n))}
     read = s3tools.s3_path_to_df if verb == "read" else \
         lambda target: s3tools.s3_path_to_preview_df(target, n)
     frame = read(path)
@@ -52,7 +54,7 @@ def main(verb: str, path: str, n: int) -> None:
 
     warm = os.environ["S3TOOLS_WARM_PATH"]
     for name in warm.split(","):
-        call("read" if verb == "read" else "preview", name, n)
+        call(verb if verb in ("read", "chunks") else "preview", name, n)
     gc.collect()
     before = resident("VmRSS")
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM, the peak mark

@@ -14,7 +14,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from bombs import MiB, one_character, write_compressed
 from conftest import BUCKET, put
+from test_bombs import measure
 
 import s3tools
 from s3tools import r_bridge
@@ -161,3 +163,36 @@ def test_a_file_four_times_the_memory_allowed_is_read_in_bounded_memory(seed):
     assert measured["added"] < MEMORY_ALLOWED, measured
     print(f"\nchunked read of a {4 * MEMORY_ALLOWED:,}-byte CSV ({rows:,} rows): the read added "
           f"{measured['added']:,} bytes at its peak (allowed {MEMORY_ALLOWED:,})")
+
+
+@pytest.mark.parametrize("name", ["line.csv.gz", "line.jsonl.zst", "line.csv.bz2"])
+def test_a_row_without_end_stops_a_chunked_read_with_too_large_in_bounded_memory(
+        seed, tmp_path, name):
+    # 128 MiB of one character and no newline, a few hundred KB compressed: one row.
+    compression = name.rsplit(".", 1)[1]
+    local = write_compressed(tmp_path / name, compression, one_character(128 * MiB, b"a\n"))
+    path = put(seed, name, local.read_bytes())
+    answer = measure(seed, "chunks", path, 1000, S3TOOLS_MEMORY_LIMIT="100MB")
+    assert answer.get("error") == "TooLargeError", answer
+    for text in (path, "chunk_size", "S3TOOLS_MEMORY_LIMIT", "S3TOOLS_MEMORY_CHECK=false"):
+        assert text in answer["message"], answer["message"]
+    assert answer["added"] < 100 * MiB, answer
+
+
+def test_compressed_text_named_by_the_compression_option_is_decompressed_in_bounded_steps(
+        seed, monkeypatch):
+    data = csv_bytes(sample(2500))
+    put(seed, "gzipped", gzip.compress(data))
+    expected = pd.read_csv(io.BytesIO(data))
+    for compression in ("gzip", "infer"):
+        got = s3tools.s3_path_to_chunks(f"{BUCKET}/gzipped", 1000, file_type="csv.gz",
+                                        compression=compression)
+        pd.testing.assert_frame_equal(pd.concat(got, ignore_index=True), expected)
+    # 3 MB of rows of 100 bytes: the text of a chunk may take a third of what is left.
+    monkeypatch.setenv("S3TOOLS_MEMORY_LIMIT", "3MB")
+    wide = b"a\n" + b"".join(b"%099d\n" % row for row in range(30_000))
+    put(seed, "wide.csv.gz", gzip.compress(wide))
+    assert [len(c) for c in s3tools.s3_path_to_chunks(f"{BUCKET}/wide.csv.gz", 5000)] == \
+        [5000] * 6
+    with pytest.raises(s3tools.TooLargeError, match="chunk_size"):
+        list(s3tools.s3_path_to_chunks(f"{BUCKET}/wide.csv.gz", 20_000))

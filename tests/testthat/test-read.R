@@ -418,3 +418,19 @@ test_that("a preview of a compression bomb is an s3tools_format error that names
   expect_s3_class(stopped, "s3tools_too_large")
   expect_match(conditionMessage(stopped), "once decompressed", fixed = TRUE)
 })
+
+test_that("a chunked read of a file without line breaks stops with s3tools_too_large", {
+  client <- local_s3()
+  put_object(client, "line.csv.bz2", bz2_bomb(16))
+  withr::local_envvar(S3TOOLS_MEMORY_LIMIT = "4MB")
+  seen <- 0
+  stopped <- tryCatch(
+    s3_path_to_chunks("test-bucket/line.csv.bz2", 1000, function(chunk) seen <<- seen + 1),
+    error = identity
+  )
+  expect_s3_class(stopped, "s3tools_too_large")
+  expect_identical(seen, 0)
+  for (text in c("test-bucket/line.csv.bz2", "chunk_size", "S3TOOLS_MEMORY_CHECK=false")) {
+    expect_match(conditionMessage(stopped), text, fixed = TRUE)
+  }
+})
