@@ -16,7 +16,7 @@ from faults import FaultProxy, listing_page, object_get
 import s3tools
 import s3tools.transport
 from s3tools import errors
-from s3tools.transport import reads
+from s3tools.transport import sizes
 
 KINDS = [
     (s3tools.PathError, ValueError, "path"),
@@ -207,8 +207,8 @@ def echoing(request, endpoint, monkeypatch):
     monkeypatch.setenv("S3TOOLS_GET_CLIENT", request.param)
     monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
     monkeypatch.setenv("S3TOOLS_MAX_CONCURRENCY", "1")
-    monkeypatch.setattr(reads, "PART_SIZE", PART)
-    monkeypatch.setattr(reads, "ARRIVING_PART", PART)
+    monkeypatch.setattr(sizes, "PART_SIZE", PART)
+    monkeypatch.setattr(sizes, "PIECE_SIZE", PART)
     relay = FaultProxy(endpoint)
     monkeypatch.setenv("AWS_ENDPOINT_URL", relay.url)
     try:
