@@ -15,7 +15,16 @@ public errors only (:mod:`s3tools.errors`).
 """
 
 from .answers import Version
-from .clients import client, get_client_name, refresh, reset, settings
+from .clients import (
+    client,
+    credentials,
+    fsspec_options,
+    get_client_name,
+    publish_to_pandas,
+    refresh,
+    reset,
+    settings,
+)
 from .download import download, fetch, restarting
 from .files import ObjectFile, open_file, open_stream
 from .policy import request
@@ -33,12 +42,15 @@ __all__ = [
            "Version",
            "client",
            "copy",
+           "credentials",
            "download",
            "fetch",
+           "fsspec_options",
            "get_client_name",
            "get_range",
            "open_file",
            "open_stream",
+           "publish_to_pandas",
            "put",
            "refresh",
            "request",
