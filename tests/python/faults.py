@@ -233,13 +233,3 @@ def _send_error(handler: BaseHTTPRequestHandler, status: int, method: str, code:
     handler.end_headers()
     if method != "HEAD":
         handler.wfile.write(body)
-
-
-def through_proxy(endpoint: str, monkeypatch) -> FaultProxy:
-    """s3tools pointed at a new :class:`FaultProxy` before ``endpoint`` (stop it after),
-    with a read timeout long enough that a busy machine adds no retry of its own."""
-    relay = FaultProxy(endpoint)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", relay.url)
-    monkeypatch.setenv("S3TOOLS_READ_TIMEOUT", "5")
-    monkeypatch.setenv("S3TOOLS_MAX_ATTEMPTS", "3")
-    return relay

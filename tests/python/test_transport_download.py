@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 from conftest import BUCKET, put
-from faults import object_get, through_proxy
+from faults import object_get
 
 import s3tools
 from s3tools import errors, memory, paths, transport
@@ -16,44 +16,35 @@ from s3tools.transport import sizes
 DATA = np.random.default_rng(11).bytes(3 * 1024 * 1024 + 9)
 
 
-@pytest.fixture
-def proxy(endpoint, monkeypatch):
-    relay = through_proxy(endpoint, monkeypatch)
-    try:
-        yield relay
-    finally:
-        relay.stop()
-
-
 def _path(key: str = "data.bin") -> paths.S3Path:
     return paths.parse_file(f"{BUCKET}/{key}")
 
 
-def test_a_small_object_is_one_request_and_a_large_one_its_parts(proxy, seed, monkeypatch):
+def test_a_small_object_is_one_request_and_a_large_one_its_parts(fault_proxy, seed, monkeypatch):
     put(seed, "small.bin", DATA[:1000])
     assert bytes(transport.fetch(_path("small.bin"))) == DATA[:1000]
-    assert proxy.count("GET") == 1
+    assert fault_proxy.count("GET") == 1
     monkeypatch.setattr(sizes, "PART_SIZE", 1024 * 1024)
     put(seed, "data.bin", DATA)
-    proxy.clear()
+    fault_proxy.clear()
     assert bytes(transport.fetch(_path())) == DATA
-    assert proxy.count("GET") == 4
+    assert fault_proxy.count("GET") == 4
     put(seed, "empty.bin", b"")
     assert bytes(transport.fetch(_path("empty.bin"))) == b""
 
 
-def test_a_budget_refuses_on_the_first_answer(proxy, seed, caplog):
+def test_a_budget_refuses_on_the_first_answer(fault_proxy, seed, caplog):
     put(seed, "data.bin", DATA)
     budget = memory.Budget("data.bin", (1024 * 1024, "a test's limit"), readers=1)
     with caplog.at_level("DEBUG", logger="s3tools.requests"), \
             pytest.raises(s3tools.TooLargeError, match="stopped after its first part"):
         transport.fetch(_path(), budget)
-    assert proxy.count("GET") == 1
+    assert fault_proxy.count("GET") == 1
     (record,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("GET ")]
     assert "bytes=0-524287" in record and "given up (TooLargeError)" in record
 
 
-def test_a_read_starts_again_once_and_no_more(proxy, seed):
+def test_a_read_starts_again_once_and_no_more(fault_proxy, seed):
     calls = []
 
     def changing():
@@ -71,11 +62,11 @@ def test_a_read_starts_again_once_and_no_more(proxy, seed):
     assert len(calls) == 2
 
 
-def test_a_download_replaced_midway_is_the_new_version_whole(proxy, seed, monkeypatch):
+def test_a_download_replaced_midway_is_the_new_version_whole(fault_proxy, seed, monkeypatch):
     monkeypatch.setattr(sizes, "PART_SIZE", 512 * 1024)
     monkeypatch.setenv("S3TOOLS_MAX_CONCURRENCY", "1")
     put(seed, "data.bin", DATA)
-    proxy.add("after", object_get, times=1, action=lambda: put(seed, "data.bin", DATA[::-1]))
+    fault_proxy.add("after", object_get, times=1, action=lambda: put(seed, "data.bin", DATA[::-1]))
     moved = []
     target = io.BytesIO()
     assert transport.download(_path(), target, lambda step, size: moved.append(step)) == \

@@ -5,19 +5,10 @@ from __future__ import annotations
 import botocore.exceptions
 import pytest
 from conftest import BUCKET, put
-from faults import listing_page, through_proxy
+from faults import listing_page
 
 import s3tools
 from s3tools.transport import policy
-
-
-@pytest.fixture
-def proxy(endpoint, monkeypatch):
-    relay = through_proxy(endpoint, monkeypatch)
-    try:
-        yield relay
-    finally:
-        relay.stop()
 
 
 def _failing(failures: list[BaseException]):
@@ -67,14 +58,14 @@ def test_other_failures_are_final_at_once(failure):
     assert calls == [1]
 
 
-def test_each_attempt_of_a_request_is_one_record(proxy, seed, caplog):
+def test_each_attempt_of_a_request_is_one_record(fault_proxy, seed, caplog):
     put(seed, "a.txt", "x")
-    proxy.add("status", listing_page, times=1, status=503)
+    fault_proxy.add("status", listing_page, times=1, status=503)
     with caplog.at_level("DEBUG", logger="s3tools.requests"):
         assert s3tools.list_files_in_buckets(BUCKET, path_only=True) == [f"{BUCKET}/a.txt"]
     records = [r.getMessage() for r in caplog.records if r.name == "s3tools.requests"
                and r.getMessage().startswith("GET ")]
     assert len(records) == sum(listing_page(method, target)
-                               for method, target, _ in proxy.requests) == 2
+                               for method, target, _ in fault_proxy.requests) == 2
     assert "-> 503" in records[0] and "attempt 1" in records[0]
     assert "-> 200" in records[1] and "attempt 2" in records[1]

@@ -12,22 +12,13 @@ import weakref
 import numpy as np
 import pytest
 from conftest import BUCKET, put
-from faults import object_get, through_proxy
+from faults import object_get
 
 import s3tools
 from s3tools import paths, transport
 from s3tools.transport import pieces, sizes
 
 DATA = np.random.default_rng(5).bytes(4 * 1024 * 1024 + 321)
-
-
-@pytest.fixture
-def proxy(endpoint, monkeypatch):
-    relay = through_proxy(endpoint, monkeypatch)
-    try:
-        yield relay
-    finally:
-        relay.stop()
 
 
 def _reader(seed, **options) -> transport.ObjectReader:
@@ -42,7 +33,7 @@ def _records(caplog) -> list[str]:
             if record.name == "s3tools.requests" and record.getMessage().startswith("GET ")]
 
 
-def test_a_whole_read_is_one_buffer_of_parallel_parts(proxy, seed, monkeypatch):
+def test_a_whole_read_is_one_buffer_of_parallel_parts(fault_proxy, seed, monkeypatch):
     monkeypatch.setattr(sizes, "PART_SIZE", 512 * 1024)
     put(seed, "data.bin", DATA)
     reader = transport.ObjectReader(paths.parse_file(f"{BUCKET}/data.bin"), memory="bytes")
@@ -53,13 +44,13 @@ def test_a_whole_read_is_one_buffer_of_parallel_parts(proxy, seed, monkeypatch):
         assert [start for start, _ in reader.spans()] == [0]  # the first part in it too
     finally:
         reader.stop()
-    assert proxy.count("GET") == -(-len(DATA) // (512 * 1024))
+    assert fault_proxy.count("GET") == -(-len(DATA) // (512 * 1024))
 
 
-def test_a_read_waits_only_for_the_bytes_it_needs(proxy, seed):
+def test_a_read_waits_only_for_the_bytes_it_needs(fault_proxy, seed):
     reader = _reader(seed)
     # One piece of the whole object; the proxy sends half of it and holds the rest.
-    held = proxy.add("pause", object_get)
+    held = fault_proxy.add("pause", object_get)
     try:
         reader.plan([(0, len(DATA), None)], len(DATA))
         reader.send()
@@ -69,10 +60,10 @@ def test_a_read_waits_only_for_the_bytes_it_needs(proxy, seed):
     finally:
         reader.stop()
     assert held.released is True
-    assert proxy.count("GET") == 2  # the version's, then the one piece
+    assert fault_proxy.count("GET") == 2  # the version's, then the one piece
 
 
-def test_a_span_goes_once_its_ranges_are_handed_out(proxy, seed):
+def test_a_span_goes_once_its_ranges_are_handed_out(fault_proxy, seed):
     reader = _reader(seed)
     try:
         reader.plan([(1000, 9000, [(1000, 3000), (6000, 3000)])], 2048)
@@ -92,11 +83,11 @@ def test_a_span_goes_once_its_ranges_are_handed_out(proxy, seed):
         reader.stop()
 
 
-def test_held_bytes_are_copied_not_asked_for_again(proxy, seed):
+def test_held_bytes_are_copied_not_asked_for_again(fault_proxy, seed):
     reader = _reader(seed)
     tail = len(DATA) - 65536
     reader.hold(tail, DATA[tail:])
-    proxy.clear()
+    fault_proxy.clear()
     try:
         reader.plan([(0, len(DATA), None)], 1024 * 1024, tail=65536)
         reader.send()
@@ -104,23 +95,23 @@ def test_held_bytes_are_copied_not_asked_for_again(proxy, seed):
         assert [start for start, _ in reader.spans()] == [0]  # the tail's span joined it
     finally:
         reader.stop()
-    assert proxy.count("GET") == -(-tail // (1024 * 1024))
+    assert fault_proxy.count("GET") == -(-tail // (1024 * 1024))
 
 
-def test_stop_leaves_no_request_behind(proxy, seed, caplog):
+def test_stop_leaves_no_request_behind(fault_proxy, seed, caplog):
     reader = _reader(seed, threads=1)
-    proxy.clear()
+    fault_proxy.clear()
     with caplog.at_level("DEBUG", logger="s3tools.requests"):
         reader.plan([(0, len(DATA), None)], 256 * 1024)
         reader.send()
         reader.stop()
         # Every request sent has ended (its record is written when it ends), and the
         # pieces not sent never will be.
-        assert len(_records(caplog)) == proxy.count("GET") < -(-len(DATA) // (256 * 1024))
+        assert len(_records(caplog)) == fault_proxy.count("GET") < -(-len(DATA) // (256 * 1024))
         assert reader.pieces == 0 and reader.spans() == []
 
 
-def test_a_stream_keeps_a_bounded_window_of_parts(proxy, seed):
+def test_a_stream_keeps_a_bounded_window_of_parts(fault_proxy, seed):
     put(seed, "data.bin", DATA)
     part = 128 * 1024
     most = 0
@@ -132,16 +123,16 @@ def test_a_stream_keeps_a_bounded_window_of_parts(proxy, seed):
             most = max(most, len(stream.reader.spans()))
     assert bytes(read) == DATA
     assert most <= pieces.workers(sizes.PARALLEL_PARTS) + 2
-    assert proxy.count("GET") == -(-len(DATA) // part)
+    assert fault_proxy.count("GET") == -(-len(DATA) // part)
 
 
-def test_a_failed_piece_is_raised_to_the_read_that_needs_it(proxy, seed):
+def test_a_failed_piece_is_raised_to_the_read_that_needs_it(fault_proxy, seed):
     reader = _reader(seed)
-    proxy.add("status", object_get, times=None, status=500)
+    fault_proxy.add("status", object_get, times=None, status=500)
     try:
         reader.plan([(0, 100_000, None)], 100_000)
         reader.send()
-        with pytest.raises(s3tools.S3ConnectionError, match=proxy.url):
+        with pytest.raises(s3tools.S3ConnectionError, match=fault_proxy.url):
             reader.view(0, 10)
     finally:
         reader.stop()

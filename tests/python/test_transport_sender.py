@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 from conftest import BUCKET, ON_SEAWEEDFS, put
-from faults import object_get, through_proxy
+from faults import object_get
 
 import s3tools
 from s3tools import errors, paths
@@ -23,13 +23,10 @@ CLIENTS = ["obstore"] if ON_SEAWEEDFS else ["obstore", "botocore"]
 
 
 @pytest.fixture(params=CLIENTS)
-def proxy(request, endpoint, monkeypatch):
+def proxy(request, fault_proxy, monkeypatch):
+    """The fault proxy, with object bytes through each GET client in turn."""
     monkeypatch.setenv("S3TOOLS_GET_CLIENT", request.param)
-    relay = through_proxy(endpoint, monkeypatch)
-    try:
-        yield relay
-    finally:
-        relay.stop()
+    return fault_proxy
 
 
 def _path(key: str) -> paths.S3Path:
@@ -90,6 +87,15 @@ def test_progress_may_give_the_range_up(proxy, seed, caplog):
     assert "body given up (Stopped)" in record
 
 
+def test_a_range_given_up_sends_no_retry(proxy, seed):
+    # A stream closed while a part was failing: its next attempt is not sent.
+    put(seed, "data.bin", DATA)
+    proxy.add("status", object_get, times=None, status=503)
+    with pytest.raises(policy.Stopped):
+        get_range(_path("data.bin"), 0, 100, given_up=lambda: True)
+    assert proxy.count("GET") == 1
+
+
 def test_a_replaced_object_is_the_public_error_and_is_not_retried(proxy, seed):
     put(seed, "data.bin", DATA)
     _, version = get_range(_path("data.bin"), 0, 10)
@@ -108,7 +114,8 @@ def test_an_empty_object_is_an_empty_buffer(proxy, seed):
     assert bytes(got) == b"" and version.size == 0
 
 
-def test_failures_are_s3tools_errors_after_the_policy_s_attempts(proxy, seed):
+def test_failures_are_s3tools_errors_after_the_policy_s_attempts(proxy, seed, monkeypatch):
+    monkeypatch.setenv("S3TOOLS_MAX_ATTEMPTS", "3")
     put(seed, "data.bin", DATA)
     proxy.add("status", object_get, times=None, status=503)
     with pytest.raises(s3tools.S3ConnectionError, match="503"):

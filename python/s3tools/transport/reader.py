@@ -191,7 +191,8 @@ class ObjectReader:
             buffer, version = get_range(
                 self.path, 0, piece.end, self.version,
                 allocate=functools.partial(self._first_buffer, piece, part),
-                progress=functools.partial(self._first_arrived, piece, budget, part))
+                progress=functools.partial(self._first_arrived, piece, budget, part),
+                given_up=lambda: piece.stopped)
             if not self._opened:  # an empty object: its answer had no body
                 self._first_arrived(piece, budget, part, 0, buffer, version)
         except BaseException as failure:  # noqa: BLE001 - kept for whoever reads
@@ -307,7 +308,8 @@ class ObjectReader:
             return
         try:
             get_range(self.path, piece.start, piece.end - piece.start, self.version,
-                      into=into, progress=functools.partial(self._arrived, piece))
+                      into=into, progress=functools.partial(self._arrived, piece),
+                      given_up=lambda: piece.stopped)
         except BaseException as failure:  # noqa: BLE001 - kept for whoever reads
             del into
             self._ended(piece, kept(failure))

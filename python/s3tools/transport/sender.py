@@ -37,7 +37,8 @@ class ShortBody(botocore.exceptions.IncompleteReadError):
 def get_range(path: S3Path, start: int, length: int | None, version: Version | None = None,
               *, suffix: int | None = None, into: Any = None,
               allocate: Callable[[int], Any] = bytearray,
-              progress: Progress | None = None) -> tuple[Any, Version]:
+              progress: Progress | None = None,
+              given_up: Callable[[], bool] | None = None) -> tuple[Any, Version]:
     """The bytes ``[start, start + length)`` of an object (fewer at its end), and its version.
 
     Args:
@@ -52,6 +53,9 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
             has come (``buffer`` None until its first bytes) and after each piece of the
             body: the first ``received`` bytes of ``buffer`` are final. It may raise
             :class:`~s3tools.transport.policy.Stopped` to give the range up.
+        given_up: asked before each attempt after the first: True gives the range up
+            (:class:`~s3tools.transport.policy.Stopped`), so that a read that ended sends
+            no retry.
 
     Returns:
         The buffer and the version; an empty object is ``bytearray()``.
@@ -60,7 +64,7 @@ def get_range(path: S3Path, start: int, length: int | None, version: Version | N
         ObjectChangedError: the pinned version is gone; the other s3tools errors
         (not found, denied, the network...) under the policy.
     """
-    get = _Get(path, start, length, version, suffix, into, allocate, progress)
+    get = _Get(path, start, length, version, suffix, into, allocate, progress, given_up)
     return policy.retrying(get.attempt, get.target)
 
 
@@ -70,14 +74,17 @@ class _Get:
 
     def __init__(self, path: S3Path, start: int, length: int | None, version: Version | None,
                  suffix: int | None, into: Any, allocate: Callable[[int], Any],
-                 progress: Progress | None) -> None:
+                 progress: Progress | None, given_up: Callable[[], bool] | None) -> None:
         self.path, self.target, self.send = path, str(path), sender(path.key)
         self.start, self.length, self.version, self.suffix = start, length, version, suffix
         self.buffer, self.allocate, self.progress = into, allocate, progress
+        self.given_up = given_up
         self.received = 0
 
     def attempt(self, number: int) -> tuple[Any, Version]:
         """One request, logged: the range still missing, pinned once the version is known."""
+        if number > 1 and self.given_up is not None and self.given_up():
+            raise policy.Stopped()
         suffix = self.suffix if self.version is None else None
         end = None if self.length is None else self.start + self.length
         shown = http_range(self.start + self.received, end, suffix)
