@@ -180,11 +180,15 @@ class ObjectReader:
         if not follow:
             run()
             self._raise_failed(first)
-            return
-        first.future = self._threads_pool().submit(run)
-        with self._changed:
-            self._changed.wait_for(lambda: self._opened or first.state != SENT)
-            self._raise_failed(first)
+        else:
+            first.future = self._threads_pool().submit(run)
+            with self._changed:
+                self._changed.wait_for(lambda: self._opened or first.state != SENT)
+                self._raise_failed(first)
+        # A stream's parts are sent (and their buffers made) by its reader's thread, as
+        # later ones are when a part is let go: the memory freed by one part is then at
+        # hand for the next (made in a thread of the pool, it sat apart, unused).
+        self.send()
 
     def _fetch_first(self, piece: Piece, budget: Any, part: int | None) -> None:
         try:
@@ -239,7 +243,8 @@ class ObjectReader:
         self._spans.insert(0, span)  # before the parts after it: a stream reads in order
 
     def _plan_rest(self, first: Piece, part: int | None) -> None:
-        """After the first answer: the rest of the object, sent at once."""
+        """After the first answer, the rest of the object: a whole read's parts sent at once
+        (from this answer), a stream's by :meth:`open_start`."""
         size = self.size
         if first.end >= size:
             return
@@ -260,6 +265,7 @@ class ObjectReader:
                 span.pieces.append(Piece(start, end, span))
                 self._spans.append(span)
                 self._planned.append(span.pieces[0])
+            return  # sent by open_start, in the reader's thread
         self._send()
 
     # ------------------------------------------------------------ sending
