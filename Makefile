@@ -47,7 +47,7 @@ test-python: venv browser-deps
 
 # The core suite again, against SeaweedFS: a second, independent S3 implementation.
 SEAWEEDFS_SUITE := tests/python/test_read.py tests/python/test_write.py \
-	tests/python/test_listing.py tests/python/test_preview.py tests/python/test_transport.py
+	tests/python/test_listing.py tests/python/test_preview.py tests/python/test_transport*.py
 test-seaweedfs: venv
 	S3TOOLS_TEST_SERVER=seaweedfs $(BIN)/python -m pytest -q -p no:cacheprovider $(SEAWEEDFS_SUITE)
 

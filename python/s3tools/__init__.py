@@ -80,6 +80,6 @@ __all__ = [
 
 try:
     # pandas' s3:// paths follow s3tools' settings from the start.
-    _transport.clients.publish_to_pandas(_config.settings())
+    _transport.publish_to_pandas(_config.settings())
 except ConfigError:
     pass  # reported with a clear message at the first call instead of at import

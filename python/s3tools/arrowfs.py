@@ -2,7 +2,7 @@
 
 pyarrow's dataset reader (partition pruning, row groups skipped by their
 statistics, only the wanted columns' byte ranges) asks this filesystem for
-files; each file is a :class:`~s3tools.transport.RangedFile`: ranged GETs,
+files; each file is a :func:`s3tools.transport.open_file`: ranged GETs,
 pinned to one version of the object, under s3tools' retry policy and request
 log. A file seen in the dataset's listing is opened without a request (its
 size and ETag are known) and pinned to the ETag the listing gave, so a file
@@ -23,9 +23,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.fs as pafs
 
+from . import transport
 from .paths import S3Path
-from .transport import settings
-from .transport.reads import PARALLEL_PARTS, Background, RangedFile, Version
 
 # Parquet readers fetch the last 64 KiB first (footer and metadata).
 FOOTER_BYTES = 64 * 1024
@@ -36,13 +35,15 @@ _KEPT_TAILS = 256
 class S3ToolsHandler(pafs.FileSystemHandler):
     """Paths are ``bucket/key``; ``known`` maps the paths of a listing to their versions."""
 
-    def __init__(self, known: dict[str, Version] | None = None) -> None:
+    def __init__(self, known: dict[str, transport.Version] | None = None) -> None:
         self.known = dict(known or {})
         # Byte ranges to fetch in parallel as soon as a file is opened (see read_ahead).
         self.ranges: dict[str, tuple[list[tuple[int, int]], int, int]] = {}
-        self._early: dict[str, Background] = {}  # whole files under way (see fetch_early)
+        # Whole files under way (see fetch_early).
+        self._early: dict[str, transport.ObjectReader] = {}
         self._early_pool: ThreadPoolExecutor | None = None
-        self._opened: collections.OrderedDict[str, RangedFile] = collections.OrderedDict()
+        self._opened: collections.OrderedDict[str, transport.ObjectFile] = \
+            collections.OrderedDict()
         self._lock = threading.Lock()
 
     def open_input_file(self, path: str) -> Any:
@@ -51,12 +52,12 @@ class S3ToolsHandler(pafs.FileSystemHandler):
         if version is not None:
             with self._lock:
                 earlier = self._opened.pop(path, None)
-            source = RangedFile(S3Path(bucket, key), FOOTER_BYTES, version=version,
-                                tail=earlier.tail if earlier is not None else None,
-                                views=True, background=self._early.get(path))
+            source = transport.open_file(S3Path(bucket, key), FOOTER_BYTES, version=version,
+                                         tail=earlier.tail if earlier is not None else None,
+                                         views=True, shared=self._early.get(path))
         else:
             # Not listed (one file): the first request fetches the tail and pins the version.
-            source = RangedFile(S3Path(bucket, key), FOOTER_BYTES, views=True)
+            source = transport.open_file(S3Path(bucket, key), FOOTER_BYTES, views=True)
             self.known[path] = source.version
         with self._lock:
             self._opened[path] = source
@@ -72,8 +73,8 @@ class S3ToolsHandler(pafs.FileSystemHandler):
                    hole: int) -> None:
         """Fetch these ``(start, length)`` ranges, in pieces of at most ``piece`` bytes, in
         parallel when ``path`` is next opened: pyarrow's own reads of a Python file come
-        one after another (see :meth:`RangedFile.prefetch_in_background`). For a file
-        already under way whole, they are the ranges read once, which let it go."""
+        one after another (see ``ObjectFile.prefetch_in_background``). For a file already
+        under way whole, they are the ranges read once, which let it go."""
         with self._lock:
             early = self._early.get(path)
             if early is None:
@@ -86,22 +87,29 @@ class S3ToolsHandler(pafs.FileSystemHandler):
         every file's last :data:`FOOTER_BYTES` (its footer) first, then the rest in order,
         several at a time. pyarrow's reads of them, footer included, wait only for their
         pieces; :meth:`stop` ends what is under way."""
-        early = {path: Background(S3Path(*path.split("/", 1)), self.known[path],
-                                  [(0, self.known[path].size, None)], piece,
-                                  tail=min(FOOTER_BYTES, self.known[path].size))
-                 for path in paths if self.known[path].size > 0}
+        early = {path: self._whole(path, piece) for path in paths
+                 if self.known[path].size > 0}
         if not early:
             return
-        pieces = sum(background.pieces for background in early.values())
+        pieces = sum(reader.pieces for reader in early.values())
         pool = ThreadPoolExecutor(max_workers=max(1, min(
-            settings().max_concurrency, (PARALLEL_PARTS + 1) * len(early), pieces)))
+            transport.settings().max_concurrency,
+            (transport.PARALLEL_PARTS + 1) * len(early), pieces)))
         with self._lock:
             self._early.update(early)
             self._early_pool = pool
-        for background in early.values():
-            background.start(pool, count=1)
-        for background in early.values():
-            background.start(pool)
+        for reader in early.values():
+            reader.use_pool(pool)
+            reader.send(count=1)
+        for reader in early.values():
+            reader.send()
+
+    def _whole(self, path: str, piece: int) -> transport.ObjectReader:
+        """A reader of a listed file whole, planned: its footer first, then the rest."""
+        version = self.known[path]
+        reader = transport.ObjectReader(S3Path(*path.split("/", 1)), version)
+        reader.plan([(0, version.size, None)], piece, tail=min(FOOTER_BYTES, version.size))
+        return reader
 
     def stop(self) -> None:
         """End the whole-file fetches: what has not been asked for is not, what has is
@@ -109,8 +117,8 @@ class S3ToolsHandler(pafs.FileSystemHandler):
         with self._lock:
             early, self._early = self._early, {}
             pool, self._early_pool = self._early_pool, None
-        for background in early.values():
-            background.stop()
+        for reader in early.values():
+            reader.stop()
         if pool is not None:
             pool.shutdown(wait=False)
 
@@ -140,7 +148,7 @@ class S3ToolsHandler(pafs.FileSystemHandler):
     open_output_stream = open_append_stream = _refuse
 
 
-def filesystem(known: dict[str, Version] | None = None) -> pafs.PyFileSystem:
+def filesystem(known: dict[str, transport.Version] | None = None) -> pafs.PyFileSystem:
     """A pyarrow filesystem over s3tools' transport (see the module); its ``handler`` is
     the :class:`S3ToolsHandler`."""
     return pafs.PyFileSystem(S3ToolsHandler(known))

@@ -61,7 +61,7 @@ class PreviewAllowance:
     def __init__(self, path: S3Path, format_name: str) -> None:
         self.path = path
         self.limit = config.value("preview_limit")
-        self.first_part = max(1, min(transport.PART_SIZE, self.limit))
+        self.first_part = max(1, self.limit)  # the reader asks for a part at most
         self._format = format_name
 
     def admit(self, path: S3Path, size: int) -> None:
@@ -129,11 +129,11 @@ class BoundedFile(io.RawIOBase):
         self._most_step = max(self._step, limit // 8)
         # What the first request brought: the start (then no tail), or the tail.
         if from_start:
-            self._source = transport.RangedFile(path, head_length=self._step)
+            self._source = transport.open_file(path, head_length=self._step)
             self._tail_start = self._source.size
             self._held = [(0, min(self._step, self._source.size))]
         else:
-            self._source = transport.RangedFile(path, self._step)
+            self._source = transport.open_file(path, self._step)
             self._tail_start = max(0, self._source.size - self._step)
             self._held = []
         self.size = self._source.size
@@ -303,7 +303,7 @@ def parquet_first_rows(parquet: Any, source: Any, n: int, columns: list[str] | N
 
     Args:
         parquet: a ``pyarrow.parquet.ParquetFile`` over ``source``.
-        source: the file (a :class:`~s3tools.transport.RangedFile`): page headers are
+        source: the file (a :func:`~s3tools.transport.open_file`): page headers are
             read from it, mostly from the first pages already fetched.
         columns: the columns asked for (None: all).
 

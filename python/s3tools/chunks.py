@@ -1,6 +1,6 @@
 """Larger than memory: a CSV, JSON Lines or Parquet file (or a folder of them) in chunks of rows.
 
-Text files stream through :class:`~s3tools.transport.ObjectStream` in parts
+Text files stream through :func:`s3tools.transport.open_stream` in parts
 of :data:`CHUNKED_READ_PART` (a few parts in flight at once) into pandas' own chunked
 readers, so each chunk has the values and types ``pandas.read_csv(...,
 chunksize=)`` gives it (types are worked out per chunk, as pandas does).
@@ -28,9 +28,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from . import datasets, errors, formats, memory, paths, r_chunks, r_codec, r_types
+from . import datasets, errors, formats, memory, paths, r_chunks, r_codec, r_types, transport
 from .paths import S3Path
-from .transport.reads import ObjectChanged, ObjectStream, Version
 
 # Text files are fetched in parts of this size, a few at a time, ahead of the parser.
 CHUNKED_READ_PART = 2 * 1024 * 1024
@@ -135,7 +134,8 @@ def _chunked_format(path: S3Path, file_type: str | None) -> tuple[formats.Format
 
 
 def _text(path: S3Path, fmt: formats.Format, compression: str | None, size: int,
-          options: dict[str, Any], version: Version | None = None) -> Iterator[pd.DataFrame]:
+          options: dict[str, Any],
+          version: transport.Version | None = None) -> Iterator[pd.DataFrame]:
     """A text file in chunks; ``version``: the one a listing saw, which the read is pinned to."""
     if "filters" in options:
         raise ValueError("filters= works on Parquet files and datasets; for text files, "
@@ -145,10 +145,7 @@ def _text(path: S3Path, fmt: formats.Format, compression: str | None, size: int,
         options["usecols"] = options.pop("columns")
     compression = _decompressed_here(options, compression)
     budget = memory.frame_budget(path, fmt.name, options)
-    try:
-        stream = ObjectStream(path, version, part_size=CHUNKED_READ_PART)
-    except ObjectChanged:
-        raise errors.object_changed(str(path)) from None
+    stream = transport.open_stream(path, version, part_size=CHUNKED_READ_PART)
     try:
         with formats.decompressed(stream, compression) as raw:
             text = _ChunkText(raw, budget)
@@ -168,8 +165,9 @@ def _text(path: S3Path, fmt: formats.Format, compression: str | None, size: int,
                         return
                     except (errors.S3ToolsError, TypeError):
                         raise
-                    except Exception as error:
-                        raise _failure(path, fmt, stream, error) from error
+                    except Exception as error:  # noqa: BLE001 - parse_failure says whose
+                        raise errors.parse_failure(error, stream, str(path), fmt.name,
+                                                   lambda error: _advice(fmt, error, stream))
                     yield chunk
     finally:
         stream.close()
@@ -213,17 +211,8 @@ class _ChunkText(io.RawIOBase):
         return len(piece)
 
 
-def _failure(path: S3Path, fmt: formats.Format, stream: ObjectStream,
-             error: BaseException) -> BaseException:
-    """The network's failure if the stream failed first, else a format error with a hint."""
-    failure = stream.failure or (error if isinstance(error, ObjectChanged) else None)
-    if isinstance(failure, ObjectChanged):
-        return errors.object_changed(str(path))
-    if failure is not None:
-        return failure
-    advice = formats.hint(fmt, error, stream.head) or "Check the reader options (sep, encoding...)."
-    return errors.FormatError(f"Could not read {path} as {fmt.name}: {error}. {advice}",
-                              path=str(path))
+def _advice(fmt: formats.Format, error: BaseException, stream: Any) -> str:
+    return formats.hint(fmt, error, stream.head) or "Check the reader options (sep, encoding...)."
 
 
 def _parquet(target: S3Path, listing: datasets.Listing | None, size: int,
@@ -240,21 +229,18 @@ def _batches(target: S3Path, chosen: datasets.Plan, size: int) -> Iterator[pd.Da
                                      batch_size=size, batch_readahead=1, fragment_readahead=1)
     held: list[pa.RecordBatch] = []
     count = 0
-    try:
-        with datasets.arrow_errors(target):
-            for batch in scanner.to_batches():
-                held.append(batch)
-                count += batch.num_rows
-                while count >= size:
-                    table = pa.Table.from_batches(held, scanner.projected_schema)
-                    yield datasets.to_frame(table.slice(0, size), chosen)
-                    rest = table.slice(size)
-                    held, count = rest.to_batches(), rest.num_rows
-            if count:
-                yield datasets.to_frame(pa.Table.from_batches(held, scanner.projected_schema),
-                                        chosen)
-    except ObjectChanged:
-        raise errors.object_changed(str(target)) from None
+    with datasets.arrow_errors(target):
+        for batch in scanner.to_batches():
+            held.append(batch)
+            count += batch.num_rows
+            while count >= size:
+                table = pa.Table.from_batches(held, scanner.projected_schema)
+                yield datasets.to_frame(table.slice(0, size), chosen)
+                rest = table.slice(size)
+                held, count = rest.to_batches(), rest.num_rows
+        if count:
+            yield datasets.to_frame(pa.Table.from_batches(held, scanner.projected_schema),
+                                    chosen)
 
 
 # ------------------------------------------------------------------ for R

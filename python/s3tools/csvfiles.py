@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import r_types
+from . import errors, r_types
 from .allocator import system_allocator
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class _NeedsPandas(Exception):
 
 
 def read_csv(data: Any, separator: str, **options: Any) -> pd.DataFrame:
-    """``data``: bytes, or an ``ObjectStream`` (read once; reopened only in the rare fallback)."""
+    """``data``: bytes, or a transport stream (read once; reopened only in the rare fallback)."""
     options, plan = r_types.csv_options(options)
     return r_types.csv_frame(_read_csv(data, separator, plan is not None, options), plan)
 
@@ -83,7 +83,7 @@ def _read_csv(data: Any, separator: str, arrow_types: bool, options: dict) -> pd
     except (UnicodeDecodeError, UnicodeError):
         raise
     except Exception as error:  # noqa: BLE001 - pandas' own parser gives the clearer error
-        failure = getattr(data, "failure", None)
+        failure = errors.source_failure(data)
         if failure is not None:
             raise failure from None  # the network failed, not the parser
         logger.debug("pyarrow CSV parser failed (%s); using pandas' parser", error)

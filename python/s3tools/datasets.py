@@ -40,7 +40,6 @@ from . import (arrowfs, errors, folder_data, format_options, formats, memory, pa
                partitions, r_types, transport)
 from .folder_data import Folder
 from .paths import S3Path, extension_of
-from .transport.reads import ARRIVING_PART
 
 SCHEMA_FILE = "_s3tools_schema.parquet"
 PARTITIONS_KEY = b"s3tools.partition_cols"
@@ -289,7 +288,7 @@ _HOLE = 8192
 # columns are often one contiguous range): the size of a Parquet file's parts when it is
 # read whole. One partition of a 1 GB dataset (99 MB) came in faster in pieces of 16 MiB
 # than of 4, 8, 12 or 32 (bench/, scenario 8).
-_PIECE = ARRIVING_PART
+_PIECE = transport.PIECE_SIZE
 
 
 def read_ahead(chosen: Plan, fragments: list[Any]) -> None:
@@ -355,10 +354,9 @@ def arrow_errors(target: S3Path) -> Iterator[None]:
         raise
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError,
             pa.ArrowKeyError, OSError, UnicodeDecodeError) as error:  # names not UTF-8
-        raise errors.FormatError(
-            f"Could not read {target} as Parquet: {str(error).splitlines()[0]}. If some files "
-            "are not Parquet, move them out of the folder or read one file at a time.",
-            path=str(target)) from error
+        raise errors.format_error(
+            str(target), "Parquet", error, "If some files are not Parquet, move them out of "
+            "the folder or read one file at a time.") from error
 
 
 def read_pushdown(path: S3Path, file_type: str | None, options: Mapping[str, Any],

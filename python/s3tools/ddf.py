@@ -19,7 +19,6 @@ import pyarrow.dataset as ds
 
 from . import datasets, errors, formats, partitions, paths, transport
 from .paths import S3Path
-from .transport import clients
 
 PYTHON_ONLY = ("s3_path_to_ddf", "storage_options")  # no R wrapper: Dask is Python's
 _TEXT_READERS = {"csv": "read_csv", "tsv": "read_csv", "jsonl": "read_json"}
@@ -61,11 +60,11 @@ def storage_options() -> StorageOptions:
     Example: ``pd.read_csv("s3://bucket/a.csv", storage_options=storage_options())``.
     """
     settings = transport.settings()
-    credentials = clients.credentials()
+    credentials = transport.credentials()
     if credentials is None:
         raise errors.no_credentials()
     frozen = credentials.get_frozen_credentials()
-    options = clients.fsspec_options(settings)
+    options = transport.fsspec_options(settings)
     options.update(key=frozen.access_key, secret=frozen.secret_key)
     if frozen.token:
         options["token"] = frozen.token

@@ -8,6 +8,7 @@ message, so the two languages say the same thing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import botocore.exceptions
@@ -92,9 +93,11 @@ class ArgumentError(S3ToolsError, TypeError):
 
 
 class ObjectChangedError(S3ToolsError):
-    """The object was replaced while it was being read, more often than a read can restart."""
+    """The object was replaced while it was being read (``restarted``: again after the read
+    started again from the start, which is then the final answer)."""
 
     kind = "changed"
+    restarted = True
 
 
 class TooLargeError(S3ToolsError, MemoryError):
@@ -251,12 +254,54 @@ def connection_failed(endpoint: str, path: str | None, reason: str) -> S3Connect
     )
 
 
-def object_changed(path: str) -> ObjectChangedError:
-    return ObjectChangedError(
-        f"{path} was replaced while it was being read, again after a fresh start: nothing was "
-        "returned. Try again once the object has stopped changing.",
+def object_changed(path: str, restarted: bool = True) -> ObjectChangedError:
+    """``restarted=False``: as a pinned GET finds it, for a read that may start again."""
+    what = ", again after a fresh start: nothing was returned" if restarted else \
+        ": the read stopped there"
+    error = ObjectChangedError(
+        f"{path} was replaced while it was being read{what}. Try again once the object has "
+        "stopped changing.",
         path=path,
     )
+    error.restarted = restarted
+    return error
+
+
+def format_error(path: str, format_name: str, error: BaseException, advice: str = "",
+                 verb: str = "read") -> FormatError:
+    """What a reader of a format said about the data: "Could not read X as fmt: ...",
+    with what to do (``advice``), the reader's error kept as the cause."""
+    said = str(error).strip().splitlines()[0].rstrip(".") if str(error).strip() \
+        else type(error).__name__
+    failed = FormatError(f"Could not {verb} {path} as {format_name}: {said}."
+                         f"{' ' + advice if advice else ''}", path=path)
+    failed.__cause__ = error
+    return failed
+
+
+def source_failure(source: object) -> S3ToolsError | None:
+    """Whether a parser's failure was the network's: the error the file it read
+    (``source``, a transport file) failed with first, if any.
+
+    A parser that reads a file whose read failed (the connection broke, the object
+    was replaced) complains about the data it was cut off from; its complaint is
+    a symptom, and the file's failure is what went wrong. None when the file
+    did not fail (bytes in memory never do): the parser failed on the data.
+    """
+    failure = getattr(source, "failure", None)
+    return failure if isinstance(failure, S3ToolsError) else None
+
+
+def parse_failure(error: BaseException, source: object, path: str, format_name: str,
+                  advice: Callable[[BaseException], str], verb: str = "read") -> S3ToolsError:
+    """What a parser's ``error`` while it read ``source`` means: the network's failure
+    (see :func:`source_failure`), else a :func:`format_error` with ``advice(error)``.
+    Raise it plainly (not ``from``): each keeps its own cause."""
+    failure = source_failure(source)
+    if failure is not None:
+        failure.__suppress_context__ = True  # the parser's complaint is not its cause
+        return failure
+    return format_error(path, format_name, error, advice(error), verb)
 
 
 # What to renew when the service refuses the credentials, by its error code.

@@ -23,7 +23,6 @@ from typing import Any, NamedTuple
 from . import transport
 from .listing import list_objects
 from .paths import S3Path
-from .transport.reads import Version
 
 FOLDER_MARKER_SUFFIX = "$folder$"  # EMR's empty "name_$folder$" objects
 
@@ -33,7 +32,7 @@ class DataFile(NamedTuple):
     reads are pinned to it, so a file replaced after the listing is never read unchecked."""
 
     path: S3Path
-    version: Version
+    version: transport.Version
 
 
 @dataclass
@@ -78,7 +77,8 @@ def list_folder(root: S3Path) -> Folder:
         found.objects.append(item)
         size = int(item["Size"])
         if is_data(item["Key"][len(root.key):], size):
-            found.files.append(DataFile(root.child(item["Key"]), Version(size, item.get("ETag"))))
+            found.files.append(DataFile(root.child(item["Key"]),
+                                        transport.Version(size, item.get("ETag"))))
     return found
 
 

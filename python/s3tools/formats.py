@@ -54,7 +54,7 @@ class Format:
 
 def _csv_reader(separator: str) -> Callable[..., pd.DataFrame]:
     def read(data: Any, **options: Any) -> pd.DataFrame:
-        """``data``: bytes, or a stream with ``peek()`` and ``reopen()`` (``ObjectStream``)."""
+        """``data``: bytes, or a stream with ``peek()`` and ``reopen()`` (a transport stream)."""
         return read_csv(data, separator, **options)
 
     return read
@@ -139,7 +139,7 @@ def _read_parquet(data: Any, **options: Any) -> pd.DataFrame:
         return r_types.table_to_frame(
             pyarrow.parquet.read_table(source, use_pandas_metadata=True, **options))
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        return pd.read_parquet(data, **options)  # a file (ArrivingFile: reads without copies)
+        return pd.read_parquet(data, **options)  # a transport file: views, no copies
     if options.get("engine", "auto") in ("auto", "pyarrow"):
         import pyarrow as pa
 
@@ -153,7 +153,7 @@ def parquet_footer(source: Any) -> Any:
     """A Parquet file's footer (``pyarrow.parquet.FileMetaData``), or None when ``source``
     is not a readable Parquet file (its reader will say why).
 
-    ``source``: a file over the object with its ``path`` (``ArrivingFile``, ``RangedFile``).
+    ``source``: a file over the object with its ``path`` (:func:`s3tools.transport.open_file`).
 
     Raises:
         FormatError: the file is encrypted, or its footer is damaged (see

@@ -55,7 +55,6 @@ from . import config, errors, formats, transport
 from .folder_data import Folder
 from .listing import readable_size
 from .paths import S3Path
-from .transport import reads
 
 COMPRESSION_RATIO = 5
 # Memory of the pandas frame per byte of uncompressed data, by format: numbers
@@ -105,7 +104,7 @@ class Budget:
         self._sizes: dict[str, int] = {}
         self._total = 0  # of the sizes: a thousand objects are not summed a thousand times
         self._lock = threading.Lock()
-        self.first_part = max(1, min(reads.PART_SIZE, left[0] // (2 * max(readers, 1))))
+        self.first_part = max(1, left[0] // (2 * max(readers, 1)))
 
     def needs(self, path: S3Path, size: int) -> int:
         """The memory the objects admitted so far (``path``, of ``size``, the last) need."""
@@ -285,8 +284,8 @@ def check_parquet(source: Any, footer: Any, columns: Iterable[str] | None,
                   memory_check: bool = True) -> None:
     """Refuse to read a Parquet file whole when it would not fit, from its footer alone.
 
-    ``source``: a file over the object whose footer is at hand (an
-    :class:`~s3tools.transport.ArrivingFile` before its rest is fetched);
+    ``source``: a file over the object whose footer is at hand (a
+    :func:`~s3tools.transport.open_file` before its rest is fetched);
     ``footer``: what :func:`~s3tools.formats.parquet_footer` made of it.
     """
     if enabled(memory_check):
@@ -294,7 +293,7 @@ def check_parquet(source: Any, footer: Any, columns: Iterable[str] | None,
 
 
 def _parquet_bytes(path: S3Path, columns: Iterable[str] | None) -> int:
-    source = transport.RangedFile(path, PARQUET_FOOTER)
+    source = transport.open_file(path, PARQUET_FOOTER)
     return parquet_bytes(source.size, formats.parquet_footer(source), columns)
 
 

@@ -36,7 +36,8 @@ class TextChunks:
     read of those rows types them. Used as pandas' chunked readers are (``with``, ``next``).
 
     Args:
-        stream: the object's bytes (an ``ObjectStream``), compressed as ``compression``.
+        stream: the object's bytes (:func:`s3tools.transport.open_stream`), compressed as
+            ``compression``.
         fmt: the file's format (csv, tsv or jsonl).
         compression: one of :data:`s3tools.formats.COMPRESSIONS` but zip, or None.
         size: rows a chunk.

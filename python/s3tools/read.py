@@ -15,7 +15,6 @@ from . import (bounded, config, datasets, errors, folder_data, format_options, f
                transport)
 from .paths import S3Path
 from .tempfiles import open_private_file
-from .transport.reads import ArrivingFile, ObjectStream, RangedFile
 
 _PREVIEW_FIRST_FETCH = 64 * 1024
 _PARQUET_TAIL = 64 * 1024
@@ -90,13 +89,14 @@ def read_files_from_s3(paths_or_prefix: str | Iterable[str],
 def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str, Any],
            fmt: formats.Format | None = None, compression: str | None = None,
            budget: Any = None) -> pd.DataFrame:
-    """Parse bytes (or an :class:`ObjectStream`) with the format's reader.
+    """Parse bytes (or a transport file) with the format's reader.
 
-    A failure of the parser is a format error, unless the stream under it
+    A failure of the parser is a format error, unless the file under it
     failed first: then that failure (a connection error, a replaced object)
-    is the one reported. ``budget`` (a ``memory.FrameBudget`` or a
-    ``bounded.PreviewAllowance``) says how much compressed data (or a workbook's
-    parts) may decompress to, and what passing it raises.
+    is the one reported (:func:`s3tools.errors.parse_failure`). ``budget`` (a
+    ``memory.FrameBudget`` or a ``bounded.PreviewAllowance``) says how much
+    compressed data (or a workbook's parts) may decompress to, and what passing it
+    raises.
     """
     if fmt is None:
         fmt, compression = formats.resolve(path.key, file_type)
@@ -110,11 +110,9 @@ def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str,
         raise _naming(error, path, fmt) from error.__cause__
     except errors.S3ToolsError:
         raise
-    except Exception as error:
-        failure = getattr(data, "failure", None)
-        if failure is not None:
-            raise failure from None
-        raise _format_error(path, fmt, error, _head(data)) from error
+    except Exception as error:  # noqa: BLE001 - parse_failure says whose failure it was
+        raise errors.parse_failure(error, data, str(path), fmt.name,
+                                   lambda error: _advice(fmt, error, _head(data)))
 
 
 def _naming(error: errors.FormatError, path: S3Path, fmt: formats.Format,
@@ -123,7 +121,7 @@ def _naming(error: errors.FormatError, path: S3Path, fmt: formats.Format,
     does not know it said it: a zip of several files)."""
     if error.path is not None:
         return error
-    return errors.FormatError(f"Could not {verb} {path} as {fmt.name}: {error}", path=str(path))
+    return errors.format_error(str(path), fmt.name, error, verb=verb)
 
 
 def _head(data: Any) -> bytes:
@@ -133,13 +131,15 @@ def _head(data: Any) -> bytes:
     return getattr(data, "head", b"")[:_HINT_BYTES]
 
 
-def _format_error(path: S3Path, fmt: formats.Format, error: BaseException, head: bytes = b"",
-                  verb: str = "read") -> errors.FormatError:
-    advice = formats.hint(fmt, error, head) or (
+def _advice(fmt: formats.Format, error: BaseException, head: bytes = b"") -> str:
+    return formats.hint(fmt, error, head) or (
         "If the extension is wrong, set file_type=; for other layouts pass reader options "
         "or use read_using().")
-    return errors.FormatError(f"Could not {verb} {path} as {fmt.name}: {error}. {advice}",
-                              path=str(path))
+
+
+def _format_error(path: S3Path, fmt: formats.Format, error: BaseException, head: bytes = b"",
+                  verb: str = "read") -> errors.FormatError:
+    return errors.format_error(str(path), fmt.name, error, _advice(fmt, error, head), verb)
 
 
 def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: bool = True,
@@ -183,7 +183,7 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
                           compression, budget)
 
         def parse_stream() -> pd.DataFrame:
-            with ObjectStream(path, budget=budget) as stream:
+            with transport.open_stream(path, budget=budget) as stream:
                 return _parse(path, stream, file_type, options, fmt, compression)
 
         return transport.restarting(path, parse_stream)
@@ -238,7 +238,7 @@ def _read_data_file(file: folder_data.DataFile, fmt: formats.Format, compression
                     share: memory.FolderShare | None) -> pd.DataFrame:
     """One listed file, parsed while it arrives where the format allows (``share``: what a
     compressed one may decompress to)."""
-    with ObjectStream(file.path, file.version) as stream:
+    with transport.open_stream(file.path, file.version) as stream:
         if fmt.streams and compression is None:
             return _parse(file.path, stream, file_type, options, fmt, compression)
         data = bytearray(file.version.size)
@@ -254,7 +254,7 @@ def _read_parquet_file(path: S3Path, options: Mapping[str, Any], fmt: formats.Fo
     The file's bytes are let go once every column chunk has been handed to pyarrow: the
     frame is then built without the file in memory beside it.
     """
-    with ArrivingFile(path) as source:
+    with transport.open_file(path, _PARQUET_TAIL, views=True) as source:
         footer = formats.parquet_footer(source)
         memory.check_parquet(source, footer, options.get("columns"), memory_check)
         whole = footer is not None and options.get("columns") is None
@@ -337,7 +337,7 @@ def _preview_columnar(path: S3Path, n: int, fmt: formats.Format,
     import pyarrow.ipc
     import pyarrow.parquet
 
-    source = RangedFile(path, _PARQUET_TAIL)
+    source = transport.open_file(path, _PARQUET_TAIL)
     if fmt.name == "parquet":
         parquet_footers.refuse_unsafe(source, str(path))  # before any column's metadata
         # Unbuffered column reads fetch only the first pages, not whole row groups.
@@ -384,9 +384,10 @@ def _has_missing(metadata: Any, index: int) -> bool:
     return False
 
 
-def _from_the_start(path: S3Path) -> RangedFile:
+def _from_the_start(path: S3Path) -> transport.ObjectFile:
     """A file read from its start in growing ranges (a text file's first lines)."""
-    return RangedFile(path, head_length=_PREVIEW_FIRST_FETCH, readahead=_PREVIEW_FIRST_FETCH)
+    return transport.open_file(path, head_length=_PREVIEW_FIRST_FETCH,
+                               readahead=_PREVIEW_FIRST_FETCH)
 
 
 def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None,

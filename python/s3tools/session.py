@@ -100,8 +100,8 @@ def get_credentials(key: str | None = None, secret: str | None = None,
     if profile is not None:
         config.set_variables(profile=profile)
     refresh_credentials()
-    settings, _ = transport.clients.current()
-    credentials = transport.clients.credentials()
+    settings = transport.settings()
+    credentials = transport.credentials()
     if credentials is None:
         raise errors.no_credentials()
     frozen = credentials.get_frozen_credentials()

@@ -16,7 +16,7 @@ from faults import FaultProxy, listing_page, object_get
 import s3tools
 import s3tools.transport
 from s3tools import errors
-from s3tools.transport import reads
+from s3tools.transport import sizes
 
 KINDS = [
     (s3tools.PathError, ValueError, "path"),
@@ -207,8 +207,8 @@ def echoing(request, endpoint, monkeypatch):
     monkeypatch.setenv("S3TOOLS_GET_CLIENT", request.param)
     monkeypatch.setenv("AWS_SESSION_TOKEN", TOKEN)
     monkeypatch.setenv("S3TOOLS_MAX_CONCURRENCY", "1")
-    monkeypatch.setattr(reads, "PART_SIZE", PART)
-    monkeypatch.setattr(reads, "ARRIVING_PART", PART)
+    monkeypatch.setattr(sizes, "PART_SIZE", PART)
+    monkeypatch.setattr(sizes, "PIECE_SIZE", PART)
     relay = FaultProxy(endpoint)
     monkeypatch.setenv("AWS_ENDPOINT_URL", relay.url)
     try:
@@ -334,3 +334,34 @@ def test_a_server_message_without_credentials_is_kept():
     errors.scrub(error)
     assert "expecting 'eu-west-2'" in str(error)
     assert error.response["Error"]["Message"].endswith("expecting 'eu-west-2'")
+
+
+# ------------------------------------------------- what a parser's failure means
+
+class _File:
+    """What a parser reads through: a transport file that may have failed."""
+
+    def __init__(self, failure=None):
+        self.failure = failure
+
+
+def test_a_parser_s_failure_is_the_network_s_when_its_file_failed_first():
+    broken = errors.connection_failed("http://host:7070", "b/k.csv", "the connection broke")
+    parser = ValueError("Expected 3 fields in line 7, saw 2")
+    assert errors.parse_failure(parser, _File(broken), "b/k.csv", "csv",
+                                lambda error: "advice") is broken
+    assert errors.source_failure(_File(broken)) is broken
+    for source in (_File(), b"a,b\n1,2\n", None):
+        assert errors.source_failure(source) is None
+        failed = errors.parse_failure(parser, source, "b/k.csv", "csv",
+                                      lambda error: f"about {type(error).__name__}")
+        assert isinstance(failed, s3tools.FormatError) and failed.__cause__ is parser
+        assert str(failed) == ("Could not read b/k.csv as csv: Expected 3 fields in line 7, "
+                               "saw 2. about ValueError")
+
+
+def test_a_format_error_says_the_first_line_of_the_reader_s_complaint():
+    failed = errors.format_error("b/k.parquet", "Parquet", ValueError("bad footer\nat 1234"),
+                                 "Read one file at a time.", verb="preview")
+    assert str(failed) == "Could not preview b/k.parquet as Parquet: bad footer. Read one " \
+        "file at a time."

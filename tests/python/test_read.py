@@ -614,25 +614,27 @@ def test_read_using_never_hands_over_a_file_through_a_planted_link(seed, monkeyp
 
 
 def test_a_parquet_file_arrives_tail_first_and_is_read_in_place(seed, monkeypatch, caplog):
-    """ArrivingFile: one GET for the tail (size, version, footer: the memory check needs
-    no more), then the rest in parallel parts; reads return views of the one buffer."""
+    """A file read in place: one GET for the tail (size, version, footer: the memory check
+    needs no more), then the rest in parallel parts; reads return views of the one buffer."""
     frame = pd.DataFrame({"n": range(200_000), "x": [i / 7 for i in range(200_000)]})
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False, row_group_size=20_000)
     data = buffer.getvalue()
     put(seed, "arriving.parquet", data)
     part = 256 * 1024
-    monkeypatch.setattr(s3tools.transport.reads, "ARRIVING_PART", part)
+    monkeypatch.setattr(s3tools.transport.sizes, "PIECE_SIZE", part)
     path = s3tools.paths.parse(f"{BUCKET}/arriving.parquet")
     with caplog.at_level("DEBUG", logger="s3tools.requests"), \
-            s3tools.transport.reads.ArrivingFile(path) as source:
-        assert bytes(source.pread(len(data) - 1000, len(data))) == data[-1000:]
+            s3tools.transport.open_file(path, 64 * 1024, views=True) as source:
+        assert bytes(_read_at(source, len(data) - 1000, len(data))) == data[-1000:]
         assert len(_ranged_gets(caplog)) == 1 and "bytes=-65536" in _ranged_gets(caplog)[0]
         source.fetch_rest()
         source.seek(0)
         whole = source.read()
         assert isinstance(whole, memoryview) and bytes(whole) == data
-        assert len(_ranged_gets(caplog)) == 1 + -(-(len(data) - 65536) // part)
+    # Counted once the file is closed: a part's bytes are handed out as they land, before
+    # its request has ended (and been logged).
+    assert len(_ranged_gets(caplog)) == 1 + -(-(len(data) - 65536) // part)
     caplog.clear()
     with caplog.at_level("DEBUG", logger="s3tools.requests"):
         got = s3tools.s3_path_to_df(f"{BUCKET}/arriving.parquet")
@@ -644,44 +646,42 @@ def test_a_parquet_file_is_let_go_once_every_column_chunk_is_handed_out(seed, mo
                                                                         caplog):
     """With the column chunks to be read once, the buffer goes as soon as the last of them
     has been handed out and the reader drops it; a read after that is a GET of its own."""
-    import weakref
-
     frame = pd.DataFrame({"n": range(300_000), "s": [f"v{i % 97}" for i in range(300_000)]})
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False, row_group_size=30_000)
     data = buffer.getvalue()
     put(seed, "let-go.parquet", data)
-    monkeypatch.setattr(s3tools.transport.reads, "ARRIVING_PART", 128 * 1024)
+    monkeypatch.setattr(s3tools.transport.sizes, "PIECE_SIZE", 128 * 1024)
     path = s3tools.paths.parse(f"{BUCKET}/let-go.parquet")
     with caplog.at_level("DEBUG", logger="s3tools.requests"), \
-            s3tools.transport.reads.ArrivingFile(path) as source:
+            s3tools.transport.open_file(path, 64 * 1024, views=True) as source:
         chunks = s3tools.formats.column_chunk_ranges(s3tools.formats.parquet_footer(source))
         assert len(chunks) == 20
         source.fetch_rest(read_once=chunks)
-        held = weakref.ref(source._view.obj)
-        given = [source.pread(start, start + length) for start, length in chunks]
+        held = _whole_buffer(source)
+        given = [_read_at(source, start, start + length) for start, length in chunks]
         assert held() is not None  # the reader holds views of it
         assert b"".join(bytes(view) for view in given) == \
             b"".join(data[start:start + length] for start, length in chunks)
         del given
         assert held() is None  # nothing else does
         gets = len(_ranged_gets(caplog))
-        assert bytes(source.pread(4, 4 + 1000)) == data[4:1004]
+        assert bytes(_read_at(source, 4, 4 + 1000)) == data[4:1004]
         assert len(_ranged_gets(caplog)) == gets + 1
         assert source.head == data[:4096]  # kept for error messages: no request
         assert len(_ranged_gets(caplog)) == gets + 1
-    with s3tools.transport.reads.ArrivingFile(path) as source:
+    with s3tools.transport.open_file(path, 64 * 1024, views=True) as source:
         source.fetch_rest(read_once=[(4, 1000)])
-        held = weakref.ref(source._view.obj)
-        first = source.pread(4, 500)
-        rest = source.pread(500, 1004)
+        held = _whole_buffer(source)
+        first = _read_at(source, 4, 500)
+        rest = _read_at(source, 500, 1004)
         assert bytes(first) + bytes(rest) == data[4:1004]
         del first, rest
         assert held() is None  # let go, though the rest of the file was not read
 
 
 def test_ranges_read_ahead_are_let_go_once_handed_out(seed, caplog):
-    """RangedFile.prefetch_in_background: ranges a hole apart share one buffer, reads of
+    """ObjectFile.prefetch_in_background: ranges a hole apart share one buffer, reads of
     them are views with no request, and each buffer goes once all its ranges are read."""
     import weakref
 
@@ -689,11 +689,12 @@ def test_ranges_read_ahead_are_let_go_once_handed_out(seed, caplog):
     put(seed, "ranges.bin", data)
     path = s3tools.paths.parse(f"{BUCKET}/ranges.bin")
     with caplog.at_level("DEBUG", logger="s3tools.requests"), \
-            s3tools.transport.reads.RangedFile(path, 64 * 1024, views=True) as source:
+            s3tools.transport.open_file(path, 64 * 1024, views=True) as source:
         source.prefetch_in_background([(1000, 5000), (6100, 900), (500_000, 20_000)],
                                       piece=4096, hole=200)
         first, second = ((start, weakref.ref(buffer.obj))
-                         for start, buffer in source._background.segments())
+                         for start, buffer in source.reader.spans()
+                         if start < len(data) - 64 * 1024)  # not the tail
         assert [start for start, _ in (first, second)] == [1000, 500_000]
         joined = _read_at(source, 1000, 7000)  # both ranges and the hole between, in one read
         assert bytes(joined) == data[1000:7000] and isinstance(joined, memoryview)
@@ -712,6 +713,14 @@ def test_ranges_read_ahead_are_let_go_once_handed_out(seed, caplog):
 def _read_at(source, start: int, end: int):
     source.seek(start)
     return source.read(end - start)
+
+
+def _whole_buffer(source):
+    """A weak reference to the buffer a file fetches whole into (it starts at byte 0)."""
+    import weakref
+
+    (buffer,) = [buffer for start, buffer in source.reader.spans() if start == 0]
+    return weakref.ref(buffer.obj)
 
 
 def _ranged_gets(caplog) -> list[str]:

@@ -24,7 +24,7 @@ from faults import FaultProxy, listing_page, object_get, upload_part
 
 import s3tools
 from s3tools import listing, transport
-from s3tools.transport import reads, uploads
+from s3tools.transport import sizes, uploads
 
 # Small parts, so that a few hundred kilobytes make a multi-part transfer.
 READ_PART = 64 * 1024
@@ -70,8 +70,8 @@ def proxy(request, endpoint, monkeypatch):
     # the stall cases shorten it (stalling()).
     monkeypatch.setenv("S3TOOLS_READ_TIMEOUT", "5")
     monkeypatch.setenv("S3TOOLS_MAX_ATTEMPTS", "3")
-    monkeypatch.setattr(reads, "PART_SIZE", READ_PART)
-    monkeypatch.setattr(reads, "ARRIVING_PART", READ_PART)
+    monkeypatch.setattr(sizes, "PART_SIZE", READ_PART)
+    monkeypatch.setattr(sizes, "PIECE_SIZE", READ_PART)
     monkeypatch.setattr(uploads, "UPLOAD_PART_SIZE", UPLOAD_PART)
     monkeypatch.setattr(uploads, "MULTIPART_THRESHOLD", UPLOAD_PART)
     monkeypatch.setattr(listing, "PAGE_SIZE", 10)
@@ -413,7 +413,7 @@ def test_an_interrupted_upload_is_aborted(proxy, seed):
 @pytest.mark.parametrize("name", ["s3_path_to_df csv", "download", "cat"])
 def test_an_object_of_one_part_is_one_request(name, proxy, seed, tmp_path, monkeypatch):
     # Larger than the first GET of a stream once was (1 MiB), smaller than a part.
-    monkeypatch.setattr(reads, "PART_SIZE", 4 * 1024 * 1024)
+    monkeypatch.setattr(sizes, "PART_SIZE", 4 * 1024 * 1024)
     data = sample_frame(rows=80_000).to_csv(index=False).encode()
     assert 1024 * 1024 < len(data) < 4 * 1024 * 1024
     put(seed, "one-part.csv", data)
@@ -425,7 +425,7 @@ def test_an_object_of_one_part_is_one_request(name, proxy, seed, tmp_path, monke
         local = s3tools.download_file_from_s3(path, str(tmp_path / "one-part.csv"))
         assert Path(local).read_bytes() == data
     else:
-        with transport.ObjectStream(s3tools.paths.parse_file(path)) as stream:
+        with transport.open_stream(s3tools.paths.parse_file(path)) as stream:
             assert stream.read() == data
     assert proxy.count() == 1, proxy.requests
 
@@ -433,11 +433,11 @@ def test_an_object_of_one_part_is_one_request(name, proxy, seed, tmp_path, monke
 def test_a_stream_hands_out_the_first_bytes_of_a_part_still_arriving(proxy, seed, monkeypatch):
     # Parts of 4 MiB; the proxy sends half of the first and holds the rest until the test
     # releases it, which it does only once the first bytes have been handed out.
-    monkeypatch.setattr(reads, "PART_SIZE", 4 * 1024 * 1024)
+    monkeypatch.setattr(sizes, "PART_SIZE", 4 * 1024 * 1024)
     data = random_bytes(3 * 1024 * 1024)
     put(seed, "arriving.bin", data)
     held = proxy.add("pause", object_get)
-    with transport.ObjectStream(s3tools.paths.parse_file(f"{BUCKET}/arriving.bin")) as stream:
+    with transport.open_stream(s3tools.paths.parse_file(f"{BUCKET}/arriving.bin")) as stream:
         assert stream.size == len(data)
         assert stream.peek(1000) == data[:1000]
         assert stream.read(5000) == data[:5000]

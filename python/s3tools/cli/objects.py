@@ -8,11 +8,10 @@ import sys
 
 import pandas as pd
 
-from .. import errors, paths, transport
+from .. import paths, transport
 from ..display import visible
 from ..listing import s3_file_exists
 from ..read import s3_path_to_preview_df
-from ..transport.reads import ObjectChanged
 
 
 def _rows(text: str) -> int:
@@ -50,12 +49,9 @@ def register(verbs: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 def run_cat(arguments: argparse.Namespace) -> int:
     path = paths.parse_file(arguments.path)
-    try:
-        with transport.ObjectStream(path) as stream:
-            shutil.copyfileobj(stream, sys.stdout.buffer, 1024 * 1024)
-    except ObjectChanged:
-        # What was written cannot be taken back, so the read does not start again.
-        raise errors.object_changed(str(path)) from None
+    # What was written cannot be taken back: a replaced object ends the read, not restarts it.
+    with transport.open_stream(path) as stream:
+        shutil.copyfileobj(stream, sys.stdout.buffer, 1024 * 1024)
     sys.stdout.buffer.flush()
     return 0
 

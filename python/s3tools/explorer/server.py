@@ -19,7 +19,6 @@ import urllib.parse
 from typing import Any, Callable
 
 from .. import errors, folders, paths, transport
-from ..transport.reads import ObjectChanged
 from . import answers, assets
 from .launch import LaunchPage
 
@@ -174,7 +173,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         # The browser shows this answer as a page of its own: errors in plain words.
         try:
             path = paths.parse_file(query.get("path", ""))
-            stream = transport.ObjectStream(path)
+            stream = transport.open_stream(path)
         except errors.S3ToolsError as error:
             self._send(_STATUS.get(error.kind, 502), f"{error.message}\n".encode(),
                        "text/plain; charset=utf-8")
@@ -188,7 +187,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             try:
                 shutil.copyfileobj(stream, self.wfile, 1024 * 1024)
-            except (errors.S3ToolsError, ObjectChanged) as error:
+            except errors.S3ToolsError as error:
                 # The headers are gone: the browser sees a download cut short.
                 log.warning("explorer: the download of %s stopped: %s", path, error)
 

@@ -3,26 +3,54 @@ translation, pinned multi-part reads, aborted failed uploads, and the request lo
 
 - :mod:`.clients`: the client for the settings in force, and what pandas is told.
 - :mod:`.policy`: what is retried and how, what a failure becomes, the log.
-- :mod:`.reads`: ranged GETs pinned to one version, whole objects, streams.
+- :mod:`.answers` and :mod:`.sender`: a ranged GET through either client,
+  pinned, checked, resumed, retried, logged (:func:`get_range`).
+- :mod:`.reader`: the one object reader, pieces in parallel into buffers.
+- :mod:`.files`: streams and seekable files over it; :mod:`.download`: whole
+  objects into memory or a file, and reads started again on a replaced object.
 - :mod:`.uploads`: PUTs and multipart uploads, conditional when not overwriting.
+
+Modules outside the transport import this package only; it raises s3tools'
+public errors only (:mod:`s3tools.errors`).
 """
 
-from .clients import client, get_client_name, refresh, reset, settings
+from .answers import Version
+from .clients import (
+    client,
+    credentials,
+    fsspec_options,
+    get_client_name,
+    publish_to_pandas,
+    refresh,
+    reset,
+    settings,
+)
+from .download import download, fetch, restarting
+from .files import ObjectFile, open_file, open_stream
 from .policy import request
-from .reads import PART_SIZE, ObjectStream, RangedFile, download, fetch, get_range, restarting
+from .reader import ObjectReader
+from .sender import get_range
+from .sizes import PARALLEL_PARTS, PIECE_SIZE
 from .uploads import Upload, copy, put, upload_file
 
 __all__ = [
-           "PART_SIZE",
-           "ObjectStream",
-           "RangedFile",
+           "PARALLEL_PARTS",
+           "PIECE_SIZE",
+           "ObjectFile",
+           "ObjectReader",
            "Upload",
+           "Version",
            "client",
            "copy",
+           "credentials",
            "download",
            "fetch",
+           "fsspec_options",
            "get_client_name",
            "get_range",
+           "open_file",
+           "open_stream",
+           "publish_to_pandas",
            "put",
            "refresh",
            "request",

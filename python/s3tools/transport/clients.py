@@ -246,9 +246,6 @@ def get_client_name() -> str:
     return _state["get_client_name"]
 
 
-get_client = get_client_name  # the old name, until transport.reads calls the new one
-
-
 def current() -> tuple[config.Settings, Any]:
     """The settings in force and the client built from them (thread-safe, cached)."""
     settings = config.settings()

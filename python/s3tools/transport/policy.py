@@ -17,13 +17,14 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from .. import errors
 from . import clients
 
 logger = logging.getLogger("s3tools.requests")
+T = TypeVar("T")
 
 FIRST_WAIT = 0.1  # seconds before the second attempt; doubles each time
 LONGEST_WAIT = 2.0
@@ -103,6 +104,30 @@ def fail(error: BaseException, target: str | None, *, writing: bool = False) -> 
     return translated
 
 
+class Stopped(Exception):
+    """Raised inside an attempt by whoever asked for it: the request is given up, not retried."""
+
+
+def retrying(attempt: Callable[[int], T], target: str | None, *, writing: bool = False) -> T:
+    """``attempt(number)`` until it returns, under the policy; its result.
+
+    An attempt logs its own record (it knows what it sent). A transient
+    failure is tried again while attempts are left; any other, or the last,
+    becomes the s3tools error for ``target`` (see :func:`fail`). s3tools' own
+    errors, and :class:`Stopped`, pass through at once.
+    """
+    for number in attempts():
+        try:
+            return attempt(number)
+        except (errors.S3ToolsError, Stopped):
+            raise
+        except Exception as error:
+            if is_transient(error) and number < clients.settings().max_attempts:
+                continue
+            raise fail(error, target, writing=writing) from error
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
 def request(operation: str, target: str | None, *, writing: bool = False,
             service: str = "s3", **parameters: Any) -> Any:
     """Send one request through botocore under the retry policy; returns the response.
@@ -110,22 +135,22 @@ def request(operation: str, target: str | None, *, writing: bool = False,
     ``target`` is the ``bucket/key`` (or what the request is about) named in
     errors; ``writing`` says whether a denied request needed write access;
     ``service`` is ``s3``, or ``sts`` / ``iam`` for the access lookups.
-    GETs of object bytes have their own loop (:func:`s3tools.transport.reads.get_range`),
-    which resumes a body cut short.
+    GETs of object bytes go through :func:`s3tools.transport.sender.get_range`,
+    which resumes a body cut short, under the same policy.
     """
     shown = target or ""
-    for attempt in attempts():
+
+    def attempt(number: int) -> Any:
         started = time.monotonic()
         try:
             response = getattr(clients.client(service), operation)(**parameters)
         except errors.S3ToolsError:
             raise  # already in s3tools' words (settings that cannot be used)
         except Exception as error:
-            log(operation, shown, attempt=attempt, started=started, status=outcome(error))
-            if is_transient(error) and attempt < clients.settings().max_attempts:
-                continue
-            raise fail(error, target, writing=writing) from error
-        log(operation, shown, attempt=attempt, started=started,
+            log(operation, shown, attempt=number, started=started, status=outcome(error))
+            raise
+        log(operation, shown, attempt=number, started=started,
             status=response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
         return response
-    raise AssertionError("unreachable: the last attempt returns or raises")
+
+    return retrying(attempt, target, writing=writing)

@@ -24,7 +24,9 @@ from typing import Any, BinaryIO
 
 from .. import errors
 from ..paths import S3Path
-from . import clients, policy, reads
+from . import clients, policy
+from .download import restarting
+from .files import open_stream
 
 logger = logging.getLogger("s3tools.requests")
 
@@ -205,7 +207,7 @@ def copy(source: S3Path, target: S3Path, overwrite: bool, size: int) -> None:
         return
 
     def stream_once() -> None:
-        with reads.ObjectStream(source) as stream, Upload(target, overwrite) as sink:
+        with open_stream(source) as stream, Upload(target, overwrite) as sink:
             shutil.copyfileobj(stream, sink, UPLOAD_PART_SIZE)
 
-    reads.restarting(source, stream_once)
+    restarting(source, stream_once)
