@@ -25,13 +25,15 @@
 #'   `col_select`, ...); for Parquet, `columns = c(...)` and `filters =
 #'   list(list("year", "==", 2024))`.
 #' @return `NULL`, invisibly.
-#' @examples
-#' \dontrun{
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve(bucket = "demo")
+#' write_df_to_csv_in_s3(data.frame(day = 1:10, amount = 1:10 * 1.5), "demo/big.csv")
 #' total <- 0
-#' s3_path_to_chunks("my-bucket/big.csv", 500000, function(chunk) {
+#' s3_path_to_chunks("demo/big.csv", 4, function(chunk) {
 #'   total <<- total + sum(chunk$amount)
 #' })
-#' }
+#' total
+#' server$stop()
 #' @export
 s3_path_to_chunks <- function(s3_path, chunk_size = 100000, callback = NULL, file_type = NULL,
                               ..., tibble = getOption("s3tools.tibble", FALSE)) {

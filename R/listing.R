@@ -11,10 +11,13 @@
 #' @return A data frame with columns filename, path, size_readable, key,
 #'   lastmodified, etag, size, storageclass, bucket; or a character vector of
 #'   paths.
-#' @examples
-#' \dontrun{
-#' list_files_in_buckets("my-bucket", prefix = "data/")
-#' }
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve(bucket = "demo")
+#' write_df_to_csv_in_s3(head(mtcars), "demo/data/cars.csv")
+#' write_df_to_table_in_s3(head(iris), "demo/data/iris.parquet")
+#' list_files_in_buckets("demo", prefix = "data/")[, c("path", "size_readable")]
+#' list_files_in_buckets("demo", path_only = TRUE)
+#' server$stop()
 #' @export
 list_files_in_buckets <- function(bucket_filter = NULL, prefix = NULL, path_only = FALSE,
                                   max = NULL, tibble = getOption("s3tools.tibble", FALSE)) {
@@ -44,11 +47,11 @@ list_files_in_buckets <- function(bucket_filter = NULL, prefix = NULL, path_only
 #'   `s3tools_access_denied` that says how to set `S3TOOLS_BUCKETS`. A write
 #'   to a bucket known to be read-only (from `S3TOOLS_BUCKETS`, or from the
 #'   policies an earlier call read) is refused before any request.
-#' @examples
-#' \dontrun{
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve(bucket = "demo")
 #' accessible_buckets()
 #' accessible_buckets(access = TRUE)
-#' }
+#' server$stop()
 #' @export
 accessible_buckets <- function(access = FALSE, tibble = getOption("s3tools.tibble", FALSE)) {
   if (isTRUE(access)) {
@@ -66,10 +69,13 @@ accessible_buckets <- function(access = FALSE, tibble = getOption("s3tools.tibbl
 #'
 #' @inheritParams s3tools-parameters
 #' @return `TRUE` or `FALSE`.
-#' @examples
-#' \dontrun{
-#' s3_file_exists("my-bucket/data/people.csv")
-#' }
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve(bucket = "demo")
+#' write_df_to_csv_in_s3(head(mtcars), "demo/data/cars.csv")
+#' s3_file_exists("demo/data/cars.csv")
+#' s3_file_exists("demo/data/")
+#' s3_file_exists("demo/data/other.csv")
+#' server$stop()
 #' @export
 s3_file_exists <- function(s3_path) {
   bridge_call("s3_file_exists", list(s3_path = s3_path))

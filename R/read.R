@@ -7,10 +7,13 @@
 #' @param encoding `NULL` for a raw vector, or a text encoding such as
 #'   `"UTF-8"` for a character string.
 #' @return A raw vector, or a character string.
-#' @examples
-#' \dontrun{
-#' bytes <- read_file_from_s3("my-bucket/scans/image-0001.dcm")
-#' }
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve(bucket = "demo")
+#' write_df_to_csv_in_s3(data.frame(id = 1:3), "demo/ids.csv")
+#' bytes <- read_file_from_s3("demo/ids.csv")
+#' length(bytes)
+#' read_file_from_s3("demo/ids.csv", encoding = "UTF-8")
+#' server$stop()
 #' @export
 read_file_from_s3 <- function(s3_path, encoding = NULL, memory_check = TRUE) {
   bridge_call("read_file_from_s3", list(s3_path = s3_path, encoding = encoding,
@@ -27,10 +30,13 @@ read_file_from_s3 <- function(s3_path, encoding = NULL, memory_check = TRUE) {
 #' @param max_concurrency How many requests run at once (default: the
 #'   `S3TOOLS_MAX_CONCURRENCY` environment variable, or 16).
 #' @return A named list of raw vectors, named by `bucket/key`.
-#' @examples
-#' \dontrun{
-#' images <- read_files_from_s3("my-bucket/scans/")
-#' }
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve(bucket = "demo")
+#' write_df_to_csv_in_s3(data.frame(id = 1:2), "demo/scans/a.csv")
+#' write_df_to_csv_in_s3(data.frame(id = 3:4), "demo/scans/b.csv")
+#' scans <- read_files_from_s3("demo/scans/")
+#' names(scans)
+#' server$stop()
 #' @export
 read_files_from_s3 <- function(paths_or_prefix, max_concurrency = NULL, memory_check = TRUE) {
   bridge_call("read_files_from_s3", list(
@@ -74,11 +80,15 @@ read_files_from_s3 <- function(paths_or_prefix, max_concurrency = NULL, memory_c
 #'   `parse_dates`, ...). Any other name is an error of class
 #'   `s3tools_argument` that lists the options the format takes.
 #' @return A data.frame (or tibble).
-#' @examples
-#' \dontrun{
-#' df <- s3_path_to_df("my-bucket/data/people.csv")
-#' df <- s3_path_to_df("my-bucket/data/export.txt", file_type = "tsv", skip = 2)
-#' }
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve(bucket = "demo")
+#' people <- data.frame(name = c("Ada", "Alan", "Grace"), born = c(1815L, 1912L, 1906L))
+#' write_df_to_csv_in_s3(people, "demo/people.csv")
+#' s3_path_to_df("demo/people.csv")
+#' str(s3_path_to_df("demo/people.csv", stringsAsFactors = TRUE, nrows = 2))
+#' write_df_to_table_in_s3(people, "demo/people.parquet")
+#' s3_path_to_df("demo/people.parquet", columns = "name")
+#' server$stop()
 #' @export
 s3_path_to_df <- function(s3_path, file_type = NULL, ..., memory_check = TRUE,
                           tibble = getOption("s3tools.tibble", FALSE)) {
@@ -112,10 +122,12 @@ s3_path_to_full_df <- function(s3_path, file_type = NULL, ..., memory_check = TR
 #' @inheritParams s3_path_to_df
 #' @param n How many rows.
 #' @return A data.frame (or tibble) of at most `n` rows.
-#' @examples
-#' \dontrun{
-#' s3_path_to_preview_df("my-bucket/data/big.csv.gz", n = 10)
-#' }
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve(bucket = "demo")
+#' write_df_to_csv_in_s3(data.frame(day = 1:1000, sales = 1000:1), "demo/sales.csv.gz")
+#' s3_path_to_preview_df("demo/sales.csv.gz")
+#' s3_path_to_preview_df("demo/sales.csv.gz", n = 2)
+#' server$stop()
 #' @export
 s3_path_to_preview_df <- function(s3_path, n = 5, file_type = NULL, ...,
                                   tibble = getOption("s3tools.tibble", FALSE)) {
@@ -134,10 +146,15 @@ s3_path_to_preview_df <- function(s3_path, n = 5, file_type = NULL, ...,
 #'   `readxl::read_excel` or `haven::read_sav`.
 #' @param ... More arguments for `fun`.
 #' @return What `fun` returns.
-#' @examples
-#' \dontrun{
-#' df <- read_using(readxl::read_excel, "my-bucket/book.xlsx", sheet = 2)
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve(bucket = "demo")
+#' write_df_to_csv_in_s3(data.frame(id = c("007", "042"), name = c("a", "b")), "demo/ids.csv")
+#' read_using(read.csv, "demo/ids.csv", colClasses = "character")
+#' write_df_to_table_in_s3(head(mtcars), "demo/cars.xlsx")
+#' if (requireNamespace("readxl", quietly = TRUE)) {
+#'   read_using(readxl::read_excel, "demo/cars.xlsx", n_max = 3)
 #' }
+#' server$stop()
 #' @export
 read_using <- function(fun, s3_path, ...) {
   check_function(fun, "read_using", "first")
@@ -154,10 +171,14 @@ read_using <- function(fun, s3_path, ...) {
 #' @param local_path The file to write; an existing folder receives the
 #'   object under its own name.
 #' @return The local path written, invisibly.
-#' @examples
-#' \dontrun{
-#' download_file_from_s3("my-bucket/data/people.csv", "people.csv")
-#' }
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve(bucket = "demo")
+#' write_df_to_csv_in_s3(data.frame(id = 1:3), "demo/ids.csv")
+#' local_file <- file.path(tempdir(), "ids.csv")
+#' download_file_from_s3("demo/ids.csv", local_file)
+#' read.csv(local_file)
+#' unlink(local_file)
+#' server$stop()
 #' @export
 download_file_from_s3 <- function(s3_path, local_path, overwrite = FALSE) {
   invisible(bridge_call("download_file_from_s3",

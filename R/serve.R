@@ -236,14 +236,23 @@ end_server_process <- function(server) {
 }
 
 # Whether s3tools' Python can run the local server (for the help's examples),
-# asked of a child Python: moto is not imported into the session.
+# asked of a child Python: moto is not imported into the session. Every help
+# page asks; the answer for a Python is kept, since the session cannot change
+# its Python once started and starting a child Python takes seconds.
 server_available <- function() {
   python <- tryCatch({
     invisible(bridge()$ENVIRONMENT_PATTERN)
     reticulate::import("sys")$executable
   }, error = function(error) "")
-  nzchar(python) && identical(suppressWarnings(system2(
-    python, c("-c", shQuote("import s3tools.serve, moto.moto_server.werkzeug_app")),
-    stdout = FALSE, stderr = FALSE, env = "LD_LIBRARY_PATH="
-  )), 0L)
+  if (!nzchar(python)) {
+    return(FALSE)
+  }
+  if (!identical(the$server_python, python)) {
+    the$server_available <- identical(suppressWarnings(system2(
+      python, c("-c", shQuote("import s3tools.serve, moto.moto_server.werkzeug_app")),
+      stdout = FALSE, stderr = FALSE, env = "LD_LIBRARY_PATH="
+    )), 0L)
+    the$server_python <- python
+  }
+  the$server_available
 }

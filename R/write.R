@@ -4,10 +4,14 @@
 #' @param local_file_path The file to upload.
 #' @param s3_path Where to put it (`"bucket/key"`).
 #' @return The `bucket/key` written, invisibly.
-#' @examples
-#' \dontrun{
-#' write_file_to_s3("results.csv", "my-bucket/output/results.csv")
-#' }
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve(bucket = "demo")
+#' results <- tempfile(fileext = ".csv")
+#' write.csv(head(mtcars), results)
+#' write_file_to_s3(results, "demo/output/results.csv")
+#' s3_file_exists("demo/output/results.csv")
+#' unlink(results)
+#' server$stop()
 #' @export
 write_file_to_s3 <- function(local_file_path, s3_path, overwrite = FALSE, multipart = TRUE) {
   invisible(bridge_call("write_file_to_s3", list(
@@ -27,11 +31,16 @@ write_file_to_s3 <- function(local_file_path, s3_path, overwrite = FALSE, multip
 #'   column with an empty name, as [utils::write.csv()] does (`FALSE`, the
 #'   default, writes none; a character vector gives the names to write).
 #' @return The `bucket/key` written, invisibly.
-#' @examples
-#' \dontrun{
-#' write_df_to_csv_in_s3(mtcars, "my-bucket/output/mtcars.csv")
-#' write_df_to_csv_in_s3(mtcars, "my-bucket/output/cars.csv", row.names = TRUE)
-#' }
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve(bucket = "demo")
+#' write_df_to_csv_in_s3(mtcars, "demo/output/mtcars.csv")
+#' s3_path_to_preview_df("demo/output/mtcars.csv", n = 3)
+#' # Row names as a first column, as write.csv() writes them, and compressed:
+#' write_df_to_csv_in_s3(mtcars, "demo/output/cars.csv.gz", row.names = TRUE)
+#' head(read_using(read.csv, "demo/output/cars.csv.gz", row.names = 1), 3)
+#' # An existing object is replaced only when asked:
+#' write_df_to_csv_in_s3(head(mtcars), "demo/output/mtcars.csv", overwrite = TRUE)
+#' server$stop()
 #' @export
 write_df_to_csv_in_s3 <- function(df, s3_path, overwrite = FALSE, multipart = TRUE, ...) {
   check_frame(df)
@@ -60,12 +69,15 @@ write_df_to_csv_in_s3 <- function(df, s3_path, overwrite = FALSE, multipart = TR
 #'   `mode` (see above), and Parquet options such as `compression` or
 #'   `row_group_size`.
 #' @return The `bucket/key` (or `bucket/prefix/`) written, invisibly.
-#' @examples
-#' \dontrun{
-#' write_df_to_table_in_s3(mtcars, "my-bucket/output/mtcars.parquet")
-#' write_df_to_table_in_s3(sales, "my-bucket/sales/", partition_cols = "year",
-#'                         mode = "overwrite_partitions")
-#' }
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve(bucket = "demo")
+#' write_df_to_table_in_s3(mtcars, "demo/output/mtcars.parquet")
+#' write_df_to_table_in_s3(mtcars, "demo/output/mtcars.xlsx")
+#' sales <- data.frame(year = c(2023L, 2024L, 2024L), amount = c(10.5, 20, 7.25))
+#' write_df_to_table_in_s3(sales, "demo/sales/", partition_cols = "year")
+#' list_files_in_buckets("demo", prefix = "sales/", path_only = TRUE)
+#' s3_path_to_df("demo/sales/", filters = list(list("year", "==", 2024)))
+#' server$stop()
 #' @export
 write_df_to_table_in_s3 <- function(df, s3_path, overwrite = FALSE, multipart = TRUE,
                                     file_type = NULL, ...) {
@@ -89,10 +101,12 @@ write_df_to_table_in_s3 <- function(df, s3_path, overwrite = FALSE, multipart = 
 #'   `saveRDS` or `haven::write_sav`.
 #' @param ... More arguments for `fun`.
 #' @return The `bucket/key` written, invisibly.
-#' @examples
-#' \dontrun{
-#' write_using(model, saveRDS, "my-bucket/models/model.rds")
-#' }
+#' @examplesIf s3tools:::server_available()
+#' server <- s3tools_serve(bucket = "demo")
+#' model <- lm(mpg ~ wt, data = mtcars)
+#' write_using(model, saveRDS, "demo/models/model.rds")
+#' coef(read_using(readRDS, "demo/models/model.rds"))
+#' server$stop()
 #' @export
 write_using <- function(obj, fun, s3_path, overwrite = FALSE, ...) {
   check_function(fun, "write_using", "second")

@@ -104,3 +104,16 @@ test_that("the server's lines are read as text: shell or R, AWS_ names only", {
   expect_true(s3tools:::server_ready(variables))
   expect_false(s3tools:::server_ready(s3tools:::server_variables("# starting")))
 })
+
+test_that("the help's examples run where the local server can: server_available() asks once", {
+  skip_if_no_server()
+  the <- s3tools:::the
+  withr::defer(the$server_python <- NULL)
+  the$server_python <- NULL
+  expect_true(s3tools:::server_available())
+  python <- reticulate::import("sys")$executable
+  expect_identical(the$server_python, python)
+  # Every page's example asks again: the answer kept for this Python is given.
+  the$server_available <- FALSE
+  expect_false(s3tools:::server_available())
+})
