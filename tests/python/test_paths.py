@@ -304,8 +304,9 @@ def _refused(text: str) -> bool:
     return False
 
 
-@pytest.mark.parametrize("key", ["a\tb.csv", "a\nb.csv", "a\rb.csv", "esc\x1b[2J.csv", "del\x7f.csv",
-                                 "ends in a tab\t", "ends in a newline\n", "\x1b]0;t\x07/x.csv"])
+@pytest.mark.parametrize("key", ["a\tb.csv", "a\nb.csv", "a\rb.csv", "esc\x1b[2J.csv",
+                                 "del\x7f.csv", "ends in a tab\t", "ends in a newline\n",
+                                 "\x1b]0;t\x07/x.csv"])
 def test_control_characters_are_kept_in_keys(key):
     assert parse_file(f"{BUCKET}/{key}") == S3Path(BUCKET, key)
     assert parse_file(f"  s3://{BUCKET}/{key} ") == S3Path(BUCKET, key)  # spaces trimmed
