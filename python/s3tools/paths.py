@@ -146,7 +146,7 @@ def _check_key(key: str, shown: str) -> None:
         raise PathError("The key starts with '/' (a doubled '/' after the bucket?): write the "
                         "path as 'bucket/key'.", path=shown)
     if "\0" in key:
-        raise PathError("A key cannot contain a NUL character (\\x00): S3 services refuse "
+        raise PathError("A key cannot contain a NUL character (\\x00): most S3 services refuse "
                         "it. Pass the key without it.", path=shown)
     try:
         size = len(key.encode("utf-8"))
