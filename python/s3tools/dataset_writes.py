@@ -41,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 MODES = ("error", "append", "overwrite", "overwrite_partitions")
 SUCCESS = "_SUCCESS"
-_DELETE_BATCH = 1000  # keys per DeleteObjects request: S3's most
 
 
 def wanted(s3_path: str, options: dict[str, Any]) -> bool:
@@ -318,22 +317,15 @@ def _replaced(now: Listing, visible: set[str], columns: list[str], mode: str,
 
 
 def _delete(keys: Iterable[str], root: S3Path, quiet: bool = False) -> None:
-    """Delete keys in batches; ``quiet`` for clean-ups, whose failure must not hide the
+    """Delete keys under ``root``; ``quiet`` for clean-ups, whose failure must not hide the
     error being reported."""
-    keys = list(keys)
-    for start in range(0, len(keys), _DELETE_BATCH):
-        batch = keys[start:start + _DELETE_BATCH]
-        try:
-            answer = transport.request("delete_objects", str(root), writing=True,
-                                       Bucket=root.bucket, Delete={
-                                           "Objects": [{"Key": key} for key in batch],
-                                           "Quiet": True})
-            failed = answer.get("Errors") or []
-            if failed:
-                raise errors.S3ToolsError(
-                    f"Could not delete {len(failed)} of the files under {root} "
-                    f"({failed[0].get('Code')} for {failed[0].get('Key')}).", path=str(root))
-        except errors.S3ToolsError as error:
-            if not quiet:
-                raise
-            logger.debug("Could not clean up under %s: %s", root, error)
+    try:
+        failed = transport.delete(root, keys)
+        if failed:
+            raise errors.S3ToolsError(
+                f"Could not delete {len(failed)} of the files under {root} "
+                f"({failed[0].get('Code')} for {failed[0].get('Key')}).", path=str(root))
+    except errors.S3ToolsError as error:
+        if not quiet:
+            raise
+        logger.debug("Could not clean up under %s: %s", root, error)

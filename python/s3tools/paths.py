@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from .errors import PathError
 
 _SCHEMES = ("s3://", "s3a://", "s3n://")
+# What is trimmed around a typed or pasted path: the Unicode spaces (category Zs), not
+# control characters or line separators. A key may end in a tab or a newline (a bucket's
+# writers choose its keys), and its path as s3tools writes it must name that key.
+_TRIMMED = (" \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+            "\u200a\u202f\u205f\u3000")
 # An S3 scheme with one slash, or none, where two are needed: "s3:/b/k", "s3//b/k".
 _SCHEME_SLASH_MISSING = re.compile(r"^(s3[an]?):/(?!/)|^(s3[an]?)//", re.IGNORECASE)
 # Another tool's scheme ("gs://", "file://"); a bucket name never holds "://".
@@ -65,7 +70,7 @@ def parse(s3_path: object) -> S3Path:
             f"s3_path must be a string such as 'bucket/key', not {type(s3_path).__name__}.",
             path=repr(s3_path),
         )
-    text = s3_path.strip()
+    text = s3_path.strip(_TRIMMED)
     _refuse_other_forms(text.lstrip("/"))  # '/s3:/b/k' is the same mistake
     for scheme in _SCHEMES:
         if text.lower().startswith(scheme):
@@ -127,20 +132,22 @@ MAX_KEY_BYTES = 1024
 
 
 def _check_key(key: str, shown: str) -> None:
-    """Refuse keys no S3 service stores faithfully, before any request is sent.
+    """Refuse keys no S3 service can hold, before any request is sent.
 
-    Control characters (newlines, tabs, NUL...) do not survive the XML of S3
-    listings and are changed or refused by services; a lone surrogate is not
-    text at all; botocore drops the leading ``/`` of a key in path-style
-    requests, so ``bucket//key`` would silently read ``bucket/key``.
+    S3 keys are any UTF-8 text up to 1,024 bytes: control characters are
+    allowed (AWS lists them as needing special handling, not as refused), and
+    whoever can write to a bucket can make such keys, so they must stay
+    readable by their real key. Refused: a NUL (SeaweedFS, MinIO and Ceph
+    refuse it, and no R string can hold it), a lone surrogate (not UTF-8), a key
+    over 1,024 bytes, and a leading ``/`` (botocore drops it in path-style
+    requests, so ``bucket//key`` would silently read ``bucket/key``).
     """
     if key.startswith("/"):
         raise PathError("The key starts with '/' (a doubled '/' after the bucket?): write the "
                         "path as 'bucket/key'.", path=shown)
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
-        raise PathError("A key cannot contain control characters (tabs, newlines...): "
-                        "rename the object or pass the key without them.",
-                        path=repr(shown))
+    if "\0" in key:
+        raise PathError("A key cannot contain a NUL character (\\x00): most S3 services refuse "
+                        "it. Pass the key without it.", path=shown)
     try:
         size = len(key.encode("utf-8"))
     except UnicodeEncodeError:

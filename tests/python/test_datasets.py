@@ -446,3 +446,19 @@ def test_an_empty_folder_and_a_missing_one(seed):
     s3tools.write_df_to_table_in_s3(frame(0), ROOT)
     got = s3tools.s3_path_to_df(ROOT)
     assert got.empty and list(got.columns) == list(frame(0).columns)
+
+
+def test_overwrite_deletes_files_whose_keys_hold_control_characters(seed):
+    # Anyone who can write to the bucket can leave such files in a dataset's folder; a
+    # DeleteObjects body (XML) cannot name them, so each goes in a request of its own.
+    s3tools.write_df_to_table_in_s3(frame(6), ROOT, partition_cols=["year"])
+    piece = io.BytesIO()
+    frame(2).drop(columns="year").to_parquet(piece)
+    planted = ["sales/year=2020/\x1b[2J.parquet", "sales/year=2021/cr\rtab\t.parquet",
+               "sales/year=2022/del\x7f\x01.parquet"]
+    for key in planted:
+        put(seed, key, piece.getvalue())
+    assert len(s3tools.s3_path_to_df(ROOT)) == 12
+    s3tools.write_df_to_table_in_s3(frame(3), ROOT, partition_cols=["year"], mode="overwrite")
+    assert not set(planted) & set(keys(seed))
+    assert sorted_frame(s3tools.s3_path_to_df(ROOT))["id"].tolist() == [0, 1, 2]

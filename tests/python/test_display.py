@@ -18,10 +18,11 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import BUCKET, put
+from conftest import BUCKET, ON_SEAWEEDFS, get, put
 from test_cli import s3tools
 from test_explorer import api, ask
 
+import s3tools as s3tools_package
 from s3tools import errors
 from s3tools.display import pieces, python_string, r_string, visible
 from s3tools.explorer import Explorer
@@ -34,10 +35,16 @@ C1 = "c1\x9b31mred.csv"  # CSI as one C1 byte
 BIDI = "evil\u202egpj.csv"  # reads as evilcsv.jpg
 ISOLATES = "iso\u2066x\u2069\u061c\u200f\u200e.csv"
 ODD = "q'\"\\ $`é\u00a0日本.csv"  # quotes, a backslash, $, a backtick, non-ASCII
+TAB_CR = "tab\tcr\rdel\x7f.csv"
+# moto's server stores every C0 control but a newline; SeaweedFS every one but a NUL.
+NEWLINES = ("new\nline.csv",) if ON_SEAWEEDFS else ()
 FOLDER = "folder\x1b[2J/inner.csv"
 BIDI_FOLDER = "right\u202eto left/inner.csv"
-HOSTILE_KEYS = (TITLE, CLEAR, CLIPBOARD, C1, BIDI, ISOLATES, ODD, FOLDER, BIDI_FOLDER)
+HOSTILE_KEYS = (TITLE, CLEAR, CLIPBOARD, C1, BIDI, ISOLATES, ODD, TAB_CR, *NEWLINES, FOLDER,
+                BIDI_FOLDER)
 FILES = HOSTILE_KEYS[:-2]
+# The files chosen in the explorer: every kind of name, C0 controls included.
+SELECTED = (BIDI, C1, ODD, ISOLATES, TITLE, CLEAR, CLIPBOARD, TAB_CR, *NEWLINES, FOLDER)
 
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
                           "\u2066\u2067\u2068\u2069")
@@ -145,12 +152,14 @@ def test_ls_shows_hostile_keys_escaped(hostile):
     assert listed.returncode == 0, listed.err
     assert_clean(listed)
     for name in ("title\\x1b]0;pwned\\x07.csv", "clip\\x1b]52;c;ZWNobyBwd25lZA==\\x07.csv",
-                 "c1\\x9b31mred.csv", "evil\\u202egpj.csv", ODD, "PRE folder\\x1b[2J/"):
+                 "c1\\x9b31mred.csv", "evil\\u202egpj.csv", ODD, "tab\\tcr\\rdel\\x7f.csv",
+                 "PRE folder\\x1b[2J/"):
         assert name in listed.out
     deep = s3tools("ls", "--recursive", f"s3://{BUCKET}/")
     assert deep.returncode == 0, deep.err
     assert_clean(deep)
-    assert "folder\\x1b[2J/inner.csv" in deep.out and len(deep.out.splitlines()) == 9
+    assert "folder\\x1b[2J/inner.csv" in deep.out
+    assert len(deep.out.splitlines()) == len(HOSTILE_KEYS)
 
 
 def test_head_shows_hostile_cells_and_column_names_escaped(seed):
@@ -173,10 +182,19 @@ def test_cp_says_names_escaped_and_copies_the_real_key(hostile, tmp_path):
     assert_clean(copied)
     assert "evil\\u202egpj.csv" in copied.out
     assert (tmp_path / BIDI).read_bytes() == b"a,b\n1,2\n"
-    # Keys with C0 controls are refused as paths: the message says which, escaped.
-    refused = s3tools("cp", "--recursive", f"s3://{BUCKET}/", str(tmp_path / "all"))
-    assert refused.returncode != 0
-    assert_clean(refused)
+    for key in (TAB_CR, TITLE, *NEWLINES):
+        within = s3tools("cp", f"s3://{BUCKET}/{key}", f"s3://{BUCKET}/copies/")
+        assert within.returncode == 0, within.err
+        assert_clean(within)
+        assert visible(key) in within.out and get(hostile, f"copies/{key}") == b"a,b\n1,2\n"
+    # Every key is copied by its real name, C0 controls included; what is said is escaped.
+    everything = s3tools("cp", "--recursive", f"s3://{BUCKET}/", str(tmp_path / "all"))
+    assert everything.returncode == 0, everything.err
+    assert_clean(everything)
+    for key in HOSTILE_KEYS:
+        if ON_SEAWEEDFS and "\\" in key:
+            continue  # SeaweedFS stores a backslash in a key as a slash
+        assert (tmp_path / "all" / key).read_bytes() == b"a,b\n1,2\n"
 
 
 def test_errors_naming_a_hostile_path_are_escaped(seed):
@@ -221,14 +239,14 @@ def test_explorer_answers_carry_the_real_key_and_the_name_as_shown(explorer):
     inside = api(explorer.url, "list", path=f"{BUCKET}/right\u202eto left/")
     assert inside["where"] == [[BUCKET], ["right", "\\u202e", "to left"]]
     assert inside["entries"][0]["path"] == f"{BUCKET}/{BIDI_FOLDER}"
-    # s3tools refuses keys with C0 controls as paths: the folder is listed, but opening it
-    # is refused in s3tools' words, the name escaped.
-    status, body = ask(explorer.url, "api/list", path=f"{BUCKET}/folder\x1b[2J/")
-    assert status == 400 and "folder\\x1b[2J/" in json.loads(body)["error"]
+    # A folder whose name holds a C0 control opens like any other.
+    inside = api(explorer.url, "list", path=f"{BUCKET}/folder\x1b[2J/")
+    assert inside["where"] == [[BUCKET], ["folder", "\\x1b", "[2J"]]
+    assert [entry["path"] for entry in inside["entries"]] == [f"{BUCKET}/{FOLDER}"]
 
 
 def test_explorer_acts_on_the_real_key(explorer):
-    for key in (BIDI, C1, ODD):
+    for key in SELECTED:
         preview = api(explorer.url, "preview", path=f"{BUCKET}/{key}")
         assert preview["rows"] == [["1", "2"]]
         status, body = ask(explorer.url, "api/download", path=f"{BUCKET}/{key}")
@@ -245,16 +263,18 @@ def test_explorer_preview_cells_and_errors_are_escaped(seed, explorer):
 
 
 def test_select_writes_lines_that_parse_and_name_the_exact_key(explorer, tmp_path):
-    chosen = [api(explorer.url, "select", "POST", path=f"{BUCKET}/{key}")
-              for key in (BIDI, C1, ODD, ISOLATES)]
-    for answer, key in zip(chosen, (BIDI, C1, ODD, ISOLATES)):
+    chosen = [api(explorer.url, "select", "POST", path=f"{BUCKET}/{key}") for key in SELECTED]
+    for answer, key in zip(chosen, SELECTED):
         assert answer["path"] == f"{BUCKET}/{key}"
         assert answer["r"].isprintable() and answer["python"].isprintable()
         call = ast.parse(answer["python"], mode="eval").body
         assert ast.unparse(call.func) == "s3tools.s3_path_to_df"
         assert [ast.literal_eval(argument) for argument in call.args] == [f"{BUCKET}/{key}"]
+        # Run as written, the line reads that object.
+        frame = eval(answer["python"], {"s3tools": s3tools_package})  # noqa: S307
+        assert frame.to_dict("list") == {"a": [1], "b": [2]}
     assert parsed_by_r([answer["r"] for answer in chosen], tmp_path) == [
-        ["s3_path_to_df", f"{BUCKET}/{key}".encode().hex()] for key in (BIDI, C1, ODD, ISOLATES)]
+        ["s3_path_to_df", f"{BUCKET}/{key}".encode().hex()] for key in SELECTED]
     assert explorer.selected == [answer["path"] for answer in chosen]
 
 

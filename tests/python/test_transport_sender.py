@@ -19,6 +19,7 @@ from s3tools import errors, paths
 from s3tools.transport import answers, get_range, policy
 
 DATA = np.random.default_rng(3).bytes(3 * 1024 * 1024 + 5)
+_CONTROLS = re.compile("[\x00-\x1f\x7f]")
 CLIENTS = ["obstore"] if ON_SEAWEEDFS else ["obstore", "botocore"]
 
 
@@ -130,7 +131,20 @@ def test_failures_are_s3tools_errors_after_the_policy_s_attempts(proxy, seed, mo
 def test_keys_obstore_refuses_go_through_botocore(monkeypatch):
     monkeypatch.setenv("S3TOOLS_GET_CLIENT", "obstore")
     assert answers.sender("a/../b.csv") is answers.sender("a//b.csv") is answers._get_botocore
-    assert answers.sender("a/b.csv") is answers._get_obstore
+    for key in ("a\tb.csv", "a\nb", "a\rb", "esc\x1b[2J.csv", "del\x7f", "\x01"):
+        assert answers.sender(key) is answers._get_botocore, repr(key)
+    # Everything else keeps obstore: C1 controls, bidi marks, spaces, '%', '\\'...
+    for key in ("a/b.csv", "c1\x9b.csv", "evil\u202egpj.csv", "a b/%2F\\#?.csv"):
+        assert answers.sender(key) is answers._get_obstore, repr(key)
+
+
+@pytest.mark.parametrize("key", ["esc\x1b[2J.csv", "tab\there.csv", "cr\rhere.csv", "del\x7f.csv"])
+def test_a_key_with_a_control_character_is_read_with_obstore_chosen(seed, monkeypatch, key):
+    monkeypatch.setenv("S3TOOLS_GET_CLIENT", "obstore")
+    put(seed, key, DATA[:1000])
+    put(seed, _CONTROLS.sub("", key), b"the key without its control character")
+    got, version = get_range(_path(key), 10, 100)
+    assert bytes(got) == DATA[10:110] and version.size == 1000
 
 
 def test_http_ranges():

@@ -76,6 +76,22 @@ test_that("the call written for an odd key parses in R, shows every character an
   expect_identical(eval(call)$a, 1L)
 })
 
+test_that("the call written for a key with control characters reads that key", {
+  client <- local_s3()
+  # Keys a writer to the bucket can make: a clear-screen escape, a tab, a carriage return.
+  key <- "odd/clear\x1b[2J tab\t cr\r.csv"
+  path <- put_object(client, key, "a\n1\n")
+  put_object(client, "odd/clear[2J tab cr.csv", "a\n2\n")  # the key without its controls
+  explorer <- file_explorer_s3(show = FALSE)
+  withr::defer(explorer$stop())
+  select <- sub("/?token=", "/api/select?token=", explorer$url, fixed = TRUE)
+  chosen <- explorer_post(paste0(select, "&path=", utils::URLencode(path, reserved = TRUE)))
+  expect_identical(chosen$r, "s3_path_to_df(\"test-bucket/odd/clear\\u{1b}[2J tab\\t cr\\r.csv\")")
+  call <- parse(text = chosen$r, keep.source = FALSE)[[1]]
+  expect_identical(call[[2]], path)
+  expect_identical(eval(call)$a, 1L)
+})
+
 test_that("a taken port is an error, not a second server", {
   skip_if_no_server()
   first <- file_explorer_s3(show = FALSE)

@@ -29,6 +29,21 @@ test_that("read_files_from_s3 gives a named list of raw vectors", {
   expect_length(read_files_from_s3("test-bucket/nothing-here/"), 0)
 })
 
+test_that("a key with control characters is read, previewed and downloaded by its real key", {
+  client <- local_s3()
+  key <- "odd/title\x1b]0;pwned\x07 tab\t cr\r del\x7f.csv"
+  path <- put_object(client, key, "a,b\n1,x\n")
+  put_object(client, "odd/title]0;pwned tab cr del.csv", "a,b\n2,y\n")  # without the controls
+  expect_identical(read_file_from_s3(path), charToRaw("a,b\n1,x\n"))
+  expect_identical(s3_path_to_df(path)$a, 1L)
+  expect_identical(s3_path_to_preview_df(path)$b, "x")
+  expect_true(s3_file_exists(path))
+  local <- file.path(withr::local_tempdir(), "copy.csv")
+  download_file_from_s3(path, local)
+  expect_identical(readLines(local), c("a,b", "1,x"))
+  expect_true(path %in% list_files_in_buckets("test-bucket", prefix = "odd/", path_only = TRUE))
+})
+
 test_that("R's reader argument names reach the Python reader", {
   client <- local_s3()
   put_object(client, "a.csv", "# note\nx;y\n1;a\n2;b\n3;NA\n4;missing\n")

@@ -9,6 +9,7 @@ translation, pinned multi-part reads, aborted failed uploads, and the request lo
 - :mod:`.files`: streams and seekable files over it; :mod:`.download`: whole
   objects into memory or a file, and reads started again on a replaced object.
 - :mod:`.uploads`: PUTs and multipart uploads, conditional when not overwriting.
+- :mod:`.deletes`: deletes, in batches but for keys an XML body cannot carry.
 
 Modules outside the transport import this package only; it raises s3tools'
 public errors only (:mod:`s3tools.errors`).
@@ -25,6 +26,7 @@ from .clients import (
     reset,
     settings,
 )
+from .deletes import delete
 from .download import download, fetch, restarting
 from .files import ObjectFile, open_file, open_stream
 from .policy import request
@@ -43,6 +45,7 @@ __all__ = [
            "client",
            "copy",
            "credentials",
+           "delete",
            "download",
            "fetch",
            "fsspec_options",

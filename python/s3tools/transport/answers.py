@@ -1,13 +1,14 @@
 """A GET of object bytes through either client (botocore or obstore), as one kind of answer.
 
 The client is the one chosen for the settings (:func:`.clients.get_client_name`),
-except for keys that obstore's path rules refuse, which go through botocore,
-decided before any request is sent. Neither client retries: the sender does,
-under the one policy.
+except for keys that obstore's path rules refuse (:func:`sender`), which go
+through botocore, decided before any request is sent. Neither client retries:
+the sender does, under the one policy.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -111,13 +112,22 @@ def _nothing() -> None:
 
 _CLIENTS: dict[str, Send] = {"botocore": _get_botocore, "obstore": _get_obstore}
 _REFUSED_SEGMENTS = frozenset(("", ".", ".."))  # by obstore's path rules
+# obstore refuses a path holding an ASCII control character (C0 or DEL); S3 keys may.
+_REFUSED_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
+
+
+def _obstore_takes(key: str) -> bool:
+    """Whether obstore's path rules accept ``key``: no empty, ``.`` or ``..`` segment and no
+    ASCII control character. Keys it refuses are still S3 keys, and readable by botocore."""
+    return _REFUSED_SEGMENTS.isdisjoint(key.split("/")) and \
+        _REFUSED_CHARACTERS.search(key) is None
 
 
 def sender(key: str) -> Send:
     """The client for a GET of this key: the one chosen for the settings, unless it is
-    obstore and the key has segments obstore's path rules refuse (empty, ``.`` or
-    ``..``): then botocore, decided before any request is sent."""
+    obstore and the key is one obstore refuses (:func:`_obstore_takes`): then botocore,
+    decided before any request is sent."""
     chosen = clients.get_client_name()
-    if chosen == "obstore" and not _REFUSED_SEGMENTS.isdisjoint(key.split("/")):
+    if chosen == "obstore" and not _obstore_takes(key):
         return _get_botocore
     return _CLIENTS[chosen]
