@@ -93,7 +93,7 @@ def outcome(error: BaseException) -> str:
 def fail(error: BaseException, target: str | None, *, writing: bool = False) -> BaseException:
     """The s3tools error for a final failure (the original kept as its cause)."""
     translated = error_translation.translate(error, target, writing=writing,
-                                  endpoint=clients.settings().endpoint_label)
+                                             endpoint=clients.settings().endpoint_label)
     if translated is error:
         # Nothing in the table: still s3tools' error, never a client's raw one.
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
