@@ -154,8 +154,8 @@ def scrub(error: BaseException) -> BaseException:
     body. So an error that holds a server's answer keeps only what s3tools
     reads of it (status, error code, request id, and the server's message
     when it names no credential), and every other text in the chain (args,
-    attributes, notes) is masked by :func:`redact`. The type and traceback
-    stay, so the chain still says where the failure came from.
+    attributes, notes) is masked by :func:`~s3tools.redaction.redact`. The type
+    and traceback stay, so the chain still says where the failure came from.
 
     Args:
         error: any exception; s3tools' own are left as they are (their
@@ -244,8 +244,8 @@ def _plain_message(text: str) -> str:
 
 
 def _masked(value: Any, depth: int = 0) -> Any:
-    """``value`` with :func:`redact` applied to its text (in containers too); the same
-    object when nothing changed."""
+    """``value`` with :func:`~s3tools.redaction.redact` applied to its text (in containers
+    too); the same object when nothing changed."""
     if isinstance(value, str):
         masked = redact(value)
         return value if masked == value else masked
