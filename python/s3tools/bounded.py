@@ -33,7 +33,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from . import config, errors, formats, recorded_sizes, transport
+from . import config, errors, parquet_layout, recorded_sizes, transport
 from .listing import readable_size
 from .paths import S3Path
 
@@ -206,7 +206,7 @@ def _first_pages(source: Any, column: Any, rows: int, repeated: bool) -> tuple[i
     pages they are in (its dictionary's included), and the largest of them (no value is
     larger). A repeated column's rows are counted one per page (a page holds at least
     the start of one; how many more, its levels say, which are not read here)."""
-    start, length = formats.column_chunk_range(column)
+    start, length = parquet_layout.column_chunk_range(column)
     position, end = start, start + length
     needed = largest = counted = pages = 0
     while position < end and counted < rows:

@@ -42,7 +42,8 @@ from urllib.parse import urlparse
 import botocore.exceptions
 import botocore.session
 
-from .errors import ConfigError, register_secret
+from .errors import ConfigError
+from .redaction import register_secret
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_CONCURRENCY = 16

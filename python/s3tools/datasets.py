@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from . import (arrowfs, errors, folder_data, format_options, formats, memory, parquet_footers,
                partitions, r_types, transport)
 from .folder_data import Folder
+from .parquet_layout import column_chunk_range
 from .paths import S3Path, extension_of
 
 SCHEMA_FILE = "_s3tools_schema.parquet"
@@ -300,7 +301,7 @@ def read_ahead(chosen: Plan, fragments: list[Any]) -> None:
     """
     wanted = set(chosen.columns) | chosen.filtered
     for fragment in fragments:
-        chosen.handler.read_ahead(fragment.path, [formats.column_chunk_range(column)
+        chosen.handler.read_ahead(fragment.path, [column_chunk_range(column)
                                                   for column in _column_chunks(chosen, fragment,
                                                                                wanted)],
                                   _PIECE, _HOLE)

@@ -16,7 +16,7 @@ import logging
 import threading
 
 from .display import visible
-from .errors import redact
+from .redaction import redact
 
 # The loggers whose records are masked: s3tools' and the libraries under it.
 REDACTED_LOGGERS = ("s3tools", "botocore", "boto3", "s3transfer", "urllib3", "s3fs",

@@ -51,7 +51,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from . import config, errors, formats, transport
+from . import config, errors, formats, parquet_layout, transport
 from .folder_data import Folder
 from .listing import readable_size
 from .paths import S3Path
@@ -286,7 +286,7 @@ def check_parquet(source: Any, footer: Any, columns: Iterable[str] | None,
 
     ``source``: a file over the object whose footer is at hand (a
     :func:`~s3tools.transport.open_file` before its rest is fetched);
-    ``footer``: what :func:`~s3tools.formats.parquet_footer` made of it.
+    ``footer``: what :func:`~s3tools.parquet_layout.parquet_footer` made of it.
     """
     if enabled(memory_check):
         _compare(str(source.path), parquet_bytes(source.size, footer, columns), frame=True)
@@ -294,7 +294,7 @@ def check_parquet(source: Any, footer: Any, columns: Iterable[str] | None,
 
 def _parquet_bytes(path: S3Path, columns: Iterable[str] | None) -> int:
     source = transport.open_file(path, PARQUET_FOOTER)
-    return parquet_bytes(source.size, formats.parquet_footer(source), columns)
+    return parquet_bytes(source.size, parquet_layout.parquet_footer(source), columns)
 
 
 def parquet_bytes(size: int, footer: Any, columns: Iterable[str] | None) -> int:

@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import (access, chunks, errors, paths, r_codec, r_options, r_types, read, session,
-               tempfiles, transport, write)
+from . import (access, chunks, errors, paths, r_codec, r_options, r_types, read, redaction,
+               session, tempfiles, transport, write)
 from .ddf import PYTHON_ONLY
 from .explorer import R_HELPERS as EXPLORER_HELPERS
 
@@ -60,10 +60,10 @@ def call(name: str, arguments: Mapping[str, Any] | list, options: Mapping[str, A
     except errors.S3ToolsError as error:
         return _failure(error.kind, error.r_class, error.message)
     except (ValueError, TypeError) as error:
-        return _failure("error", "s3tools_error", errors.redact(str(error)))
+        return _failure("error", "s3tools_error", redaction.redact(str(error)))
     except Exception as error:  # noqa: BLE001 - R gets a condition, never a traceback
         return _failure("error", "s3tools_error",
-                        errors.redact(f"{type(error).__name__}: {error}"))
+                        redaction.redact(f"{type(error).__name__}: {error}"))
 
 
 def _failure(kind: str, r_class: str, message: str) -> dict[str, Any]:

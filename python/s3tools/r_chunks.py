@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from . import errors, formats, r_codec, r_types
+from .compression import decompressed
 
 # The R kinds of numbers: a double column (float64) holds what each of them holds.
 _NUMBERS = ("integer", "double", "integer64")
@@ -39,7 +40,7 @@ class TextChunks:
         stream: the object's bytes (:func:`s3tools.transport.open_stream`), compressed as
             ``compression``.
         fmt: the file's format (csv, tsv or jsonl).
-        compression: one of :data:`s3tools.formats.COMPRESSIONS` but zip, or None.
+        compression: one of :data:`s3tools.compression.COMPRESSIONS` but zip, or None.
         size: rows a chunk.
         options: the pandas reader's options (with ``compression`` in pandas' words).
     """
@@ -77,7 +78,7 @@ def _jsonl_chunks(stream: Any, fmt: formats.Format, compression: str | None, siz
     encoding = options.pop("encoding", None) or "utf-8"
     errors_mode = options.pop("encoding_errors", None) or "strict"
     left = options.pop("nrows", None)
-    with formats.decompressed(stream, compression) as raw:
+    with decompressed(stream, compression) as raw:
         # Lines as pandas' reader splits them (newline=""): \n, \r\n or \r.
         text = io.TextIOWrapper(io.BufferedReader(raw) if isinstance(raw, io.RawIOBase)
                                 else raw, encoding=encoding, errors=errors_mode, newline="")

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from . import access, dataset_writes, errors, format_options, formats, paths, progress, transport
+from .compression import compress, split_compression
 from .listing import s3_file_exists
 from .paths import S3Path
 from .tempfiles import temporary_path
@@ -77,10 +78,10 @@ def _write_frame(df: pd.DataFrame, path: S3Path, file_type: str | None, overwrit
         with _refusals_of(fmt, df, path), transport.Upload(path, overwrite) as sink:
             fmt.write_stream(df, sink, **options)  # a refusal aborts the upload
         return str(path)
-    inner_name = formats.split_compression(path.name)[0]
+    inner_name = split_compression(path.name)[0]
     with _refusals_of(fmt, df, path):
         written = fmt.write(df, **options)
-    data = formats.compress(written, compression, inner_name)
+    data = compress(written, compression, inner_name)
     transport.upload_file(io.BytesIO(data), path, overwrite, multipart)
     return str(path)
 

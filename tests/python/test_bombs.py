@@ -24,7 +24,7 @@ from bombs import MiB, one_character, write_compressed
 from conftest import BUCKET, put
 
 import s3tools
-from s3tools import formats
+from s3tools.compression import COMPRESSIONS, compress
 
 HERE = Path(__file__).resolve().parent
 LIMIT, LIMIT_TEXT = 8 * MiB, "8MB"
@@ -40,7 +40,7 @@ ROW = 32 * MiB  # a first row four times the limit
 @pytest.fixture(scope="module")
 def bombs(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("bombs")
-    for compression in formats.COMPRESSIONS:
+    for compression in COMPRESSIONS:
         write_compressed(folder / f"line.csv.{compression}", compression, one_character(BOMB))
         write_compressed(folder / f"row.csv.{compression}", compression,
                          one_character(ROW, b"name,note\n", b",x\nb,y\n"))
@@ -84,7 +84,7 @@ def assert_refused_within_the_limit(answer: dict, path: str) -> None:
     assert answer["added"] < ALLOWED, answer
 
 
-@pytest.mark.parametrize("compression", formats.COMPRESSIONS)
+@pytest.mark.parametrize("compression", COMPRESSIONS)
 def test_a_preview_of_a_compression_bomb_stops_at_the_limit(seed, bombs, compression):
     path = upload(seed, bombs, f"line.csv.{compression}")
     answer = measure(seed, "preview", path)
@@ -92,7 +92,7 @@ def test_a_preview_of_a_compression_bomb_stops_at_the_limit(seed, bombs, compres
     assert "first rows" in answer["message"]
 
 
-@pytest.mark.parametrize("compression", formats.COMPRESSIONS)
+@pytest.mark.parametrize("compression", COMPRESSIONS)
 def test_a_first_row_larger_than_the_limit_is_a_format_error(seed, bombs, limit, compression):
     path = upload(seed, bombs, f"row.csv.{compression}")
     with pytest.raises(s3tools.FormatError) as caught:
@@ -102,7 +102,7 @@ def test_a_first_row_larger_than_the_limit_is_a_format_error(seed, bombs, limit,
 
 def test_the_rows_before_the_limit_are_the_answer(seed, limit):
     text = b"name,note\n" + b"".join(b"r%d,%d\n" % (i, i) for i in range(3)) + b"x" * ROW
-    for key, data in (("rows.csv", text), ("rows.csv.gz", formats.compress(text, "gz", ""))):
+    for key, data in (("rows.csv", text), ("rows.csv.gz", compress(text, "gz", ""))):
         put(seed, key, data)
         frame = s3tools.s3_path_to_preview_df(f"{BUCKET}/{key}", n=5)
         assert frame["name"].tolist() == ["r0", "r1", "r2"]

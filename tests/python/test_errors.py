@@ -15,7 +15,7 @@ from faults import FaultProxy, listing_page, object_get
 
 import s3tools
 import s3tools.transport
-from s3tools import errors
+from s3tools import error_translation, errors, redaction
 from s3tools.transport import sizes
 
 KINDS = [
@@ -81,7 +81,7 @@ def client_error(code: str, status: int) -> botocore.exceptions.ClientError:
 ])
 def test_translation_table(code, status, cls):
     original = client_error(code, status)
-    translated = errors.translate(original, "b/k.csv", endpoint="http://host:7070")
+    translated = error_translation.translate(original, "b/k.csv", endpoint="http://host:7070")
     assert type(translated) is cls
     assert "b/k.csv" in str(translated)
 
@@ -92,26 +92,27 @@ def test_translation_table(code, status, cls):
     botocore.exceptions.ConnectTimeoutError(endpoint_url="http://host:7070"),
 ])
 def test_connection_errors_name_the_endpoint(original):
-    translated = errors.translate(original, "b/k", endpoint="http://host:7070")
+    translated = error_translation.translate(original, "b/k", endpoint="http://host:7070")
     assert isinstance(translated, s3tools.S3ConnectionError)
     assert "http://host:7070" in str(translated)
 
 
 def test_other_translations():
-    assert isinstance(errors.translate(botocore.exceptions.NoCredentialsError(), "b/k"),
+    assert isinstance(error_translation.translate(botocore.exceptions.NoCredentialsError(), "b/k"),
                       s3tools.ConfigError)
-    assert isinstance(errors.translate(FileNotFoundError("x"), "b/k"), s3tools.NotFoundError)
-    assert isinstance(errors.translate(PermissionError("x"), "b/k", writing=True),
+    assert isinstance(error_translation.translate(FileNotFoundError("x"), "b/k"),
+                      s3tools.NotFoundError)
+    assert isinstance(error_translation.translate(PermissionError("x"), "b/k", writing=True),
                       s3tools.AccessDeniedError)
     unknown = KeyError("x")
-    assert errors.translate(unknown, "b/k") is unknown
+    assert error_translation.translate(unknown, "b/k") is unknown
     ours = s3tools.PathError("p")
-    assert errors.translate(ours, "b/k") is ours
+    assert error_translation.translate(ours, "b/k") is ours
 
 
 def test_redact_masks_registered_secrets_and_signatures():
-    errors.register_secret("abcd-secret-value")
-    text = errors.redact("key abcd-secret-value and X-Amz-Signature=deadbeef&x=1 "
+    redaction.register_secret("abcd-secret-value")
+    text = redaction.redact("key abcd-secret-value and X-Amz-Signature=deadbeef&x=1 "
                          "aws_secret_access_key = hunter22 SessionToken: tok123")
     for leaked in ("abcd-secret-value", "deadbeef", "hunter22", "tok123"):
         assert leaked not in text
@@ -317,12 +318,12 @@ def test_scrub_keeps_no_echoed_token_it_was_never_told_of(echo):
             try:
                 raise original
             except Exception as error:
-                raise errors.translate(error, "b/k") from error
+                raise error_translation.translate(error, "b/k") from error
         except s3tools.AccessDeniedError as translated:
             printed = everything_printed(translated)
         assert unknown not in printed
         assert "AccessDenied" in printed and "REQ1" in printed
-        assert errors.server_answer(original) == (403, "AccessDenied")
+        assert error_translation.server_answer(original) == (403, "AccessDenied")
     assert botocore_error.response["ResponseMetadata"]["HTTPHeaders"] == {"etag": '"e"'}
 
 
@@ -331,7 +332,7 @@ def test_a_server_message_without_credentials_is_kept():
         {"Error": {"Code": "AuthorizationHeaderMalformed",
                    "Message": "the region 'us-east-1' is wrong; expecting 'eu-west-2'"},
          "ResponseMetadata": {"HTTPStatusCode": 400}}, "GetObject")
-    errors.scrub(error)
+    error_translation.scrub(error)
     assert "expecting 'eu-west-2'" in str(error)
     assert error.response["Error"]["Message"].endswith("expecting 'eu-west-2'")
 

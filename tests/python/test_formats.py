@@ -1,15 +1,13 @@
-"""formats: the table from extension to reader and writer, compression, and unknown types."""
+"""formats: the table from extension to reader and writer, and unknown types."""
 
 from __future__ import annotations
-
-import io
-import zipfile
 
 import pandas as pd
 import pytest
 
 import s3tools
 from s3tools import formats
+from s3tools.compression import COMPRESSIONS
 
 SPEC_EXTENSIONS = ["csv", "tsv", "tab", "parquet", "feather", "arrow", "json", "jsonl", "ndjson",
                    "xlsx", "xls", "sav", "dta", "sas7bdat"]
@@ -69,7 +67,7 @@ def test_an_unknown_type_lists_the_supported_ones_and_points_to_read_using(key):
     assert "file_type" in message
     for extension in SPEC_EXTENSIONS:
         assert extension in message
-    for compression in formats.COMPRESSIONS:
+    for compression in COMPRESSIONS:
         assert compression in message
     assert isinstance(caught.value, ValueError)
 
@@ -84,55 +82,6 @@ def test_writing_sas7bdat_points_to_write_using():
         formats.resolve("out.sas7bdat", writing=True)
     assert "write_using" in str(caught.value)
     assert "sas7bdat" not in str(caught.value).split("Supported:")[1]
-
-
-@pytest.mark.parametrize("compression", formats.COMPRESSIONS)
-def test_compress_then_decompress_gives_back_the_bytes(compression):
-    data = "a,b\n1,é\n".encode() * 1000
-    packed = formats.compress(data, compression, "inner.csv")
-    assert packed != data
-    assert formats.decompress(packed, compression) == data
-    assert formats.compress(data, None, "x") == data
-    assert formats.decompress(data, None) == data
-
-
-@pytest.mark.parametrize("compression", formats.COMPRESSIONS)
-def test_a_decompressed_stream_hands_out_no_more_than_each_read_asks(compression):
-    data = b"x,y\n" + b"".join(b"%d,%d\n" % (i, i * i) for i in range(20000))
-    packed = formats.compress(data, compression, "inner.csv")
-    pieces = []
-    with formats.decompressed(io.BytesIO(packed), compression) as stream:
-        while piece := stream.read(997):
-            assert len(piece) <= 997
-            pieces.append(piece)
-    assert b"".join(pieces) == data
-
-
-@pytest.mark.parametrize("compression", formats.COMPRESSIONS)
-def test_decompression_stops_at_its_limit_whatever_the_file_records(compression):
-    data = b"a" * 20_000_000
-    packed = formats.compress(data, compression, "inner.csv")
-    assert formats.decompress(packed, compression, limit=len(data)) == data
-    with pytest.raises(formats.DecompressedTooLarge) as caught:
-        formats.decompress(packed, compression, limit=1_000_000)
-    # gzip's trailer, a zstd frame's header and a zip's directory record the size: the
-    # refusal comes before any decompression; the others stop one byte past the limit.
-    recorded = compression in ("gz", "zst", "zip")
-    assert caught.value.at_least == (len(data) if recorded else 1_000_001)
-    if compression == "gz":
-        # A trailer that lies (a small size) changes nothing: the data is counted.
-        with pytest.raises(formats.DecompressedTooLarge):
-            formats.decompress(packed[:-4] + (100).to_bytes(4, "little"), "gz",
-                               limit=1_000_000)
-
-
-def test_a_zip_must_hold_one_file():
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("a.csv", "a\n1\n")
-        archive.writestr("b.csv", "a\n2\n")
-    with pytest.raises(s3tools.FormatError, match="exactly one"):
-        formats.decompress(buffer.getvalue(), "zip")
 
 
 def frame_with_gaps() -> pd.DataFrame:

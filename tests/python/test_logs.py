@@ -12,7 +12,7 @@ import pytest
 from conftest import BUCKET, put
 
 import s3tools
-from s3tools import cli, logs
+from s3tools import cli, logs, redaction
 
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE-session-token-0123456789abcdef"
 
@@ -76,7 +76,7 @@ def test_debug_logs_of_every_library_show_no_secret(seed, everything_logged, cap
 
 
 def test_a_record_with_arguments_is_masked_when_made():
-    s3tools.errors.register_secret(TOKEN)
+    redaction.register_secret(TOKEN)
     record = logging.getLogger("botocore.auth").makeRecord(
         "botocore.auth", logging.DEBUG, __file__, 1, "headers %s", ({"X-Amz-Security-Token":
                                                                      TOKEN},), None)

@@ -16,7 +16,7 @@ import pytest
 import zstandard
 from conftest import BUCKET, put
 
-from s3tools import csvfiles, formats, r_bridge, r_codec, r_types
+from s3tools import csvfiles, format_io, r_bridge, r_codec, r_types
 
 CASE_DATA = Path(__file__).resolve().parents[1] / "cases" / "data"
 
@@ -231,10 +231,10 @@ def json_lines(text: str) -> bytes:
 
 def test_json_integers_and_logicals_with_gaps_follow_the_text_for_r():
     data = JSON.encode()
-    python = formats._read_json(data)
+    python = format_io.read_json(data)
     pd.testing.assert_frame_equal(python, pd.read_json(io.BytesIO(data)))
     with r_types.for_r():
-        frames = [formats._read_json(data), formats._read_jsonl(json_lines(JSON))]
+        frames = [format_io.read_json(data), format_io.read_jsonl(json_lines(JSON))]
     for frame in frames:
         assert as_r_gets_it(frame["i"]) == ("integer", [1, None, 3])
         assert as_r_gets_it(frame["f"]) == ("double", [1.0, "NA", 2.5])  # the text has decimals
@@ -244,27 +244,27 @@ def test_json_integers_and_logicals_with_gaps_follow_the_text_for_r():
         assert as_r_gets_it(frame["big"]) == ("integer64", [9007199254740993, None, -5])
         assert as_r_gets_it(frame["s"]) == ("character", ["x", None, "y"])
     with r_types.for_r():
-        first = formats._read_jsonl(b'{"i": 1}\n{"i": null}\n{"i": 2.5}\n', nrows=2)
+        first = format_io.read_jsonl(b'{"i": 1}\n{"i": null}\n{"i": 2.5}\n', nrows=2)
     assert as_r_gets_it(first["i"]) == ("integer", [1, None])
 
 
 def test_json_in_other_layouts_or_typed_by_the_user_is_read_as_pandas_reads_it():
     columns = b'{"i": {"0": 1, "1": null}}'
     with r_types.for_r():
-        assert formats._read_json(columns)["i"].dtype == np.float64
-        typed = formats._read_json(JSON.encode(), dtype={"i": "float64"})
+        assert format_io.read_json(columns)["i"].dtype == np.float64
+        typed = format_io.read_json(JSON.encode(), dtype={"i": "float64"})
         assert typed["i"].dtype == np.float64 and typed["b"].dtype == "boolean"
-        assert formats._read_json(JSON.encode(), dtype=False)["i"].dtype == np.float64
-        assert formats._read_json(b'[{"i": 1}, {"i": null}, {"i": "x"}]')["i"].dtype == object
+        assert format_io.read_json(JSON.encode(), dtype=False)["i"].dtype == np.float64
+        assert format_io.read_json(b'[{"i": 1}, {"i": null}, {"i": "x"}]')["i"].dtype == object
 
 
 def test_excel_logical_columns_with_blank_cells_are_logical_and_numbers_double():
     data = (CASE_DATA / "integers_with_missing.xlsx").read_bytes()
-    python = formats._read_excel(data)
+    python = format_io.read_excel(data)
     assert python["flag"].dtype == np.float64  # pandas' own type, unchanged
     with r_types.for_r():
-        frame = formats._read_excel(data)
-        sheets = formats._read_excel(data, sheet_name=None)
+        frame = format_io.read_excel(data)
+        sheets = format_io.read_excel(data, sheet_name=None)
     assert as_r_gets_it(frame["flag"]) == ("logical", [1, None, 0])
     assert as_r_gets_it(sheets["Sheet1"]["flag"]) == ("logical", [1, None, 0])
     # A cell holds a double: numbers with blank cells are double, as readxl reads them.

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from s3tools import formats, recorded_sizes
+from s3tools import parquet_layout, recorded_sizes
 
 ROWS = 50_000
 
@@ -26,7 +26,7 @@ def table() -> pa.Table:
 def pages(data: bytes, index: int) -> list[recorded_sizes.PageHeader]:
     """Every page header of column ``index`` of the first row group."""
     column = pq.ParquetFile(io.BytesIO(data)).metadata.row_group(0).column(index)
-    start, length = formats.column_chunk_range(column)
+    start, length = parquet_layout.column_chunk_range(column)
     found, position = [], start
     while position < start + length:
         page = recorded_sizes.page_header(data[position:position + 1024])
@@ -60,7 +60,7 @@ def test_a_cut_or_damaged_page_header_is_unreadable():
     buffer = io.BytesIO()
     pq.write_table(table(), buffer)
     data = buffer.getvalue()
-    start = formats.column_chunk_range(pq.ParquetFile(io.BytesIO(data)).metadata
+    start = parquet_layout.column_chunk_range(pq.ParquetFile(io.BytesIO(data)).metadata
                                        .row_group(0).column(0))[0]
     header = data[start:start + pages(data, 0)[0].length]
     for cut in range(len(header)):

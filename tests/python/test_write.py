@@ -14,7 +14,7 @@ from conftest import (BUCKET, ON_SEAWEEDFS, PlantedTemporaryFolder, assert_same_
                       put)
 
 import s3tools
-from s3tools import formats
+from s3tools.compression import decompress
 
 
 def frame_with_gaps() -> pd.DataFrame:
@@ -114,7 +114,7 @@ def test_compressed_writes(seed, compression):
     key = f"out/data.csv.{compression}"
     s3tools.write_df_to_csv_in_s3(frame, f"{BUCKET}/{key}")
     written = get(seed, key)
-    plain = formats.decompress(written, compression)
+    plain = decompress(written, compression)
     assert plain.startswith(b"id,value,label,when\n")
     assert_same_frame(read_locally("csv", plain), frame)
     assert_same_frame(s3tools.s3_path_to_df(f"{BUCKET}/{key}", parse_dates=["when"]), frame)

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import errors, folders, formats, localfiles, paths, transport
+from .. import errors, folders, formats, localfiles, paths, redaction, transport
 from ..display import pieces, python_string, r_string, visible
 from ..errors import FormatError
 from ..listing import accessible_buckets, readable_size
@@ -173,7 +173,7 @@ def failure(error: BaseException, question: str) -> dict[str, str]:
         return {"error": error.message, "kind": error.kind}
     log.debug("explorer: %s failed", question, exc_info=error)
     message = f"s3tools failed unexpectedly ({type(error).__name__}: {error})."
-    return {"error": visible(errors.redact(message)), "kind": "error"}
+    return {"error": visible(redaction.redact(message)), "kind": "error"}
 
 
 class Answers:

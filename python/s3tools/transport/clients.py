@@ -22,7 +22,7 @@ import boto3
 import botocore.config
 import fsspec.config
 
-from .. import config, errors
+from .. import config, error_translation, errors, redaction
 
 logger = logging.getLogger("s3tools.requests")
 
@@ -97,15 +97,15 @@ def _build(settings: config.Settings) -> tuple[Any, Any, Any]:
         client = _service_client(session, "s3", settings)
         credentials = session.get_credentials()
     except Exception as error:
-        translated = errors.translate(error, None, endpoint=settings.endpoint_label)
+        translated = error_translation.translate(error, None, endpoint=settings.endpoint_label)
         if translated is error:
             raise
         raise translated from error
     if credentials is not None:
         # Keys from a profile or a credential process: masked wherever they might show.
         frozen = credentials.get_frozen_credentials()
-        errors.register_secret(frozen.secret_key)
-        errors.register_secret(frozen.token)
+        redaction.register_secret(frozen.secret_key)
+        redaction.register_secret(frozen.token)
     return session, client, credentials
 
 
@@ -139,8 +139,8 @@ class _SessionCredentials:
 
         frozen = self.credentials.get_frozen_credentials()
         # Renewed temporary credentials are new secrets to mask.
-        errors.register_secret(frozen.secret_key)
-        errors.register_secret(frozen.token)
+        redaction.register_secret(frozen.secret_key)
+        redaction.register_secret(frozen.token)
         refreshable = hasattr(self.credentials, "refresh_needed")
         return {
             "access_key_id": frozen.access_key,

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from .. import errors
+from .. import error_translation, errors
 from . import clients
 
 logger = logging.getLogger("s3tools.requests")
@@ -46,21 +46,22 @@ _METHODS = {"get_object": "GET", "head_object": "HEAD", "put_object": "PUT",
 
 
 def status_of(error: BaseException) -> int | None:
-    answer = errors.server_answer(error)
+    answer = error_translation.server_answer(error)
     return answer[0] if answer else None
 
 
 def code_of(error: BaseException) -> str:
-    answer = errors.server_answer(error)
+    answer = error_translation.server_answer(error)
     return answer[1] if answer else ""
 
 
 def is_transient(error: BaseException) -> bool:
     """Whether trying again could succeed: the network failed, or the server was overloaded."""
-    answer = errors.server_answer(error)
+    answer = error_translation.server_answer(error)
     if answer is not None:
-        return answer[0] in errors.UNAVAILABLE_STATUSES or answer[1] in errors.UNAVAILABLE_CODES
-    return errors.connection_reason(error) is not None
+        return answer[0] in error_translation.UNAVAILABLE_STATUSES \
+            or answer[1] in error_translation.UNAVAILABLE_CODES
+    return error_translation.connection_reason(error) is not None
 
 
 def attempts() -> Iterator[int]:
@@ -86,13 +87,13 @@ def outcome(error: BaseException) -> str:
     status = status_of(error)
     if status is not None:
         return f"{status} {code_of(error)}".strip()
-    return errors.connection_reason(error) or type(error).__name__
+    return error_translation.connection_reason(error) or type(error).__name__
 
 
 def fail(error: BaseException, target: str | None, *, writing: bool = False) -> BaseException:
     """The s3tools error for a final failure (the original kept as its cause)."""
-    translated = errors.translate(error, target, writing=writing,
-                                  endpoint=clients.settings().endpoint_label)
+    translated = error_translation.translate(error, target, writing=writing,
+                                             endpoint=clients.settings().endpoint_label)
     if translated is error:
         # Nothing in the table: still s3tools' error, never a client's raw one.
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""

@@ -20,7 +20,7 @@ from typing import Any
 import botocore.exceptions
 import numpy
 
-from .. import errors
+from .. import error_translation, errors
 from ..paths import S3Path
 from . import policy
 from .answers import Answer, Version, http_range, sender
@@ -107,7 +107,7 @@ class _Get:
                     return bytearray(), empty
             elif self.version is not None and policy.code_of(error) == "PreconditionFailed":
                 raise errors.object_changed(self.target, restarted=False) \
-                    from errors.scrub(error)
+                    from error_translation.scrub(error)
             raise  # for the policy
         try:
             self._take(answer)
