@@ -18,13 +18,15 @@ value_from_python <- function(value, tibble = FALSE) {
   )
 }
 
-# A buffer Python holds, given as list(address, size) (r_codec.hand): copied once into
-# a new vector of `type` by src/codec.c. A raw vector is taken as it is.
+# A buffer Python holds, given as list(address, size) (r_records.hand), or several given
+# as lists of addresses and sizes: copied once, one after the other, into a new vector of
+# `type` by src/codec.c. A raw vector is taken as it is.
 handed <- function(buffer, type = "raw") {
   if (is.raw(buffer)) {
     return(if (type == "raw") buffer else .Call(s3tools_numbers, buffer, type))
   }
-  .Call(s3tools_handed, buffer$address, buffer$size, type)
+  .Call(s3tools_handed, as.character(unlist(buffer$address)), as.double(unlist(buffer$size)),
+        type)
 }
 
 # Text arrives as Arrow's buffers: the UTF-8 bytes of all values, n + 1 offsets

@@ -231,25 +231,49 @@ SEXP s3tools_numbers(SEXP data, SEXP type) {
     return copied(kind, item, RAW(data), (size_t) XLENGTH(data));
 }
 
-/* A buffer Python holds (python/s3tools/r_codec.py, hand()), given by its address (hex)
- * and size: R and Python share the process. Checked, then copied once into the vector. */
+/* The address (hex) of one buffer Python holds, checked. */
+static const void *address_of(SEXP text, double bytes) {
+    if (text == NA_STRING)
+        error("s3tools: a buffer's address must be a string");
+    const char *hex = CHAR(text);
+    char *end = NULL;
+    errno = 0;
+    unsigned long long at = strtoull(hex, &end, 16);
+    if (*hex == '\0' || *end != '\0' || errno != 0)
+        error("s3tools: '%s' is not a buffer address", hex);
+    if (!R_FINITE(bytes) || bytes < 0 || bytes != floor(bytes) || (bytes > 0 && at == 0))
+        error("s3tools: a buffer from Python has no valid size or address");
+    return (const void *) (uintptr_t) at;
+}
+
+/* Buffers Python holds (python/s3tools/r_records.py, hand()), given by their addresses
+ * (hex) and sizes: R and Python share the process. Checked, then copied once, one after
+ * the other, into one new vector (the chunks of an Arrow column are several). */
 SEXP s3tools_handed(SEXP address, SEXP size, SEXP type) {
     size_t item;
     SEXPTYPE kind = number_type(type, &item);
-    if (TYPEOF(address) != STRSXP || XLENGTH(address) != 1 || STRING_ELT(address, 0) == NA_STRING)
-        error("s3tools: a buffer's address must be one string");
-    const char *text = CHAR(STRING_ELT(address, 0));
-    char *end = NULL;
-    errno = 0;
-    unsigned long long at = strtoull(text, &end, 16);
-    double bytes = asReal(size);
-    if (*text == '\0' || *end != '\0' || errno != 0)
-        error("s3tools: '%s' is not a buffer address", text);
-    if (!R_FINITE(bytes) || bytes < 0 || bytes != floor(bytes) || (bytes > 0 && at == 0))
-        error("s3tools: a buffer from Python has no valid size or address");
-    if ((size_t) bytes % item != 0)
-        error("s3tools: a column of %s is not a whole number of values", CHAR(asChar(type)));
-    return copied(kind, item, (const void *) (uintptr_t) at, (size_t) bytes);
+    if (TYPEOF(address) != STRSXP || TYPEOF(size) != REALSXP || XLENGTH(address) != XLENGTH(size))
+        error("s3tools: buffers must be given as addresses (strings) and sizes (doubles)");
+    R_xlen_t count = XLENGTH(address);
+    const double *sizes = REAL(size);
+    double total = 0;
+    for (R_xlen_t i = 0; i < count; i++) {
+        address_of(STRING_ELT(address, i), sizes[i]);
+        if ((size_t) sizes[i] % item != 0)
+            error("s3tools: a column of %s is not a whole number of values", CHAR(asChar(type)));
+        total += sizes[i];
+    }
+    SEXP result = PROTECT(allocVector(kind, (R_xlen_t) (total / item)));
+    char *to = kind == RAWSXP ? (char *) RAW(result)
+        : kind == REALSXP ? (char *) REAL(result) : (char *) INTEGER(result);
+    for (R_xlen_t i = 0; i < count; i++) {
+        size_t bytes = (size_t) sizes[i];
+        if (bytes > 0)
+            memcpy(to, address_of(STRING_ELT(address, i), sizes[i]), bytes);
+        to += bytes;
+    }
+    UNPROTECT(1);
+    return result;
 }
 
 /* bit64's integer64 (int64 bits in a double vector) as doubles: NA_integer64_ (INT64_MIN)

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import r_arrow
 from .r_from_r import column_from_r, frame_from_r, strings_from_r
 from .r_records import (_EXACT_IN_DOUBLE, _HANDED, _PER_SECOND, INT64_MIN, INT_MAX, INT_MIN,
                         R_NA_BITS, _arrow_doubles, _arrow_logicals, _buffer_for_r, _doubles,
@@ -242,27 +243,18 @@ def column_to_r(name: str, column: pd.Series) -> dict[str, Any]:
 
 
 def _arrow_column(name: str, column: pd.Series) -> dict[str, Any]:
+    """A column kept as Arrow: sent from its chunks (:mod:`s3tools.r_arrow`) where that
+    module sends its type."""
     import pyarrow as pa
 
+    sent = r_arrow.column_to_r(name, r_arrow.arrow_of(column))
+    if sent is not None:
+        return sent
     arrow_type = column.dtype.pyarrow_dtype
-    if pa.types.is_date(arrow_type):
-        return _dates(name, column)
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return _characters(name, column)
-    if pa.types.is_boolean(arrow_type):
-        return _arrow_logicals(name, pa.array(column.array))
     if pa.types.is_null(arrow_type):
         return _logicals(name, np.zeros(len(column), dtype=bool), np.ones(len(column), bool))
     if pa.types.is_floating(arrow_type):
         return _arrow_doubles(name, pa.array(column.array))
-    if pa.types.is_integer(arrow_type):
-        wide = pa.types.is_unsigned_integer(arrow_type) and arrow_type.bit_width == 64
-        return column_to_r(name, column.astype("UInt64" if wide else "Int64"))
-    if pa.types.is_timestamp(arrow_type):
-        unit = arrow_type.unit
-        tz = arrow_type.tz
-        target = pd.DatetimeTZDtype(unit=unit, tz=tz) if tz else f"datetime64[{unit}]"
-        return _datetimes(name, column.astype(target))
     if pa.types.is_duration(arrow_type):
         return _timedeltas(name, column.astype(f"timedelta64[{arrow_type.unit}]"))
     return _characters(name, column, as_text=True)

@@ -38,11 +38,26 @@ _HANDED: list[np.ndarray] = []
 
 
 def hand(buffer: Any) -> dict[str, Any]:
-    """A buffer for R's C code: its address and size, the buffer held until :func:`release`."""
+    """A buffer for R's C code: its address and size, the buffer held until :func:`release`.
+
+    A list of buffers (of one type) is handed as lists of addresses and sizes: R copies
+    them one after the other into one vector.
+    """
+    if isinstance(buffer, list):
+        if len(buffer) != 1:
+            held = [_held(piece) for piece in buffer if len(piece)]
+            return {"address": [format(array.ctypes.data, "x") for array in held],
+                    "size": [int(array.nbytes) for array in held]}
+        buffer = buffer[0]
+    array = _held(buffer)
+    return {"address": format(array.ctypes.data, "x"), "size": int(array.nbytes)}
+
+
+def _held(buffer: Any) -> np.ndarray:
     array = np.ascontiguousarray(buffer if isinstance(buffer, np.ndarray)
                                  else np.frombuffer(buffer, dtype=np.uint8)).reshape(-1)
     _HANDED.append(array)
-    return {"address": format(array.ctypes.data, "x"), "size": int(array.nbytes)}
+    return array
 
 
 def release() -> None:

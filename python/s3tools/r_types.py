@@ -36,14 +36,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import r_csv
+from . import r_arrow, r_csv
 from .r_csv import NAN_TEXTS, CsvPlan, _floating, _is_float, csv_frame
 
 
@@ -182,12 +182,29 @@ def excel_frame(result: Any, nullable: bool) -> Any:
 
 # ------------------------------------------------------------ Arrow tables
 
-def table_to_frame(table: Any) -> pd.DataFrame:
+parquet_text_dictionaries = r_arrow.parquet_text_dictionaries
+
+
+def table_to_frame(table: Any, text_dictionaries: Iterable[str] = ()) -> pd.DataFrame:
     """An Arrow table as pandas reads it, with NaN kept apart from null where the
-    column's pandas type can hold both (``Float64``; for R, any float column); for R,
-    integer and boolean columns with nulls in pandas' nullable types (pandas' own
-    conversion makes them float64 and object)."""
-    frame = table.to_pandas()
+    column's pandas type can hold both (``Float64``).
+
+    For R, numbers, booleans, text, dates and date-times stay Arrow, and so do the
+    ``text_dictionaries`` (string columns read as dictionaries): the codec sends them
+    to R from Arrow, with the values and types pandas' conversion would give R
+    (:mod:`s3tools.r_arrow`).
+    """
+    if wanted():
+        frame = r_arrow.frame_for_r(table, text_dictionaries)
+    else:
+        frame = table.to_pandas()
+    return _finished(table, frame)
+
+
+def _finished(table: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """pandas' conversion of ``table`` with the pandas attributes the file records, and NaN
+    kept apart from null (for R, nulls in integer and boolean columns) where pandas'
+    conversion made numpy columns."""
     metadata = table.schema.metadata or {}
     if b"PANDAS_ATTRS" in metadata:  # as pandas.read_parquet restores them
         frame.attrs = json.loads(metadata[b"PANDAS_ATTRS"])
@@ -259,4 +276,5 @@ def holding_missing(column: pd.Series) -> pd.Series:
 
 
 __all__ = ["NAN_TEXTS", "CsvPlan", "csv_frame", "csv_options", "for_r", "holding_missing",
-           "excel_frame", "excel_options", "json_frame", "table_to_frame", "wanted"]
+           "excel_frame", "excel_options", "json_frame", "parquet_text_dictionaries",
+           "table_to_frame", "wanted"]
