@@ -247,6 +247,24 @@ def _dictionary_text(name: str, array: pa.ChunkedArray) -> dict[str, Any]:
     return {**_record(name, "character", None), **text_to_r(levels), "codes": hand(codes)}
 
 
+def holds_text(column: pd.Series) -> bool:
+    """Whether a column kept as Arrow holds text (plain, or as a dictionary)."""
+    if not isinstance(column.dtype, pd.ArrowDtype):
+        return False
+    kind = column.dtype.pyarrow_dtype
+    return _is_text(kind.value_type if pa.types.is_dictionary(kind) else kind)
+
+
+def as_strings(column: pd.Series) -> pd.Series:
+    """A text column kept as an Arrow dictionary, as plain Arrow strings (pandas' own
+    operations, such as ``astype("category")``, take those); other columns as they are."""
+    array = arrow_of(column)
+    if array is None or not pa.types.is_dictionary(array.type):
+        return column
+    return pd.Series(pd.arrays.ArrowExtensionArray(array.cast(pa.large_string())),
+                     index=column.index, name=column.name)
+
+
 def arrow_of(column: pd.Series) -> pa.ChunkedArray | None:
     """The Arrow column under a frame's column kept as Arrow, or None."""
     values = column.array
@@ -256,5 +274,5 @@ def arrow_of(column: pd.Series) -> pa.ChunkedArray | None:
     return data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
 
 
-__all__ = ["arrow_of", "column_to_r", "frame_for_r", "kept_type", "parquet_text_dictionaries",
+__all__ = ["arrow_of", "as_strings", "column_to_r", "holds_text", "frame_for_r", "kept_type", "parquet_text_dictionaries",
            "text_dictionaries"]
