@@ -37,6 +37,16 @@ strings_from_python <- function(text, lazy = FALSE) {
   .Call(s3tools_strings, handed(text$data), handed(text$offsets), na, isTRUE(lazy))
 }
 
+# A character vector of `levels[codes]`, the codes read where Python holds them; codes
+# sent from R (a raw vector) are indexed in R.
+coded_strings_from_python <- function(levels, codes) {
+  if (is.raw(codes)) {
+    return(levels[handed(codes, "integer")])
+  }
+  .Call(s3tools_coded_strings, levels, as.character(unlist(codes$address)),
+        as.double(unlist(codes$size)))
+}
+
 # Little-endian int32 or float64 with R's NA patterns already in place.
 numbers_from_python <- function(data, type) {
   handed(data, type)
@@ -55,8 +65,8 @@ column_from_python <- function(column) {
     character = if (is.null(column$codes)) {
       strings_from_python(column, lazy = getOption("s3tools.lazy_strings", TRUE))
     } else {
-      # Few distinct values: each string is made once, then indexed (NA code -> NA).
-      strings_from_python(column)[numbers_from_python(column$codes, "integer")]
+      # Distinct values and codes into them: each string is made once (NA code -> NA).
+      coded_strings_from_python(strings_from_python(column), column$codes)
     },
     factor = structure(
       numbers_from_python(data, "integer"),

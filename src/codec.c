@@ -276,6 +276,31 @@ SEXP s3tools_handed(SEXP address, SEXP size, SEXP type) {
     return result;
 }
 
+/* Strings given as distinct values and 1-based codes into them (NA_INTEGER for NA): the
+ * codes are read where Python holds them (one buffer, given as for s3tools_handed), and
+ * each string is the one of its value, made once. */
+SEXP s3tools_coded_strings(SEXP levels, SEXP address, SEXP size) {
+    if (TYPEOF(levels) != STRSXP)
+        error("s3tools: the distinct values of coded text must be a character vector");
+    if (TYPEOF(address) != STRSXP || XLENGTH(address) != 1 || TYPEOF(size) != REALSXP
+        || XLENGTH(size) != 1 || (size_t) REAL(size)[0] % sizeof(int) != 0)
+        error("s3tools: text codes must be one buffer of 32-bit integers");
+    const int *code = (const int *) address_of(STRING_ELT(address, 0), REAL(size)[0]);
+    R_xlen_t length = (R_xlen_t) (REAL(size)[0] / sizeof(int)), count = XLENGTH(levels);
+    SEXP result = PROTECT(allocVector(STRSXP, length));
+    for (R_xlen_t i = 0; i < length; i++) {
+        if (code[i] == NA_INTEGER) {
+            SET_STRING_ELT(result, i, NA_STRING);
+        } else if (code[i] < 1 || code[i] > count) {
+            error("s3tools: a text code (%d) is not one of %ld values", code[i], (long) count);
+        } else {
+            SET_STRING_ELT(result, i, STRING_ELT(levels, code[i] - 1));
+        }
+    }
+    UNPROTECT(1);
+    return result;
+}
+
 /* bit64's integer64 (int64 bits in a double vector) as doubles: NA_integer64_ (INT64_MIN)
  * is NA; beyond 2^53 the nearest double. */
 SEXP s3tools_integer64_as_double(SEXP bits) {
