@@ -37,10 +37,11 @@ from .r_records import (_EXACT_IN_DOUBLE, _PER_SECOND, INT64_MIN, INT_MAX, INT_M
                         text_to_r)
 
 # A string column is read as a dictionary when, in every row group, its dictionary
-# page is at most this share of the column chunk: then the pages are (nearly) all
-# dictionary-encoded. A writer falls back to plain pages when the dictionary grows
-# past its limit (1 MiB in pyarrow and parquet-mr), and pyarrow would then have to
-# encode those values itself, which costs more than it saves.
+# page is at most this share of the column chunk: its values repeat, and its indices
+# spare making each string. A writer falls back to plain pages once the dictionary
+# passes its limit (1 MiB in pyarrow and parquet-mr), whose values pyarrow would then
+# encode itself; a dictionary this small beside its pages leaves that unlikely. The
+# footer says which encodings a chunk uses, not which pages: the share is the sign.
 _DICTIONARY_SHARE = 0.1
 
 

@@ -7,7 +7,9 @@ doubles), so that neither side walks the values one by one. Text crosses as
 Arrow's own buffers (:func:`text_to_r`), which the package's C code
 (``src/codec.c``) turns into R strings, by default only when each is used.
 reticulate's pandas conversion is not used: it loses missing values and breaks
-on pandas 3 / numpy 2.
+on pandas 3 / numpy 2. Columns a Parquet or Feather read for R kept as Arrow are
+sent from their Arrow chunks (:mod:`s3tools.r_arrow`); the buffers and records
+are :mod:`s3tools.r_records`'.
 
 Towards R, a buffer is handed over by address (:func:`hand`): R and Python
 share the process, and R's C code copies the bytes once, straight into the R
