@@ -214,8 +214,16 @@ def _timestamps(name: str, array: pa.ChunkedArray) -> dict[str, Any]:
     unit, tz = array.type.unit, array.type.tz
     ticks = array.cast(pa.int64()).fill_null(0).to_numpy()
     seconds = ticks / _PER_SECOND[unit]
-    zone = _timezone_name(pd.DatetimeTZDtype(unit="ns", tz=tz).tz) if tz else ""
+    zone = _zone(tz) if tz else ""
     return _doubles(name, seconds, _missing(array), kind="POSIXct", tz=zone)
+
+
+def _zone(tz: str) -> str:
+    """The ``tzone`` R gets for an Arrow time zone: the name pandas' conversion gave it."""
+    try:
+        return _timezone_name(pd.DatetimeTZDtype(unit="ns", tz=tz).tz)
+    except (TypeError, ValueError, KeyError):  # a zone pandas does not know: R may
+        return tz
 
 
 def _text(name: str, array: pa.ChunkedArray) -> dict[str, Any]:
