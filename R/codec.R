@@ -37,14 +37,15 @@ strings_from_python <- function(text, lazy = FALSE) {
   .Call(s3tools_strings, handed(text$data), handed(text$offsets), na, isTRUE(lazy))
 }
 
-# A character vector of `levels[codes]`, the codes read where Python holds them; codes
-# sent from R (a raw vector) are indexed in R.
-coded_strings_from_python <- function(levels, codes) {
+# A character vector of `levels[codes]`, the codes read where Python holds them; `lazy`
+# makes an ALTREP vector whose elements are the values' strings, the vector itself made
+# only when its memory is wanted (src/codec.c). Codes sent from R are indexed in R.
+coded_strings_from_python <- function(levels, codes, lazy = FALSE) {
   if (is.raw(codes)) {
     return(levels[handed(codes, "integer")])
   }
   .Call(s3tools_coded_strings, levels, as.character(unlist(codes$address)),
-        as.double(unlist(codes$size)))
+        as.double(unlist(codes$size)), isTRUE(lazy))
 }
 
 # Little-endian int32 or float64 with R's NA patterns already in place.
@@ -66,7 +67,8 @@ column_from_python <- function(column) {
       strings_from_python(column, lazy = getOption("s3tools.lazy_strings", TRUE))
     } else {
       # Distinct values and codes into them: each string is made once (NA code -> NA).
-      coded_strings_from_python(strings_from_python(column), column$codes)
+      coded_strings_from_python(strings_from_python(column), column$codes,
+                                lazy = getOption("s3tools.lazy_strings", TRUE))
     },
     factor = structure(
       numbers_from_python(data, "integer"),
