@@ -18,13 +18,15 @@ value_from_python <- function(value, tibble = FALSE) {
   )
 }
 
-# A buffer Python holds, given as list(address, size) (r_codec.hand): copied once into
-# a new vector of `type` by src/codec.c. A raw vector is taken as it is.
+# A buffer Python holds, given as list(address, size) (r_records.hand), or several given
+# as lists of addresses and sizes: copied once, one after the other, into a new vector of
+# `type` by src/codec.c. A raw vector is taken as it is.
 handed <- function(buffer, type = "raw") {
   if (is.raw(buffer)) {
     return(if (type == "raw") buffer else .Call(s3tools_numbers, buffer, type))
   }
-  .Call(s3tools_handed, buffer$address, buffer$size, type)
+  .Call(s3tools_handed, as.character(unlist(buffer$address)), as.double(unlist(buffer$size)),
+        type)
 }
 
 # Text arrives as Arrow's buffers: the UTF-8 bytes of all values, n + 1 offsets
@@ -33,6 +35,17 @@ handed <- function(buffer, type = "raw") {
 strings_from_python <- function(text, lazy = FALSE) {
   na <- if (is.null(text$na)) NULL else handed(text$na)
   .Call(s3tools_strings, handed(text$data), handed(text$offsets), na, isTRUE(lazy))
+}
+
+# A character vector of `levels[codes]`, the codes read where Python holds them; `lazy`
+# makes an ALTREP vector whose elements are the values' strings, the vector itself made
+# only when its memory is wanted (src/codec.c). Codes sent from R are indexed in R.
+coded_strings_from_python <- function(levels, codes, lazy = FALSE) {
+  if (is.raw(codes)) {
+    return(levels[handed(codes, "integer")])
+  }
+  .Call(s3tools_coded_strings, levels, as.character(unlist(codes$address)),
+        as.double(unlist(codes$size)), isTRUE(lazy))
 }
 
 # Little-endian int32 or float64 with R's NA patterns already in place.
@@ -53,8 +66,9 @@ column_from_python <- function(column) {
     character = if (is.null(column$codes)) {
       strings_from_python(column, lazy = getOption("s3tools.lazy_strings", TRUE))
     } else {
-      # Few distinct values: each string is made once, then indexed (NA code -> NA).
-      strings_from_python(column)[numbers_from_python(column$codes, "integer")]
+      # Distinct values and codes into them: each string is made once (NA code -> NA).
+      coded_strings_from_python(strings_from_python(column), column$codes,
+                                lazy = getOption("s3tools.lazy_strings", TRUE))
     },
     factor = structure(
       numbers_from_python(data, "integer"),

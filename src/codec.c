@@ -28,6 +28,8 @@
 #include "codec.h"
 
 static R_altrep_class_t lazy_strings_class;
+static R_altrep_class_t coded_strings_class;
+static void init_coded_strings(DllInfo *dll);
 
 /* ------------------------------------------------------------- the buffers */
 
@@ -175,6 +177,76 @@ void s3tools_init_strings(DllInfo *dll) {
     R_set_altstring_Elt_method(lazy_strings_class, lazy_element);
     R_set_altstring_Set_elt_method(lazy_strings_class, lazy_set_element);
     R_set_altstring_No_NA_method(lazy_strings_class, lazy_no_na);
+    init_coded_strings(dll);
+}
+
+/* ------------------------------------------------ the coded character vector */
+
+/* Text sent as distinct values and codes into them (a Parquet dictionary and its
+ * indices). data1: list(levels, codes) until R wants the vector's memory, then NULL;
+ * data2: NULL until then, then the plain character vector. An element is the string
+ * of its value, which exists already: nothing is made until the memory is wanted.
+ * The codes were checked when the vector was made (1 to the number of values, or NA). */
+
+static SEXP coded_made(SEXP x) {
+    SEXP held = R_altrep_data1(x);
+    if (held == R_NilValue)
+        return R_altrep_data2(x);
+    SEXP levels = VECTOR_ELT(held, 0), codes = VECTOR_ELT(held, 1);
+    R_xlen_t length = XLENGTH(codes);
+    const int *code = INTEGER(codes);
+    SEXP strings = PROTECT(allocVector(STRSXP, length));
+    for (R_xlen_t i = 0; i < length; i++)
+        SET_STRING_ELT(strings, i, code[i] == NA_INTEGER ? NA_STRING
+                       : STRING_ELT(levels, code[i] - 1));
+    R_set_altrep_data2(x, strings);
+    R_set_altrep_data1(x, R_NilValue);
+    UNPROTECT(1);
+    return strings;
+}
+
+static R_xlen_t coded_length(SEXP x) {
+    SEXP held = R_altrep_data1(x);
+    return XLENGTH(held == R_NilValue ? R_altrep_data2(x) : VECTOR_ELT(held, 1));
+}
+
+static SEXP coded_element(SEXP x, R_xlen_t i) {
+    SEXP held = R_altrep_data1(x);
+    if (held == R_NilValue)
+        return STRING_ELT(R_altrep_data2(x), i);
+    int code = INTEGER(VECTOR_ELT(held, 1))[i];
+    return code == NA_INTEGER ? NA_STRING : STRING_ELT(VECTOR_ELT(held, 0), code - 1);
+}
+
+static void coded_set_element(SEXP x, R_xlen_t i, SEXP value) {
+    SET_STRING_ELT(coded_made(x), i, value);
+}
+
+static void *coded_dataptr(SEXP x, Rboolean writeable) {
+    (void) writeable;
+    return DATAPTR(coded_made(x));
+}
+
+static const void *coded_dataptr_or_null(SEXP x) {
+    return R_altrep_data1(x) == R_NilValue ? DATAPTR(R_altrep_data2(x)) : NULL;
+}
+
+static Rboolean coded_inspect(SEXP x, int pre, int deep, int pvec,
+                              void (*inspect_subtree)(SEXP, int, int, int)) {
+    (void) pre, (void) deep, (void) pvec, (void) inspect_subtree;
+    Rprintf(" s3tools coded strings (%s)\n",
+            R_altrep_data1(x) == R_NilValue ? "all made" : "values and codes");
+    return TRUE;
+}
+
+static void init_coded_strings(DllInfo *dll) {
+    coded_strings_class = R_make_altstring_class("coded_strings", "s3tools", dll);
+    R_set_altrep_Length_method(coded_strings_class, coded_length);
+    R_set_altrep_Inspect_method(coded_strings_class, coded_inspect);
+    R_set_altvec_Dataptr_method(coded_strings_class, coded_dataptr);
+    R_set_altvec_Dataptr_or_null_method(coded_strings_class, coded_dataptr_or_null);
+    R_set_altstring_Elt_method(coded_strings_class, coded_element);
+    R_set_altstring_Set_elt_method(coded_strings_class, coded_set_element);
 }
 
 /* ----------------------------------------------------------- entry points */
@@ -231,25 +303,78 @@ SEXP s3tools_numbers(SEXP data, SEXP type) {
     return copied(kind, item, RAW(data), (size_t) XLENGTH(data));
 }
 
-/* A buffer Python holds (python/s3tools/r_codec.py, hand()), given by its address (hex)
- * and size: R and Python share the process. Checked, then copied once into the vector. */
+/* The address (hex) of one buffer Python holds, checked. */
+static const void *address_of(SEXP text, double bytes) {
+    if (text == NA_STRING)
+        error("s3tools: a buffer's address must be a string");
+    const char *hex = CHAR(text);
+    char *end = NULL;
+    errno = 0;
+    unsigned long long at = strtoull(hex, &end, 16);
+    if (*hex == '\0' || *end != '\0' || errno != 0)
+        error("s3tools: '%s' is not a buffer address", hex);
+    if (!R_FINITE(bytes) || bytes < 0 || bytes != floor(bytes) || (bytes > 0 && at == 0))
+        error("s3tools: a buffer from Python has no valid size or address");
+    return (const void *) (uintptr_t) at;
+}
+
+/* Buffers Python holds (python/s3tools/r_records.py, hand()), given by their addresses
+ * (hex) and sizes: R and Python share the process. Checked, then copied once, one after
+ * the other, into one new vector (the chunks of an Arrow column are several). */
 SEXP s3tools_handed(SEXP address, SEXP size, SEXP type) {
     size_t item;
     SEXPTYPE kind = number_type(type, &item);
-    if (TYPEOF(address) != STRSXP || XLENGTH(address) != 1 || STRING_ELT(address, 0) == NA_STRING)
-        error("s3tools: a buffer's address must be one string");
-    const char *text = CHAR(STRING_ELT(address, 0));
-    char *end = NULL;
-    errno = 0;
-    unsigned long long at = strtoull(text, &end, 16);
-    double bytes = asReal(size);
-    if (*text == '\0' || *end != '\0' || errno != 0)
-        error("s3tools: '%s' is not a buffer address", text);
-    if (!R_FINITE(bytes) || bytes < 0 || bytes != floor(bytes) || (bytes > 0 && at == 0))
-        error("s3tools: a buffer from Python has no valid size or address");
-    if ((size_t) bytes % item != 0)
-        error("s3tools: a column of %s is not a whole number of values", CHAR(asChar(type)));
-    return copied(kind, item, (const void *) (uintptr_t) at, (size_t) bytes);
+    if (TYPEOF(address) != STRSXP || TYPEOF(size) != REALSXP || XLENGTH(address) != XLENGTH(size))
+        error("s3tools: buffers must be given as addresses (strings) and sizes (doubles)");
+    R_xlen_t count = XLENGTH(address);
+    const double *sizes = REAL(size);
+    double total = 0;
+    for (R_xlen_t i = 0; i < count; i++) {
+        address_of(STRING_ELT(address, i), sizes[i]);
+        if ((size_t) sizes[i] % item != 0)
+            error("s3tools: a column of %s is not a whole number of values", CHAR(asChar(type)));
+        total += sizes[i];
+    }
+    SEXP result = PROTECT(allocVector(kind, (R_xlen_t) (total / item)));
+    char *to = kind == RAWSXP ? (char *) RAW(result)
+        : kind == REALSXP ? (char *) REAL(result) : (char *) INTEGER(result);
+    for (R_xlen_t i = 0; i < count; i++) {
+        size_t bytes = (size_t) sizes[i];
+        if (bytes > 0)
+            memcpy(to, address_of(STRING_ELT(address, i), sizes[i]), bytes);
+        to += bytes;
+    }
+    UNPROTECT(1);
+    return result;
+}
+
+/* Strings given as distinct values and 1-based codes into them (NA_INTEGER for NA): the
+ * codes are read where Python holds them (one buffer, given as for s3tools_handed) and
+ * copied once; each string is the one of its value, made once. `lazy`: the vector makes
+ * its elements only when its memory is wanted. */
+SEXP s3tools_coded_strings(SEXP levels, SEXP address, SEXP size, SEXP lazy) {
+    if (TYPEOF(levels) != STRSXP)
+        error("s3tools: the distinct values of coded text must be a character vector");
+    if (TYPEOF(address) != STRSXP || XLENGTH(address) != 1 || TYPEOF(size) != REALSXP
+        || XLENGTH(size) != 1 || (size_t) REAL(size)[0] % sizeof(int) != 0)
+        error("s3tools: text codes must be one buffer of 32-bit integers");
+    const int *code = (const int *) address_of(STRING_ELT(address, 0), REAL(size)[0]);
+    R_xlen_t length = (R_xlen_t) (REAL(size)[0] / sizeof(int)), count = XLENGTH(levels);
+    for (R_xlen_t i = 0; i < length; i++) {
+        if (code[i] != NA_INTEGER && (code[i] < 1 || code[i] > count))
+            error("s3tools: a text code (%d) is not one of %ld values", code[i], (long) count);
+    }
+    SEXP codes = PROTECT(allocVector(INTSXP, length));
+    if (length > 0)
+        memcpy(INTEGER(codes), code, (size_t) length * sizeof(int));
+    SEXP held = PROTECT(allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(held, 0, levels);
+    SET_VECTOR_ELT(held, 1, codes);
+    SEXP result = PROTECT(R_new_altrep(coded_strings_class, held, R_NilValue));
+    if (!asLogical(lazy))
+        result = coded_made(result); /* a plain character vector */
+    UNPROTECT(3);
+    return result;
 }
 
 /* bit64's integer64 (int64 bits in a double vector) as doubles: NA_integer64_ (INT64_MIN)
@@ -271,6 +396,7 @@ SEXP s3tools_integer64_as_double(SEXP bits) {
 }
 
 SEXP s3tools_is_lazy(SEXP x) {
-    return ScalarLogical(R_altrep_inherits(x, lazy_strings_class)
+    return ScalarLogical((R_altrep_inherits(x, lazy_strings_class)
+                          || R_altrep_inherits(x, coded_strings_class))
                          && R_altrep_data1(x) != R_NilValue);
 }

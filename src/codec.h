@@ -6,6 +6,7 @@
 SEXP s3tools_strings(SEXP data, SEXP offsets, SEXP missing, SEXP lazy);
 SEXP s3tools_numbers(SEXP data, SEXP type);
 SEXP s3tools_handed(SEXP address, SEXP size, SEXP type);
+SEXP s3tools_coded_strings(SEXP levels, SEXP address, SEXP size, SEXP lazy);
 SEXP s3tools_integer64_as_double(SEXP bits);
 SEXP s3tools_is_lazy(SEXP x);
 void s3tools_init_strings(DllInfo *dll);

@@ -8,6 +8,7 @@ static const R_CallMethodDef routines[] = {
     {"s3tools_strings", (DL_FUNC) &s3tools_strings, 4},
     {"s3tools_numbers", (DL_FUNC) &s3tools_numbers, 2},
     {"s3tools_handed", (DL_FUNC) &s3tools_handed, 3},
+    {"s3tools_coded_strings", (DL_FUNC) &s3tools_coded_strings, 4},
     {"s3tools_integer64_as_double", (DL_FUNC) &s3tools_integer64_as_double, 1},
     {"s3tools_is_lazy", (DL_FUNC) &s3tools_is_lazy, 1},
     {NULL, NULL, 0}

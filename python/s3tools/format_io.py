@@ -109,8 +109,12 @@ def read_parquet(data: Any, **options: Any) -> pd.DataFrame:
         # What pandas.read_parquet does, with the conversion that keeps NaN apart from null.
         source = pa.BufferReader(data) if isinstance(data, (bytes, bytearray, memoryview)) \
             else data
+        # For R, text the file holds dictionary-encoded is read as its dictionary and indices.
+        text = r_types.parquet_text_dictionaries(source, options.get("columns")) \
+            if r_types.wanted() else []
         return r_types.table_to_frame(
-            pyarrow.parquet.read_table(source, use_pandas_metadata=True, **options))
+            pyarrow.parquet.read_table(source, use_pandas_metadata=True,
+                                       read_dictionary=text or None, **options), text)
     if not isinstance(data, (bytes, bytearray, memoryview)):
         return pd.read_parquet(data, **options)  # a transport file: views, no copies
     if options.get("engine", "auto") in ("auto", "pyarrow"):

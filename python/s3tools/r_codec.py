@@ -7,7 +7,9 @@ doubles), so that neither side walks the values one by one. Text crosses as
 Arrow's own buffers (:func:`text_to_r`), which the package's C code
 (``src/codec.c``) turns into R strings, by default only when each is used.
 reticulate's pandas conversion is not used: it loses missing values and breaks
-on pandas 3 / numpy 2.
+on pandas 3 / numpy 2. Columns a Parquet or Feather read for R kept as Arrow are
+sent from their Arrow chunks (:mod:`s3tools.r_arrow`); the buffers and records
+are :mod:`s3tools.r_records`'.
 
 Towards R, a buffer is handed over by address (:func:`hand`): R and Python
 share the process, and R's C code copies the bytes once, straight into the R
@@ -34,21 +36,7 @@ Type mapping, Python to R:
 - categorical -> factor (levels as text, ``ordered`` kept).
 - anything else -> character (``str()`` of each value).
 
-R to Python:
-
-- integer -> int32 (``Int32`` when NA is present); logical -> bool
-  (``boolean`` with NA); factor -> categorical; ``bit64::integer64`` -> int64
-  (``Int64`` when NA is present).
-- double -> float64 with ``NaN`` for NA; when a true ``NaN`` is present,
-  ``Float64`` with ``pd.NA`` for NA and ``NaN`` for ``NaN`` (so a writer keeps
-  them apart: Parquet and Feather store both, CSV writes ``nan`` and an empty
-  field).
-- character -> pandas' default string type (``str`` on pandas 3, object on
-  pandas 2), ``NA`` -> missing.
-- Date -> object column of ``datetime.date`` (what pandas gives for Parquet
-  ``date32``; every writer accepts it).
-- POSIXct -> datetime64[us] (naive when ``tzone`` is empty, tz-aware otherwise).
-- difftime -> timedelta64[us].
+R to Python: see :mod:`s3tools.r_from_r`.
 """
 
 from __future__ import annotations
@@ -59,38 +47,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-INT_MIN = -2147483648
-INT_MAX = 2147483647
-# bit64's NA_integer64_.
-INT64_MIN = -9223372036854775808
-# Beyond this magnitude a double does not hold every whole number.
-_EXACT_IN_DOUBLE = 2 ** 53
-# R's NA_real_: a NaN whose low word is 1954.
-R_NA_BITS = np.uint64(0x7FF00000000007A2)
-_LOW_WORD = np.uint64(0xFFFFFFFF)
-_R_NA_LOW_WORD = np.uint64(1954)
-_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
-
-
-# ------------------------------------------------------------ values to R
-
-# Buffers handed to R, alive until R has copied them (R calls release() once its value
-# is built; every bridge call starts by releasing what an earlier one left).
-_HANDED: list[np.ndarray] = []
-
-
-def hand(buffer: Any) -> dict[str, Any]:
-    """A buffer for R's C code: its address and size, the buffer held until :func:`release`."""
-    array = np.ascontiguousarray(buffer if isinstance(buffer, np.ndarray)
-                                 else np.frombuffer(buffer, dtype=np.uint8)).reshape(-1)
-    _HANDED.append(array)
-    return {"address": format(array.ctypes.data, "x"), "size": int(array.nbytes)}
-
-
-def release() -> None:
-    """Let go of every buffer handed to R."""
-    _HANDED.clear()
-
+from . import r_arrow
+from .r_from_r import column_from_r, frame_from_r, strings_from_r
+from .r_records import (_EXACT_IN_DOUBLE, _PER_SECOND, INT64_MIN, INT_MAX, INT_MIN,
+                        _arrow_doubles, _arrow_logicals, _doubles, _integers, _large_strings,
+                        _logicals, _record, _repeated_strings, _timezone_name, _whole_numbers,
+                        hand, release, text_to_r)
+from .r_records import _HANDED, R_NA_BITS  # noqa: F401 - where the codec's tests look
 
 class ForR(dict):
     """A value already in the form R reads (:func:`value_to_r` passes it on as it is)."""
@@ -136,33 +99,8 @@ def _column_name(name: Any) -> str:
     return str(name)
 
 
-def _record(name: str, kind: str, data: np.ndarray | None, **extra: Any) -> dict[str, Any]:
-    record = {"name": name, "kind": kind, "data": None if data is None else hand(data),
-              "na": None, "levels": None, "tz": None, "ordered": False}
-    record.update(extra)
-    return record
-
-
 def _mask(column: pd.Series) -> np.ndarray:
     return np.asarray(column.isna(), dtype=bool)
-
-
-def _buffer_for_r(values: Any, dtype: str) -> np.ndarray:
-    """``values`` as ``dtype`` in a new array (one copy), where missing values are written."""
-    return np.asarray(values).reshape(-1).astype(dtype)
-
-
-def _integers(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict[str, Any]:
-    """Whole numbers as R integer when they all fit, else as double when a double holds
-    them exactly, else as integer64."""
-    present = values if missing is None or not missing.any() else values[~missing]
-    if present.size == 0 or (present.min() > INT_MIN and present.max() <= INT_MAX):
-        return _whole_numbers(name, values, missing, "integer", "<i4", INT_MIN)
-    if present.min() >= -_EXACT_IN_DOUBLE and present.max() <= _EXACT_IN_DOUBLE:
-        return _doubles(name, values.astype(np.float64), missing)
-    if present.min() > INT64_MIN and present.max() <= np.iinfo(np.int64).max:
-        return _whole_numbers(name, values, missing, "integer64", "<i8", INT64_MIN)
-    return _doubles(name, values.astype(np.float64), missing, lossy=True)
 
 
 def column_in_kind(name: str, column: pd.Series, kind: str) -> dict[str, Any] | None:
@@ -212,103 +150,6 @@ def _no_values(name: str, count: int, kind: str) -> dict[str, Any] | None:
     return None
 
 
-def _whole_numbers(name: str, values: np.ndarray, missing: np.ndarray | None, kind: str,
-                   layout: str, na: int) -> dict[str, Any]:
-    result = _buffer_for_r(values, layout)
-    if missing is not None and missing.any():
-        result[missing] = na
-    return _record(name, kind, result)
-
-
-def _doubles(name: str, values: np.ndarray, missing: np.ndarray | None,
-             kind: str = "double", **extra: Any) -> dict[str, Any]:
-    """Doubles with R's NA written in: at ``missing``, or at every NaN when no mask is given."""
-    values = np.asarray(values)
-    if missing is None:
-        missing = np.isnan(values)
-    if not missing.any() and values.dtype == np.dtype("<f8"):
-        return _record(name, kind, values, **extra)  # handed as they are: no copy
-    result = _buffer_for_r(values, "<f8")
-    result.view(np.uint64)[missing] = R_NA_BITS
-    return _record(name, kind, result, **extra)
-
-
-def _arrow_doubles(name: str, values: Any) -> dict[str, Any]:
-    """An Arrow float array: nulls are NA, a NaN stays NaN."""
-    import pyarrow as pa
-
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    numbers = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
-    missing = values.is_null().to_numpy(zero_copy_only=False) if values.null_count else \
-        np.zeros(len(values), dtype=bool)
-    return _doubles(name, numbers, missing)
-
-
-def _logicals(name: str, values: np.ndarray, missing: np.ndarray | None) -> dict[str, Any]:
-    result = _buffer_for_r(values, "<i4")
-    if missing is not None and missing.any():
-        result[missing] = INT_MIN
-    return _record(name, "logical", result)
-
-
-def _arrow_logicals(name: str, flags: Any) -> dict[str, Any]:
-    """An Arrow boolean array as R logicals (nulls -> NA), without Python objects."""
-    import pyarrow as pa
-
-    values = flags.cast(pa.int32()).fill_null(INT_MIN).to_numpy(zero_copy_only=False)
-    return _record(name, "logical", _buffer_for_r(values, "<i4"))
-
-
-def _large_strings(values: Any) -> Any:
-    """One contiguous Arrow ``large_string`` array of ``values``."""
-    import pyarrow as pa
-
-    array = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else \
-        pa.array(values, type=pa.large_string(), from_pandas=True)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if array.type != pa.large_string():
-        array = array.cast(pa.large_string())
-    return array
-
-
-def text_to_r(values: Any, missing: np.ndarray | None = None) -> dict[str, Any]:
-    """Text as R's C code reads it: Arrow's own buffers, without a Python string.
-
-    ``data`` is the UTF-8 bytes of every value one after the other, ``offsets``
-    the n + 1 little-endian int64 positions where each value starts (and the
-    last ends), ``na`` one byte a value (1 for NA) or ``None`` when none is.
-    ``values`` is anything pyarrow turns into strings (a list, an object array,
-    a string Series or Arrow array); ``missing`` adds NAs to its nulls.
-    """
-    import pyarrow.compute as pc
-
-    array = _large_strings(values)
-    if array.null_count:
-        nulls = array.is_null().to_numpy(zero_copy_only=False)
-        missing = nulls if missing is None else missing | nulls
-    buffers = array.buffers()
-    if buffers[1] is None:
-        offsets = np.zeros(1, dtype=np.int64)
-    else:
-        offsets = np.frombuffer(buffers[1], dtype=np.int64)[array.offset:
-                                                            array.offset + len(array) + 1]
-    data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0]:offsets[-1]] \
-        if buffers[2] is not None else np.empty(0, dtype=np.uint8)
-    if data.size and data.min() == 0:
-        # R strings cannot hold NUL: drop it from the values that have one.
-        return text_to_r(pc.replace_substring(array, "\0", ""), missing)
-    na = hand(missing.astype(np.uint8)) if missing is not None and missing.any() else None
-    return {"data": hand(data), "offsets": hand(offsets - offsets[0] if offsets[0] else offsets),
-            "na": na}
-
-
-# A string column with at most this share of distinct values crosses as codes
-# into its distinct values: R then makes each string once (``levels[codes]``).
-_REPEATED_SHARE = 0.5
-
-
 def _characters(name: str, column: pd.Series, as_text: bool = False) -> dict[str, Any]:
     missing = _mask(column)
     if as_text or column.dtype == object:
@@ -325,29 +166,6 @@ def _characters(name: str, column: pd.Series, as_text: bool = False) -> dict[str
         codes, levels = repeated
         return {**_record(name, "character", None), **text_to_r(levels), "codes": hand(codes)}
     return {**_record(name, "character", None), **text_to_r(array, missing)}
-
-
-def _repeated_strings(array: Any, missing: np.ndarray) -> tuple[np.ndarray, Any] | None:
-    """1-based int32 codes (``INT_MIN`` for missing) and the distinct values, when few.
-
-    ``None`` when most values are distinct: then the codes would only add work.
-    """
-
-    if len(array) < 2:
-        return None
-    # A sample first: encoding a column of mostly distinct values costs more than it saves.
-    sample = array.slice(0, 20_000)
-    if len(sample.unique()) > _REPEATED_SHARE * len(sample):
-        return None
-    encoded = array.dictionary_encode()
-    levels = encoded.dictionary
-    if len(levels) > _REPEATED_SHARE * len(array):
-        return None
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype("<i4") + 1
-    absent = missing | (codes == 0)
-    if absent.any():
-        codes[absent] = INT_MIN
-    return codes, levels
 
 
 def _dates(name: str, column: pd.Series) -> dict[str, Any]:
@@ -373,14 +191,6 @@ def _datetimes(name: str, column: pd.Series) -> dict[str, Any]:
     missing = np.isnat(values)
     seconds = values.view(np.int64) / _PER_SECOND[unit]
     return _doubles(name, seconds, missing, kind="POSIXct", tz=_timezone_name(tz))
-
-
-def _timezone_name(tz: Any) -> str:
-    if tz is None:
-        return ""
-    zone = getattr(tz, "key", None) or getattr(tz, "zone", None) or str(tz)
-    # A fixed offset has no name R knows; the instants are right in UTC.
-    return "UTC" if zone.startswith(("UTC+", "UTC-", "+", "-")) else zone
 
 
 def _timedeltas(name: str, column: pd.Series) -> dict[str, Any]:
@@ -436,27 +246,18 @@ def column_to_r(name: str, column: pd.Series) -> dict[str, Any]:
 
 
 def _arrow_column(name: str, column: pd.Series) -> dict[str, Any]:
+    """A column kept as Arrow: sent from its chunks (:mod:`s3tools.r_arrow`) where that
+    module sends its type."""
     import pyarrow as pa
 
+    sent = r_arrow.column_to_r(name, r_arrow.arrow_of(column))
+    if sent is not None:
+        return sent
     arrow_type = column.dtype.pyarrow_dtype
-    if pa.types.is_date(arrow_type):
-        return _dates(name, column)
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return _characters(name, column)
-    if pa.types.is_boolean(arrow_type):
-        return _arrow_logicals(name, pa.array(column.array))
     if pa.types.is_null(arrow_type):
         return _logicals(name, np.zeros(len(column), dtype=bool), np.ones(len(column), bool))
     if pa.types.is_floating(arrow_type):
         return _arrow_doubles(name, pa.array(column.array))
-    if pa.types.is_integer(arrow_type):
-        wide = pa.types.is_unsigned_integer(arrow_type) and arrow_type.bit_width == 64
-        return column_to_r(name, column.astype("UInt64" if wide else "Int64"))
-    if pa.types.is_timestamp(arrow_type):
-        unit = arrow_type.unit
-        tz = arrow_type.tz
-        target = pd.DatetimeTZDtype(unit=unit, tz=tz) if tz else f"datetime64[{unit}]"
-        return _datetimes(name, column.astype(target))
     if pa.types.is_duration(arrow_type):
         return _timedeltas(name, column.astype(f"timedelta64[{arrow_type.unit}]"))
     return _characters(name, column, as_text=True)
@@ -498,173 +299,6 @@ def _object_column(name: str, column: pd.Series) -> dict[str, Any]:
     return _characters(name, column, as_text=True)
 
 
-# ---------------------------------------------------------- values from R
-
-def _buffer(data: Any) -> bytes | bytearray:
-    if data is None:
-        return b""
-    if isinstance(data, (bytes, bytearray)):
-        return data
-    return bytes(data)
-
-
-def _listed(value: Any) -> list:
-    """R's length-one vectors arrive as scalars, empty ones as lists or None."""
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return [value]
-
-
-def _r_missing(values: np.ndarray) -> np.ndarray:
-    """Where a double holds R's NA (not a plain NaN): R's own test, on the bits."""
-    return np.isnan(values) & ((values.view(np.uint64) & _LOW_WORD) == _R_NA_LOW_WORD)
-
-
-def _strings_array(data: Any, na: Any = None, count: int | None = None,
-                   offsets: Any = None) -> Any:
-    """R's ``writeBin(enc2utf8(x), raw())`` output as a pyarrow string array (nulls for NA).
-
-    The NUL terminators become Arrow offsets, so no Python string is made; with
-    ``offsets``, ``data`` and ``offsets`` are already Arrow's (see :func:`text_to_r`).
-    """
-    import pyarrow as pa
-
-    if offsets is not None:  # Arrow's own buffers (what text_to_r makes)
-        starts = np.frombuffer(_buffer(offsets), dtype="<i8")
-        array = pa.LargeStringArray.from_buffers(len(starts) - 1, pa.py_buffer(starts),
-                                                 pa.py_buffer(_buffer(data)))
-        return _masked(array, na)
-    buffer = np.frombuffer(_buffer(data), dtype=np.uint8)
-    ends = np.flatnonzero(buffer == 0)
-    if count is not None and len(ends) != count:
-        raise ValueError(f"Expected {count} strings from R, got {len(ends)}.")
-    offsets = np.empty(len(ends) + 1, dtype=np.int64)
-    offsets[0] = 0
-    offsets[1:] = ends - np.arange(len(ends))
-    array = pa.LargeStringArray.from_buffers(
-        len(ends), pa.py_buffer(offsets), pa.py_buffer(np.delete(buffer, ends)))
-    try:
-        array.validate(full=True)
-    except pa.ArrowInvalid:  # not UTF-8 (R strings marked as bytes): replace what is not
-        texts = bytes(_buffer(data)).decode("utf-8", errors="replace").split("\0")[:-1]
-        array = pa.array(texts, type=pa.large_string())
-    return _masked(array, na)
-
-
-def _masked(array: Any, na: Any) -> Any:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if na is not None and len(_buffer(na)):
-        missing = np.frombuffer(_buffer(na), dtype=np.uint8).astype(bool)
-        array = pc.if_else(pa.array(missing), pa.scalar(None, pa.large_string()), array)
-    return array
-
-
-def strings_from_r(data: Any, na: Any = None, count: int | None = None) -> np.ndarray:
-    """R's ``writeBin(enc2utf8(x), raw())`` output as an object array (None for NA)."""
-    return _strings_array(data, na, count).to_numpy(zero_copy_only=False)
-
-
-def _string_series(values: Any) -> pd.Series:
-    # pyarrow hands pandas its default string type (str on pandas 3, object on
-    # pandas 2), as for a column read from a file.
-    return pd.Series(values.to_pandas())
-
-
-def column_from_r(column: Mapping[str, Any], nrow: int | None = None) -> pd.Series:
-    """One column record from R (see ``column_to_python`` in the R package) as a Series."""
-    kind = column["kind"]
-    data = _buffer(column.get("data"))
-    if kind == "character":
-        if column.get("codes") is not None:
-            import pyarrow as pa
-
-            levels = _strings_array(data, None, None, column.get("offsets"))
-            codes = np.frombuffer(_buffer(column["codes"]), dtype="<i4")
-            return _string_series(levels.take(pa.array(codes - 1, mask=codes == INT_MIN)))
-        return _string_series(_strings_array(data, column.get("na"), nrow, column.get("offsets")))
-    if kind == "integer64":
-        values = np.frombuffer(data, dtype="<i8").astype(np.int64)
-        missing = values == INT64_MIN
-        if missing.any():
-            values[missing] = 1
-            return pd.Series(pd.arrays.IntegerArray(values, missing))
-        return pd.Series(values)
-    if kind in ("integer", "logical", "factor"):
-        values = np.frombuffer(data, dtype="<i4").astype(np.int32)
-        missing = values == INT_MIN
-        if kind == "factor":
-            levels = [str(level) for level in _listed(column.get("levels"))]
-            codes = np.where(missing, -1, values - 1)
-            return pd.Series(pd.Categorical.from_codes(
-                codes, categories=pd.Index(levels),
-                ordered=bool(column.get("ordered"))))
-        if kind == "logical":
-            if missing.any():
-                return pd.Series(pd.arrays.BooleanArray(values == 1, missing))
-            return pd.Series(values == 1)
-        if missing.any():
-            # Under the mask pandas itself keeps 1 (and NaN for floats): the same
-            # bytes reach Parquet as for a frame built in Python.
-            values[missing] = 1
-            return pd.Series(pd.arrays.IntegerArray(values, missing))
-        return pd.Series(values)
-    values = np.frombuffer(data, dtype="<f8").astype(np.float64)
-    missing = _r_missing(values)
-    if kind == "double":
-        not_a_number = np.isnan(values) & ~missing
-        values[missing] = np.nan
-        if not_a_number.any():  # a float64 NaN would be missing to pandas and its writers
-            return pd.Series(pd.arrays.FloatingArray(values, missing))
-        return pd.Series(values)
-    if kind == "Date":
-        return _dates_from_days(values, np.isnan(values))
-    if kind == "POSIXct":
-        return _datetimes_from_seconds(values, np.isnan(values), column.get("tz"))
-    if kind == "difftime":
-        micro = np.round(np.where(np.isnan(values), 0.0, values) * 1e6).astype(np.int64)
-        result = micro.astype("timedelta64[us]")
-        result[np.isnan(values)] = np.timedelta64("NaT")
-        return pd.Series(result)
-    raise ValueError(f"A column of kind {kind!r} cannot be passed to Python.")
-
-
-def _dates_from_days(days: np.ndarray, missing: np.ndarray) -> pd.Series:
-    import pyarrow as pa
-
-    whole = np.floor(np.where(missing, 0, days)).astype(np.int32)
-    array = pa.array(whole, type=pa.date32(), mask=missing)
-    return pd.Series(array.to_pandas(date_as_object=True), dtype=object)
-
-
-def _datetimes_from_seconds(seconds: np.ndarray, missing: np.ndarray, tz: Any) -> pd.Series:
-    micro = np.round(np.where(missing, 0.0, seconds) * 1e6).astype(np.int64)
-    values = micro.astype("datetime64[us]")
-    values[missing] = np.datetime64("NaT")
-    zone = _listed(tz)[0] if _listed(tz) else ""
-    if not zone:
-        return pd.Series(values)
-    index = pd.DatetimeIndex(values).tz_localize("UTC")
-    try:
-        return pd.Series(index.tz_convert(zone))
-    except Exception:  # noqa: BLE001 - a zone R knows and Python does not: keep the instants
-        return pd.Series(index)
-
-
-def frame_from_r(columns: list | Mapping[str, Any], nrow: int | None = None) -> pd.DataFrame:
-    """Column records from R (``frame_to_python`` in the R package) as a DataFrame."""
-    records = [columns] if isinstance(columns, Mapping) else list(columns or [])
-    series = [column_from_r(record, nrow) for record in records]
-    frame = pd.DataFrame(dict(enumerate(series)))
-    if not series and nrow:
-        frame = pd.DataFrame(index=pd.RangeIndex(int(nrow)))
-    frame.columns = [str(record["name"]) for record in records]
-    return frame
-
-
 __all__ = ["INT64_MIN", "INT_MIN", "ForR", "column_from_r", "column_in_kind", "column_to_r",
-           "frame_columns", "frame_from_r", "frame_to_r", "strings_from_r", "text_to_r",
-           "value_to_r"]
+           "frame_columns", "frame_from_r", "frame_to_r", "hand", "release", "strings_from_r",
+           "text_to_r", "value_to_r"]

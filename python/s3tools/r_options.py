@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import errors
+from . import errors, r_arrow
 from .format_options import R_READ_NAMES, R_WRITE_NAMES
 
 # Accepted and dropped: there is never an index column to write.
@@ -81,13 +81,13 @@ class Translated:
             if name not in frame.columns:
                 continue
             if r_class == "factor":
-                frame[name] = frame[name].astype("category")
+                frame[name] = r_arrow.as_strings(frame[name]).astype("category")
             elif r_class == "Date":
                 frame[name] = _dates(frame[name], name, path)
         if self.strings_as_factors:
             for name, column in frame.items():
                 if name not in classes and _is_text(column):
-                    frame[name] = column.astype("category")
+                    frame[name] = r_arrow.as_strings(column).astype("category")
         return frame
 
 
@@ -202,7 +202,7 @@ def _known_class(r_class: Any, shown: str | None) -> str:
 
 def _is_text(column: pd.Series) -> bool:
     return not isinstance(column.dtype, pd.CategoricalDtype) and (
-        isinstance(column.dtype, pd.StringDtype)
+        isinstance(column.dtype, pd.StringDtype) or r_arrow.holds_text(column)
         or (column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "string"))
 
 

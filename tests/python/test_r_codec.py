@@ -18,6 +18,9 @@ def raw(handle: dict | None) -> bytes | None:
     """What R's C code copies from a buffer handed over by address (r_codec.hand)."""
     if handle is None:
         return None
+    if isinstance(handle["address"], list):  # several buffers, copied one after the other
+        return b"".join(ctypes.string_at(int(address, 16), size)
+                        for address, size in zip(handle["address"], handle["size"]))
     return ctypes.string_at(int(handle["address"], 16), handle["size"]) if handle["size"] else b""
 
 

@@ -50,6 +50,33 @@ test_that("the C routines refuse buffers that do not fit together", {
                    c(TRUE, NA))
 })
 
+test_that("buffers handed in pieces arrive as one vector; text codes must index the values", {
+  records <- reticulate::import("s3tools.r_records")
+  np <- reticulate::import("numpy", convert = FALSE)
+  on.exit(records$release(), add = TRUE)
+  pieces <- records$hand(list(np$array(c(1.5, NA)), np$array(numeric(0)), np$array(list(3))))
+  expect_identical(s3tools:::handed(pieces, "double"), c(1.5, NA, 3))
+  codes <- function(...) records$hand(np$array(as.list(c(...)), dtype = "<i4"))
+  coded <- function(levels, handle, lazy = FALSE) {
+    s3tools:::coded_strings_from_python(levels, handle, lazy)
+  }
+  expect_identical(coded(c("a", "b"), codes(2L, NA, 1L, 2L)), c("b", NA, "a", "b"))
+  lazy <- coded(c("a", "\u00e9"), codes(2L, NA, 1L, 2L), lazy = TRUE)
+  records$release()
+  invisible(gc())
+  expect_true(is_lazy(lazy))
+  expect_identical(lazy[c(2, 4)], c(NA, "\u00e9"))
+  expect_true(is_lazy(lazy))  # elements do not make the vector
+  expect_identical(unserialize(serialize(lazy, NULL)), c("\u00e9", NA, "a", "\u00e9"))
+  changed <- lazy
+  changed[1] <- "z"
+  expect_identical(changed, c("z", NA, "a", "\u00e9"))
+  expect_identical(lazy, c("\u00e9", NA, "a", "\u00e9"))
+  expect_identical(sort(lazy), c("a", "\u00e9", "\u00e9"))
+  expect_error(coded(c("a", "b"), codes(1L, 3L)), "not one of 2 values")
+  expect_error(coded(c("a", "b"), codes(0L)), "not one of 2 values")
+})
+
 test_that("whole numbers beyond 2^53 arrive exactly as integer64, or as double with a warning", {
   skip_if_not_installed("bit64")
   df <- python_frame(paste0(

@@ -103,6 +103,39 @@ test_that("JSON columns with missing values have the types jsonlite gives", {
   }
 })
 
+test_that("Parquet text held as dictionaries, row group by row group, reaches R as its strings", {
+  client <- local_s3()
+  reticulate::py_run_string(paste(sep = "\n",
+    "import io, numpy as np, pyarrow as pa, pyarrow.parquet as pq",
+    "rng = np.random.default_rng(3)",
+    "first = np.array(['North', 'South', '\u0112ast', '', None], dtype=object)",
+    "later = np.array(['x', 'South', None], dtype=object)",
+    "region = np.where(np.arange(30000) < 20000, first[rng.integers(0, 5, 30000)],",
+    "                  later[rng.integers(0, 3, 30000)])",
+    "table = pa.table({'region': pa.array(region, pa.large_string()),",
+    "                  'n': pa.array(np.arange(30000)), 'nested': [[i] for i in range(30000)],",
+    "                  'seen': pa.array(np.arange(30000) * 10**9,",
+    "                                   pa.timestamp('ns', tz='Europe/London'))})",
+    "sink = io.BytesIO()",
+    "pq.write_table(table, sink, row_group_size=10000)",
+    "dictionary_parquet = sink.getvalue()",
+    "dictionary_region = region.tolist()"
+  ))
+  main <- reticulate::import_main(convert = TRUE)
+  put_object(client, "dictionary.parquet", main$dictionary_parquet)
+  expected <- vapply(main$dictionary_region, function(v) if (is.null(v)) NA_character_ else v, "")
+  df <- s3_path_to_df("test-bucket/dictionary.parquet")
+  expect_identical(df$region, expected)
+  expect_identical(Encoding(df$region[df$region %in% "\u0112ast"][1]), "UTF-8")
+  expect_identical(df$n, 0:29999)
+  expect_identical(df$nested[1:2], c("[0]", "[1]"))  # nested values as text, as before
+  expect_identical(attr(df$seen, "tzone"), "Europe/London")
+  expect_identical(as.numeric(df$seen[1:2]), c(0, 1))
+  factors <- s3_path_to_df("test-bucket/dictionary.parquet", stringsAsFactors = TRUE)
+  expect_identical(as.character(factors$region), expected)
+  expect_identical(levels(factors$region), c("", "North", "South", "x", "\u0112ast"))
+})
+
 test_that("Parquet and Feather integers with missing values are integer, Excel's numbers double", {
   client <- local_s3()
   for (name in c("integers_with_missing.parquet", "integers_with_missing.feather")) {
