@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from test_r_types import _raw, r_gets
 
-from s3tools import formats, r_codec, r_options, r_types
+from s3tools import format_io, r_codec, r_options, r_types
 
 INT_MIN = -2147483648
 
@@ -137,7 +137,7 @@ def test_text_held_as_a_dictionary_crosses_as_the_files_dictionary_and_codes():
     data = parquet_bytes(table, 10_000)
     assert r_types.parquet_text_dictionaries(pa.BufferReader(data), None) == ["region"]
     with r_types.for_r():
-        frame = formats._read_parquet(data)
+        frame = format_io.read_parquet(data)
         assert pa.types.is_dictionary(frame["region"].dtype.pyarrow_dtype)
         record = r_codec.column_to_r("region", frame["region"])
     assert record["codes"] is not None
@@ -165,7 +165,7 @@ def test_strings_as_factors_makes_factors_of_text_read_as_a_dictionary():
     data = parquet_bytes(repeated_text(30_000), 10_000)
     translated = r_options.translate({"stringsAsFactors": True}, path="bucket/file.parquet")
     with r_types.for_r():
-        frame = translated.finish(formats._read_parquet(data), "bucket/file.parquet")
+        frame = translated.finish(format_io.read_parquet(data), "bucket/file.parquet")
         record = r_codec.column_to_r("region", frame["region"])
     assert record["kind"] == "factor"
     assert record["levels"] == ["", "North", "South", "x", "Ēast"]
@@ -179,7 +179,7 @@ def test_a_preview_and_a_column_choice_keep_the_values(columns):
     table = repeated_text(30_000)
     data = parquet_bytes(table, 10_000)
     with r_types.for_r():
-        frame = formats._read_parquet(data, **({} if columns is None else {"columns": columns}))
+        frame = format_io.read_parquet(data, **({} if columns is None else {"columns": columns}))
         head = frame.head(25_000)
         record = r_codec.column_to_r("region", head["region"])
     assert r_gets(record)[1] == table.column("region").to_pylist()[:25_000]
