@@ -8,6 +8,7 @@ translation, pinned multi-part reads, aborted failed uploads, and the request lo
 - :mod:`.reader`: the one object reader, pieces in parallel into buffers.
 - :mod:`.files`: streams and seekable files over it; :mod:`.download`: whole
   objects into memory or a file, and reads started again on a replaced object.
+- :mod:`.listings`: ListObjectsV2 pages read into columns.
 - :mod:`.uploads`: PUTs and multipart uploads, conditional when not overwriting.
 
 Modules outside the transport import this package only; it raises s3tools'
@@ -27,6 +28,7 @@ from .clients import (
 )
 from .download import download, fetch, restarting
 from .files import ObjectFile, open_file, open_stream
+from .listings import Page, list_page, listed_times
 from .policy import request
 from .reader import ObjectReader
 from .sender import get_range
@@ -38,6 +40,7 @@ __all__ = [
            "PIECE_SIZE",
            "ObjectFile",
            "ObjectReader",
+           "Page",
            "Upload",
            "Version",
            "client",
@@ -48,6 +51,8 @@ __all__ = [
            "fsspec_options",
            "get_client_name",
            "get_range",
+           "list_page",
+           "listed_times",
            "open_file",
            "open_stream",
            "publish_to_pandas",
