@@ -10,7 +10,7 @@ from . import access as access_levels
 from . import errors, paths, transport
 from .paths import S3Path
 
-PAGE_SIZE = 1000  # keys per listing request: S3's most
+PAGE_SIZE = transport.LIST_PAGE_SIZE  # entries per listing request: S3's most
 
 LISTING_COLUMNS = ["filename", "path", "size_readable", "key", "lastmodified", "etag", "size",
                    "storageclass", "bucket"]

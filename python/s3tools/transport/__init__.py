@@ -28,6 +28,7 @@ from .clients import (
 )
 from .download import download, fetch, restarting
 from .files import ObjectFile, open_file, open_stream
+from .listings import PAGE_SIZE as LIST_PAGE_SIZE
 from .listings import Page, list_page, listed_times
 from .policy import request
 from .reader import ObjectReader
@@ -36,6 +37,7 @@ from .sizes import PARALLEL_PARTS, PIECE_SIZE
 from .uploads import Upload, copy, put, upload_file
 
 __all__ = [
+           "LIST_PAGE_SIZE",
            "PARALLEL_PARTS",
            "PIECE_SIZE",
            "ObjectFile",
