@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import re
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
@@ -39,6 +40,8 @@ _EVENT = "before-parse.s3.*"
 _CHECK_200 = getattr(botocore.handlers, "_handle_200_error", None)
 _HOOK_ID = "s3tools.transport.listings"
 _local = threading.local()  # the body taken from the current thread's listing request
+_installed: weakref.WeakSet = weakref.WeakSet()  # the clients _install has changed
+_installing = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -92,13 +95,20 @@ def list_page(prefix: S3Path, *, delimiter: str | None = None, token: str | None
 
 
 def _install(client: Any) -> None:
-    """Put :func:`_before_parse` on the client, in place of botocore's check of every 200
-    answer for an error inside (which parses the whole body once more, the time of a
-    page's own parse): ours makes the same check for the other answers, by calling it."""
-    events = client.meta.events
-    if _CHECK_200 is not None:
-        events.unregister(_EVENT, _CHECK_200)
-    events.register_first(_EVENT, _before_parse, unique_id=_HOOK_ID)
+    """Put :func:`_before_parse` on the client (once), in place of botocore's check of
+    every 200 answer for an error inside, which parses the whole body once more (the
+    time of a page's own parse): ours makes the same check, by calling it, on every
+    answer but the listings it keeps."""
+    if client in _installed:
+        return
+    with _installing:
+        if client in _installed:
+            return
+        events = client.meta.events
+        if _CHECK_200 is not None:
+            events.unregister(_EVENT, _CHECK_200)
+        events.register_first(_EVENT, _before_parse, unique_id=_HOOK_ID)
+        _installed.add(client)
 
 
 def _before_parse(response_dict: dict, **kwargs: Any) -> None:
