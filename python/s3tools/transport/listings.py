@@ -88,8 +88,8 @@ def list_page(prefix: S3Path, *, delimiter: str | None = None, token: str | None
     finally:
         _local.wanted, _local.body = False, None
     if body is None:
-        # The client was made again between the hook and the request (new settings):
-        # botocore parsed the answer itself.
+        # botocore parsed the answer itself: it was not a whole listing (and botocore's
+        # check let it through), or the client was made again meanwhile (new settings).
         return _from_parsed(response)
     return parse(body)
 
