@@ -43,7 +43,8 @@ def page(prefix: S3Path, recursive: bool = False, token: str | None = None,
                                 size=size)
     dates = transport.listed_times(found.modified).to_pydatetime()
     listed = [Entry(folder) for folder in found.folders]
-    listed += [Entry(key, size, date) for key, size, date in zip(found.keys, found.sizes, dates)]
+    listed += [Entry(key, length, date)
+               for key, length, date in zip(found.keys, found.sizes, dates)]
     return listed, found.next_token
 
 
