@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from . import transport
 from .paths import S3Path
 
-PAGE_SIZE = 1000  # entries per listing request: S3's most
+PAGE_SIZE = transport.LIST_PAGE_SIZE  # entries per listing request: S3's most
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,13 @@ def page(prefix: S3Path, recursive: bool = False, token: str | None = None,
     folders; with it, every object is listed. ``size`` entries at most (S3
     gives 1,000 at most whatever is asked).
     """
-    parameters = {"Bucket": prefix.bucket, "Prefix": prefix.key, "MaxKeys": size}
-    if not recursive:
-        parameters["Delimiter"] = "/"
-    if token:
-        parameters["ContinuationToken"] = token
-    answer = transport.request("list_objects_v2", str(prefix), **parameters)
-    entries = [Entry(item["Prefix"]) for item in answer.get("CommonPrefixes", [])]
-    entries += [Entry(item["Key"], int(item["Size"]), item["LastModified"])
-                for item in answer.get("Contents", [])]
-    following = answer.get("NextContinuationToken")
-    return entries, following if answer.get("IsTruncated") and following else None
+    found = transport.list_page(prefix, delimiter=None if recursive else "/", token=token,
+                                size=size)
+    dates = transport.listed_times(found.modified).to_pydatetime()
+    listed = [Entry(folder) for folder in found.folders]
+    listed += [Entry(key, length, date)
+               for key, length, date in zip(found.keys, found.sizes, dates)]
+    return listed, found.next_token
 
 
 def entries(prefix: S3Path, recursive: bool = False) -> Iterator[Entry]:

@@ -10,7 +10,7 @@ from . import access as access_levels
 from . import errors, paths, transport
 from .paths import S3Path
 
-PAGE_SIZE = 1000  # keys per listing request: S3's most
+PAGE_SIZE = transport.LIST_PAGE_SIZE  # entries per listing request: S3's most
 
 LISTING_COLUMNS = ["filename", "path", "size_readable", "key", "lastmodified", "etag", "size",
                    "storageclass", "bucket"]
@@ -18,25 +18,34 @@ LISTING_COLUMNS = ["filename", "path", "size_readable", "key", "lastmodified", "
 
 def list_keys(prefix: S3Path) -> Iterator[tuple[str, int]]:
     """Every key (and its size) under a prefix, across all pages."""
-    for item in _objects(prefix):
-        yield item["Key"], item["Size"]
+    for page in pages(prefix):
+        yield from zip(page.keys, page.sizes)
 
 
 def list_objects(prefix: S3Path) -> Iterator[dict]:
-    """Every object under a prefix as the listing gives it (``Key``, ``Size``, ``ETag``...)."""
-    return _objects(prefix)
+    """Every object under a prefix as botocore would give it (``Key``, ``Size``,
+    ``LastModified``, and ``ETag`` and ``StorageClass`` where the server sent them)."""
+    for page in pages(prefix):
+        dates = transport.listed_times(page.modified).to_pydatetime()
+        for key, size, etag, date, storage in zip(page.keys, page.sizes, page.etags, dates,
+                                                  page.storage_classes):
+            item = {"Key": key, "Size": size, "LastModified": date}
+            if etag is not None:
+                item["ETag"] = etag
+            if storage is not None:
+                item["StorageClass"] = storage
+            yield item
 
 
-def _objects(prefix: S3Path) -> Iterator[dict]:
-    """Every object under a prefix, one page (one retried request) at a time."""
-    parameters = {"Bucket": prefix.bucket, "Prefix": prefix.key, "MaxKeys": PAGE_SIZE}
+def pages(prefix: S3Path) -> Iterator[transport.Page]:
+    """Every page of the objects under a prefix (one retried request each), in key order."""
+    token = None
     while True:
-        page = transport.request("list_objects_v2", str(prefix), **parameters)
-        yield from page.get("Contents", [])
-        token = page.get("NextContinuationToken")
-        if not page.get("IsTruncated") or not token:
+        page = transport.list_page(prefix, token=token, size=PAGE_SIZE)
+        yield page
+        token = page.next_token
+        if token is None:
             return
-        parameters["ContinuationToken"] = token
 
 
 def readable_size(size: int) -> str:
@@ -109,64 +118,49 @@ def list_files_in_buckets(bucket_filter: str | list[str] | None = None,
     limit = None if max is None else int(max)
     if limit is not None and limit < 0:
         raise ValueError(f"max must be 0 or more, not {max!r}.")
-    rows: list[dict] = []
+    listed: list[tuple[str, transport.Page]] = []
+    count = 0
     for target in targets:
-        if limit is not None and len(rows) >= limit:
+        if limit is not None and count >= limit:
             break
-        for item in _objects(target):
-            if limit is not None and len(rows) >= limit:
+        for page in pages(target):
+            if limit is not None and count + len(page.keys) > limit:
+                page = _first(page, limit - count)
+            listed.append((target.bucket, page))
+            count += len(page.keys)
+            if limit is not None and count >= limit:
                 break
-            rows.append({"bucket": target.bucket, **item})
     if path_only:
-        return [f"{row['bucket']}/{row['Key']}" for row in rows]
-    return _listing_frame(rows)
+        return [f"{bucket}/{key}" for bucket, page in listed for key in page.keys]
+    return _listing_frame(listed)
 
 
-def _listing_frame(rows: list[dict]) -> pd.DataFrame:
-    keys = [row["Key"] for row in rows]
-    sizes = [int(row["Size"]) for row in rows]
+def _first(page: transport.Page, count: int) -> transport.Page:
+    """The first ``count`` objects of a page."""
+    return transport.Page(page.keys[:count], page.sizes[:count], page.etags[:count],
+                          page.modified[:count], page.storage_classes[:count], [], None)
+
+
+def _listing_frame(listed: list[tuple[str, transport.Page]]) -> pd.DataFrame:
+    """The listing's data frame, column by column from the pages (no row objects)."""
+    keys = [key for _, page in listed for key in page.keys]
+    sizes = [size for _, page in listed for size in page.sizes]
+    shown = {size: readable_size(size) for size in set(sizes)}  # a folder's sizes repeat
     frame = pd.DataFrame({
-        "filename": [key.rsplit("/", 1)[-1] for key in keys],
-        "path": [f"{row['bucket']}/{row['Key']}" for row in rows],
-        "size_readable": [readable_size(size) for size in sizes],
+        "filename": [key[key.rfind("/") + 1:] for key in keys],
+        "path": [f"{bucket}/{key}" for bucket, page in listed for key in page.keys],
+        "size_readable": [shown[size] for size in sizes],
         "key": keys,
-        "lastmodified": _utc_times([row["LastModified"] for row in rows]),
-        "etag": [row.get("ETag", "").strip('"') for row in rows],
+        "lastmodified": transport.listed_times(
+            [date for _, page in listed for date in page.modified]),
+        "etag": ["" if etag is None else etag.strip('"')
+                 for _, page in listed for etag in page.etags],
         "size": pd.array(sizes, dtype="int64"),
-        "storageclass": [row.get("StorageClass", "STANDARD") for row in rows],
-        "bucket": [row["bucket"] for row in rows],
+        "storageclass": ["STANDARD" if storage is None else storage
+                         for _, page in listed for storage in page.storage_classes],
+        "bucket": [bucket for bucket, page in listed for _ in page.keys],
     })
     return frame[LISTING_COLUMNS]
-
-
-def _utc_times(values: list) -> pd.DatetimeIndex:
-    """Time-zone-aware datetimes as a UTC index, the same as ``pd.to_datetime(..., utc=True)``.
-
-    botocore's timestamps are in UTC (or in the local zone, when that is UTC);
-    those skip pandas' per-value time-zone arithmetic, which would otherwise
-    take most of the time of building a large listing.
-    """
-    import datetime
-    import time
-
-    import numpy as np
-    from dateutil import tz
-
-    def is_utc(zone: object) -> bool:
-        if isinstance(zone, tz.tzlocal):
-            return time.timezone == 0 and not time.daylight
-        return isinstance(zone, (tz.tzutc, datetime.timezone)) and \
-            zone.utcoffset(None) == datetime.timedelta(0)
-
-    zones = {type(value.tzinfo): value.tzinfo for value in values if isinstance(
-        value, datetime.datetime)}
-    if not values or len(zones) != 1 or not all(isinstance(v, datetime.datetime)
-                                                 for v in values) \
-            or not is_utc(next(iter(zones.values()))):
-        return pd.to_datetime(values, utc=True)
-    naive = np.array([value.replace(tzinfo=None) for value in values], dtype="datetime64[us]")
-    unit = pd.to_datetime(values[:1], utc=True).unit  # the resolution pandas would pick
-    return pd.DatetimeIndex(naive).tz_localize("UTC").as_unit(unit)
 
 
 def s3_file_exists(s3_path: str) -> bool:

@@ -8,6 +8,7 @@ translation, pinned multi-part reads, aborted failed uploads, and the request lo
 - :mod:`.reader`: the one object reader, pieces in parallel into buffers.
 - :mod:`.files`: streams and seekable files over it; :mod:`.download`: whole
   objects into memory or a file, and reads started again on a replaced object.
+- :mod:`.listings`: ListObjectsV2 pages read into columns.
 - :mod:`.uploads`: PUTs and multipart uploads, conditional when not overwriting.
 - :mod:`.deletes`: deletes, in batches but for keys an XML body cannot carry.
 
@@ -29,6 +30,8 @@ from .clients import (
 from .deletes import delete
 from .download import download, fetch, restarting
 from .files import ObjectFile, open_file, open_stream
+from .listings import PAGE_SIZE as LIST_PAGE_SIZE
+from .listings import Page, list_page, listed_times
 from .policy import request
 from .reader import ObjectReader
 from .sender import get_range
@@ -36,10 +39,12 @@ from .sizes import PARALLEL_PARTS, PIECE_SIZE
 from .uploads import Upload, copy, put, upload_file
 
 __all__ = [
+           "LIST_PAGE_SIZE",
            "PARALLEL_PARTS",
            "PIECE_SIZE",
            "ObjectFile",
            "ObjectReader",
+           "Page",
            "Upload",
            "Version",
            "client",
@@ -51,6 +56,8 @@ __all__ = [
            "fsspec_options",
            "get_client_name",
            "get_range",
+           "list_page",
+           "listed_times",
            "open_file",
            "open_stream",
            "publish_to_pandas",
