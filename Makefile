@@ -51,7 +51,8 @@ test-python: venv browser-deps
 # wait), then every other module of tests/python. Together they are test-python, whole.
 PYTHON_SIDE_SUITE := $(wildcard tests/python/test_parity.py tests/python/test_cases.py \
 	tests/python/test_cli.py tests/python/test_serve.py tests/python/test_bombs.py \
-	tests/python/test_explorer*.py tests/python/test_demo.py tests/python/test_fuzz.py)
+	tests/python/test_explorer*.py tests/python/test_demo.py tests/python/test_fuzz.py \
+	tests/python/test_preview.py)
 test-python-side: venv browser-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTHON_SIDE_SUITE)
 test-python-rest: venv browser-deps
