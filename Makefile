@@ -9,7 +9,7 @@ R_PACKAGES := r-base-core r-cran-reticulate r-cran-testthat r-cran-jsonlite r-cr
 R_NAMES := $(patsubst r-cran-%,%,$(filter r-cran-%,$(R_PACKAGES)))
 export TZ := UTC
 
-.PHONY: demo test test-python test-seaweedfs test-r test-parity venv r-deps r-build-deps browser-deps bench soak conformance lint check r-package clean deps-check
+.PHONY: demo test test-python test-python-side test-python-rest test-seaweedfs test-r test-parity venv r-deps r-build-deps browser-deps bench soak conformance lint check r-package clean deps-check
 
 # R comes first: rpy2 (the parity suite's embedded R) compiles against it.
 venv: $(BIN)/.installed
@@ -45,24 +45,39 @@ demo: venv r-deps
 test-python: venv browser-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/python
 
+# make test runs the moto suite as two pytest processes side by side, so that it does not
+# keep one core busy long after the R and SeaweedFS suites have ended: these modules (R
+# embedded in Python, the shared cases, subprocesses, servers and browsers, which mostly
+# wait), then every other module of tests/python. Together they are test-python, whole.
+PYTHON_SIDE_SUITE := $(wildcard tests/python/test_parity.py tests/python/test_cases.py \
+	tests/python/test_cli.py tests/python/test_serve.py tests/python/test_bombs.py \
+	tests/python/test_explorer*.py tests/python/test_demo.py tests/python/test_fuzz.py \
+	tests/python/test_preview.py)
+test-python-side: venv browser-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTHON_SIDE_SUITE)
+test-python-rest: venv browser-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/python \
+		$(addprefix --ignore=,$(PYTHON_SIDE_SUITE))
+
 # The core suite again, against SeaweedFS: a second, independent S3 implementation.
 SEAWEEDFS_SUITE := tests/python/test_read.py tests/python/test_write.py \
 	tests/python/test_listing.py tests/python/test_preview.py tests/python/test_transport*.py
 test-seaweedfs: venv
 	S3TOOLS_TEST_SERVER=seaweedfs $(BIN)/python -m pytest -q -p no:cacheprovider $(SEAWEEDFS_SUITE)
 
-# The three suites run side by side (each starts its own servers on free ports); their
-# output is shown whole, one suite after the other, pytest on moto (python, shared cases,
-# R/Python parity) last, so that pytest's closing line is the last line. The exit status
-# is non-zero if any failed.
+# The suites run side by side (each starts its own servers on free ports): R, SeaweedFS,
+# and the moto suite in its two halves (test-python-side, test-python-rest). Their output
+# is shown whole, one suite after the other, the rest of pytest on moto last, so that
+# pytest's closing line is the last line. The exit status is non-zero if any failed.
 test: venv r-deps browser-deps
 	@logs=$$(mktemp -d); trap 'rm -rf "$$logs"' EXIT; \
 	$(MAKE) --no-print-directory test-r >"$$logs/r" 2>&1 & r=$$!; \
 	$(MAKE) --no-print-directory test-seaweedfs >"$$logs/seaweedfs" 2>&1 & s=$$!; \
+	$(MAKE) --no-print-directory test-python-side >"$$logs/side" 2>&1 & p=$$!; \
 	status=0; \
-	$(MAKE) --no-print-directory test-python >"$$logs/python" 2>&1 || status=$$?; \
-	wait $$r || status=$$?; wait $$s || status=$$?; \
-	cat "$$logs/r" "$$logs/seaweedfs" "$$logs/python"; \
+	$(MAKE) --no-print-directory test-python-rest >"$$logs/python" 2>&1 || status=$$?; \
+	wait $$r || status=$$?; wait $$s || status=$$?; wait $$p || status=$$?; \
+	cat "$$logs/r" "$$logs/seaweedfs" "$$logs/side" "$$logs/python"; \
 	exit $$status
 
 # The testthat suite against a private moto server; its last line reads

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BUCKET, SECRET_KEY, get, keys, moto_only, plant_links, put, untouched
+from conftest import (BUCKET, SECRET_KEY, get, keys, moto_only, plant_links, put, put_many,
+                      untouched)
 
 from s3tools.cli import EXIT_CODES
 from s3tools.errors import AlreadyExistsError
@@ -90,8 +91,7 @@ def test_ls_buckets_folders_objects_and_every_page(seed):
 
 
 def test_ls_pages_past_1000_keys(seed):
-    for number in range(1005):
-        put(seed, f"many/file-{number:04}.dcm", b"x")
+    put_many(seed, [f"many/file-{number:04}.dcm" for number in range(1005)], b"x")
     put(seed, "many/sub/inner.dcm", b"y")
     result = s3tools("ls", f"s3://{BUCKET}/many/")
     names = [line.split()[-1] for line in result.out.splitlines()]

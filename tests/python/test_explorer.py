@@ -23,11 +23,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import webbrowser
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import BUCKET, SECRET_KEY, put
+from conftest import BUCKET, SECRET_KEY, put, put_many
 from record_browser import page as recorded_page
 
 import s3tools
@@ -75,9 +74,6 @@ def explorer(seed):
     running.stop()
 
 
-def put_many(seed, keys: list[str]) -> None:
-    with ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda key: put(seed, key, "a,b\n1,2\n"), keys))
 
 
 def test_a_request_without_the_token_is_refused(explorer):
@@ -101,7 +97,7 @@ def test_buckets_come_with_their_access_levels(seed, explorer, monkeypatch):
 
 
 def test_a_folder_of_more_than_1000_files_comes_page_by_page(seed, explorer):
-    put_many(seed, [f"many/file-{number:04}.csv" for number in range(1010)])
+    put_many(seed, [f"many/file-{number:04}.csv" for number in range(1010)], "a,b\n1,2\n")
     put(seed, "many/sub/inner.csv", "x\n")
     put(seed, "top.csv", "x\n")
     top = api(explorer.url, "list", path=BUCKET)
@@ -126,7 +122,7 @@ def test_a_folder_of_more_than_1000_files_comes_page_by_page(seed, explorer):
 
 
 def test_search_finds_names_at_any_depth_page_by_page(seed, explorer):
-    put_many(seed, [f"many/file-{number:04}.csv" for number in range(1010)])
+    put_many(seed, [f"many/file-{number:04}.csv" for number in range(1010)], "a,b\n1,2\n")
     put(seed, "many/sub/File-1005-copy.csv", "x\n")
     found = api(explorer.url, "list", path=f"{BUCKET}/many/", search="file-100")
     assert sorted(entry["name"] for entry in found["entries"]) == [

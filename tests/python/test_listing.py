@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pandas as pd
 import pytest
-from conftest import BUCKET, ON_SEAWEEDFS, put
+from conftest import BUCKET, ON_SEAWEEDFS, put, put_many
 
 import s3tools
 from s3tools.listing import LISTING_COLUMNS, readable_size
@@ -17,8 +15,7 @@ COLUMNS = ["filename", "path", "size_readable", "key", "lastmodified", "etag", "
 
 def seed_many(seed, count: int, prefix: str = "many/") -> list[str]:
     keys = [f"{prefix}{i:05d}.dcm" for i in range(count)]
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda key: put(seed, key, key.encode()), keys))
+    put_many(seed, keys)
     return keys
 
 
