@@ -80,3 +80,18 @@ def test_other_services_clients_are_made_once_for_the_settings(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
     assert transport.client("sts") is not sts
     assert transport.client("sts").meta.region_name == "eu-west-2"
+
+
+def test_a_client_made_again_for_new_settings_reuses_the_parsed_service_model(monkeypatch,
+                                                                              seed):
+    first = transport.client()
+    monkeypatch.setenv("S3TOOLS_READ_TIMEOUT", "17")
+    transport.reset()
+    again = transport.client()
+    assert again is not first
+    assert again.meta.config.read_timeout == 17
+    # the model botocore read for the first client, not read and parsed again
+    assert again._loader is first._loader
+    assert again.meta.service_model._service_description is \
+        first.meta.service_model._service_description
+    assert again.list_buckets()["Buckets"]

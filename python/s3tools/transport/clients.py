@@ -18,8 +18,9 @@ import logging
 import threading
 from typing import Any
 
-import boto3
 import botocore.config
+import botocore.loaders
+import botocore.session
 import fsspec.config
 
 from .. import config, error_translation, errors, redaction
@@ -89,11 +90,28 @@ def publish_to_pandas(settings: config.Settings) -> None:
     fsspec.config.conf["s3"] = fsspec_options(settings)
 
 
+_loader_lock = threading.Lock()
+_loader: list[Any] = []  # botocore's loader of its service models, made once
+
+
+def _shared_loader(session: Any) -> Any:
+    """One loader of botocore's JSON service models for every session s3tools makes: a
+    loader keeps what it has read, and a session with a loader of its own reads and
+    parses the S3 model and the endpoint rules again (most of the time of a client)."""
+    with _loader_lock:
+        if not _loader:
+            # where the first session looks (AWS_DATA_PATH too, read by botocore)
+            _loader.append(botocore.loaders.create_loader(
+                session.get_config_variable("data_path")))
+        return _loader[0]
+
+
 def _build(settings: config.Settings) -> tuple[Any, Any, Any]:
     # AWS_PROFILE is read by the session itself: naming the profile here would
     # make botocore ignore keys set in the environment.
     try:
-        session = boto3.session.Session()
+        session = botocore.session.get_session()
+        session.register_component("data_loader", _shared_loader(session))
         client = _service_client(session, "s3", settings)
         credentials = session.get_credentials()
     except Exception as error:
@@ -119,13 +137,13 @@ def _service_client(session: Any, service: str, settings: config.Settings) -> An
     options = botocore_options(settings, retries=False)
     if service != "s3":
         del options["signature_version"]
-    return session.client(service, endpoint_url=settings.endpoint_url,
-                          region_name=settings.region,
-                          config=botocore.config.Config(**options))
+    return session.create_client(service, endpoint_url=settings.endpoint_url,
+                                 region_name=settings.region,
+                                 config=botocore.config.Config(**options))
 
 
 class _SessionCredentials:
-    """Hands obstore the boto3 session's credentials, refreshed as botocore refreshes them."""
+    """Hands obstore the botocore session's credentials, refreshed as botocore refreshes them."""
 
     # Temporary credentials are asked for again this often; botocore renews them
     # before they expire.
