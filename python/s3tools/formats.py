@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from . import parquet_footers, r_types, savfiles, workbooks
+from . import csvparts, parquet_footers, r_types, savfiles, workbooks
 from .csvfiles import read_csv
 from .errors import FormatError, S3ToolsError
 from .paths import extension_of
@@ -40,6 +40,8 @@ class Format:
     # The reader also takes a file-like stream, so parsing can start while the
     # rest of the object is still arriving.
     streams: bool = False
+    # The part size of that stream (None: the transport's): what the reader holds at once.
+    stream_part: int | None = None
     # Writes the frame into a binary sink piece by piece (the same bytes as
     # ``write``), so an upload can start before the whole text exists.
     write_stream: Callable[..., None] | None = None
@@ -279,9 +281,9 @@ _JSON_OPTIONS = {"read_options_from": ("pandas:read_json",),
 
 FORMATS = (
     Format("csv", ("csv",), _csv_reader(","), _csv_writer(","), True, streams=True,
-           write_stream=_csv_stream_writer(","), **_CSV_OPTIONS),
+           stream_part=csvparts.PART, write_stream=_csv_stream_writer(","), **_CSV_OPTIONS),
     Format("tsv", ("tsv", "tab"), _csv_reader("\t"), _csv_writer("\t"), True, streams=True,
-           write_stream=_csv_stream_writer("\t"), **_CSV_OPTIONS),
+           stream_part=csvparts.PART, write_stream=_csv_stream_writer("\t"), **_CSV_OPTIONS),
     Format("parquet", ("parquet", "pq"), _read_parquet,
            _buffer_writer("to_parquet", index=False), False,
            read_options_from=("pandas:read_parquet", "pyarrow.parquet:read_table"),
