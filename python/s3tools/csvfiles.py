@@ -8,9 +8,12 @@ exact (uint64), and text that is not UTF-8 is an error naming ``encoding``.
 How: pandas' own parser reads a sample from the start of the file and says
 what each column is. A small file is read by it alone. A larger one goes to
 pyarrow's multi-threaded parser, told to keep as text the columns pandas found
-to be text (so it cannot turn them into dates), and its result is checked
-column by column for what pyarrow infers and pandas never does. When the
-check finds such a column, pandas' parser reads the whole file.
+to be text (so it cannot turn them into dates), part by part while the rest
+arrives (:mod:`s3tools.csvparts`; whole, through pandas' pyarrow engine, for
+options the parts reader does not take or types that change between parts),
+and its result is checked column by column for what pyarrow infers and pandas
+never does. When the check finds such a column, pandas' parser reads the
+whole file.
 
 A read made for R (:mod:`s3tools.r_types`) is pandas' read with its nullable
 types, finished by :func:`s3tools.r_types.csv_frame`; pyarrow's part of it keeps

@@ -136,7 +136,7 @@ def read(data: Any, size: int, settings: Settings, arrow_types: bool) -> pd.Data
         table = _parse(lines, settings, names, columns)
         if not columns:
             names = table.column_names
-            columns = [_Column(name in settings.text, arrow_types) for name in names]
+            columns = [_Column(shown in settings.text, arrow_types) for shown in _shown(names)]
         rows, parsed = rows + table.num_rows, parsed + len(lines)
         expected = max(rows, rows * size // max(parsed, 1))
         for column, values in zip(columns, table.columns):
@@ -144,12 +144,16 @@ def read(data: Any, size: int, settings: Settings, arrow_types: bool) -> pd.Data
         del table, lines
     if not rows:
         raise TypeChanged("no rows")  # a header alone: pandas' own reading
-    frame = pd.DataFrame({name or f"Unnamed: {index}": column.result(rows)
-                          for index, (name, column) in enumerate(zip(names, columns))},
-                         copy=False)
+    frame = pd.DataFrame({name: column.result(rows) for name, column in
+                          zip(_shown(names), columns)}, copy=False)
     if frame.shape[1] != len(names):
         raise TypeChanged("repeated column names")
     return frame
+
+
+def _shown(names: list[str]) -> list[str]:
+    """The header's names as pandas shows them: an empty one is ``Unnamed: <position>``."""
+    return [name or f"Unnamed: {index}" for index, name in enumerate(names)]
 
 
 def _parse(lines: memoryview, settings: Settings, names: list[str],
@@ -241,8 +245,8 @@ class _Column:
     pyarrow's chunks; ``type`` is null while every value so far is missing."""
 
     def __init__(self, text: bool, arrow_types: bool) -> None:
-        self.type: pa.DataType = pa.large_string() if text else pa.null()
-        self.text, self.arrow_types = text, arrow_types
+        self.type: pa.DataType = pa.null()
+        self.text, self.arrow_types = text, arrow_types  # text: pandas' str in any case
         self.chunks: list[pa.Array] = []
         self.numbers: _Numbers | None = None
         self.missing = 0  # the rows before the first typed part, all missing

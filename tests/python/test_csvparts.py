@@ -92,11 +92,13 @@ def test_options_only_a_whole_read_takes_are_left_to_it():
 
 def test_the_read_for_r_keeps_arrow_types_in_parts_as_whole(small_parts):
     data = _text({"id": np.arange(ROWS), "x": _late(["1.5"], "2"), "e": [""] * ROWS,
-                  "s": ["t"] * ROWS})
+                  "s": ["t"] * ROWS, "": ["u"] * ROWS})  # the last one: "Unnamed: 4"
     with r_types.for_r():
         options, _ = r_types.csv_options({})
+        options = {"sep": ",", **options}
         got = csvfiles._read_csv(data, ",", True, dict(options))
-        whole = csvfiles._read_whole(data, {"sep": ",", **options}, {"s": "str"}, True)
+        text = csvfiles._text_columns(csvfiles._model(csvfiles._head(data), options))
+        whole = csvfiles._read_whole(data, options, text, True)
     pd.testing.assert_frame_equal(got, whole, check_exact=True)
 
 
