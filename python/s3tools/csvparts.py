@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -132,16 +133,33 @@ def read(data: Any, size: int, settings: Settings, arrow_types: bool) -> pd.Data
     columns: list[_Column] = []
     names: list[str] = []
     parsed = rows = 0
-    for lines in _whole_lines(data):
-        table = _parse(lines, settings, names, columns)
-        if not columns:
-            names = table.column_names
-            columns = [_Column(shown in settings.text, arrow_types) for shown in _shown(names)]
-        rows, parsed = rows + table.num_rows, parsed + len(lines)
+    under_way: Future | None = None  # the part being parsed while the next one is read
+    length = 0  # its length
+
+    def join(table: pa.Table, length: int) -> None:
+        nonlocal rows, parsed
+        rows, parsed = rows + table.num_rows, parsed + length
         expected = max(rows, rows * size // max(parsed, 1))
         for column, values in zip(columns, table.columns):
             column.add(values, expected)
-        del table, lines
+
+    with ThreadPoolExecutor(1) as parser:
+        for lines in _whole_lines(data):
+            if not columns:  # the header names the columns before any other part is parsed
+                table = _parse(lines, settings, names, columns)
+                names = table.column_names
+                columns = [_Column(shown in settings.text, arrow_types)
+                           for shown in _shown(names)]
+                join(table, len(lines))
+                continue
+            if under_way is not None:
+                join(under_way.result(), length)
+            under_way = parser.submit(_parse, lines, settings, names, columns)
+            length = len(lines)
+            del lines
+        if under_way is not None:
+            join(under_way.result(), length)
+            under_way = None
     if not rows:
         raise TypeChanged("no rows")  # a header alone: pandas' own reading
     frame = pd.DataFrame({name: column.result(rows) for name, column in
@@ -218,26 +236,29 @@ def _last_newline(view: memoryview, start: int, end: int) -> int | None:
 
 
 def _stream_lines(stream: Any) -> Iterator[memoryview]:
-    """A stream's text in parts of whole lines, each a view of one reused buffer: the
-    parser copies what it keeps, so a part is overwritten by the next."""
-    buffer = np.empty(PART + _NEWLINE_SEARCH, np.uint8)
-    held = 0  # the start of a line that the next part ends
+    """A stream's text in parts of whole lines, each a view of one of two buffers used in
+    turn: a part is parsed while the next is read into the other buffer (the parser
+    copies what it keeps; a buffer is filled again once the part after it is asked for,
+    when its own part has been parsed)."""
+    buffers = [np.empty(PART + _NEWLINE_SEARCH, np.uint8) for _ in range(2)]
+    carry, turn = b"", 0  # carry: the start of a line that the next part ends
     while True:
-        if len(buffer) - held < PART:  # a line longer than a part
-            buffer = np.concatenate([buffer[:held], np.empty(2 * len(buffer), np.uint8)])
+        held = len(carry)
+        if len(buffers[turn]) - held < PART:  # a line longer than a part
+            buffers[turn] = np.empty(held + PART + _NEWLINE_SEARCH, np.uint8)
+        buffer = buffers[turn]
+        buffer[:held] = np.frombuffer(carry, np.uint8)
         received = stream.readinto(memoryview(buffer)[held:held + PART])
         end = held + received
-        view = memoryview(buffer)
         if received < PART:  # the end of the text
             if end:
-                yield view[:end]
+                yield memoryview(buffer)[:end]
             return
-        cut = _last_newline(view, 0, end)
+        cut = _last_newline(memoryview(buffer), 0, end)
+        carry = bytes(buffer[cut or 0:end])
         if cut is not None:
-            yield view[:cut]
-            buffer[:end - cut] = buffer[cut:end]
-        held = end - (cut or 0)
-        del view
+            yield memoryview(buffer)[:cut]
+            turn = 1 - turn
 
 
 class _Column:
