@@ -39,7 +39,7 @@ from .allocator import parts_pool
 
 # The text parsed at a time, and the part size of the stream it comes from: a
 # stream holds about six parts (those under way and the one being parsed).
-PART = 4 * 1024 * 1024
+PART = 8 * 1024 * 1024
 # Where a part's last newline is looked for first, from its end.
 _NEWLINE_SEARCH = 64 * 1024
 # The options this reader takes (with ``header`` 0 or "infer", checked by the caller);
