@@ -132,7 +132,7 @@ def run_scenario(scenario: cases.Scenario, workers: Workers, srv: server.Server,
         worker_peaks = [s["worker_peak_mb"] for s in taken if "worker_peak_mb" in s]
         if worker_peaks:
             row["worker_peak_mb"] = statistics.median(worker_peaks)
-        if row["is_limit"]:
+        if "limit" in taken[0]:  # the limit, or a peer timed in parts and added
             row["parts"] = {part: statistics.median(s["limit"][part] for s in taken)
                             for part in taken[0]["limit"]}
         results.append(row)

@@ -8,9 +8,12 @@ exact (uint64), and text that is not UTF-8 is an error naming ``encoding``.
 How: pandas' own parser reads a sample from the start of the file and says
 what each column is. A small file is read by it alone. A larger one goes to
 pyarrow's multi-threaded parser, told to keep as text the columns pandas found
-to be text (so it cannot turn them into dates), and its result is checked
-column by column for what pyarrow infers and pandas never does. When the
-check finds such a column, pandas' parser reads the whole file.
+to be text (so it cannot turn them into dates), part by part while the rest
+arrives (:mod:`s3tools.csvparts`; whole, through pandas' pyarrow engine, for
+options the parts reader does not take or types that change between parts),
+and its result is checked column by column for what pyarrow infers and pandas
+never does. When the check finds such a column, pandas' parser reads the
+whole file.
 
 A read made for R (:mod:`s3tools.r_types`) is pandas' read with its nullable
 types, finished by :func:`s3tools.r_types.csv_frame`; pyarrow's part of it keeps
@@ -28,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import errors, r_types
+from . import csvparts, errors, r_types
 from .allocator import system_allocator
 
 logger = logging.getLogger(__name__)
@@ -73,10 +76,16 @@ def _read_csv(data: Any, separator: str, arrow_types: bool, options: dict) -> pd
         logger.debug("CSV read with pandas' parser: %s", reason)
         return pd.read_csv(_readable(data), **options)
     try:
-        with system_allocator():
-            frame = pd.read_csv(_readable(data), engine="pyarrow", **{
-                **options, "dtype": {**text_columns, **(options.get("dtype") or {})},
-                **({"dtype_backend": "pyarrow"} if arrow_types else {})})
+        settings = csvparts.settings(options, text_columns)
+        try:
+            if settings is None:
+                raise csvparts.TypeChanged("options that only a whole read takes")
+            frame = csvparts.read(data, _size(data), settings, arrow_types)
+        except csvparts.TypeChanged as reason:
+            logger.debug("CSV read whole by pyarrow: %s", reason)
+            if settings is not None:
+                data = _again(data)
+            frame = _read_whole(data, options, text_columns, arrow_types)
         return _as_pandas_reads(frame, model)
     except _NeedsPandas as reason:
         logger.debug("CSV read again with pandas' parser: %s", reason)
@@ -87,9 +96,22 @@ def _read_csv(data: Any, separator: str, arrow_types: bool, options: dict) -> pd
         if failure is not None:
             raise failure from None  # the network failed, not the parser
         logger.debug("pyarrow CSV parser failed (%s); using pandas' parser", error)
-    if hasattr(data, "reopen"):
-        data = data.reopen()
-    return pd.read_csv(_readable(data), **options)
+    return pd.read_csv(_readable(_again(data)), **options)
+
+
+def _read_whole(data: Any, options: dict, text_columns: dict[str, str],
+                arrow_types: bool) -> pd.DataFrame:
+    """pyarrow's reading of the whole file at once, through pandas (its inference sees
+    every part before it decides a column's type)."""
+    with system_allocator():
+        return pd.read_csv(_readable(data), engine="pyarrow", **{
+            **options, "dtype": {**text_columns, **(options.get("dtype") or {})},
+            **({"dtype_backend": "pyarrow"} if arrow_types else {})})
+
+
+def _again(data: Any) -> Any:
+    """The same text from its start: a stream is opened again, bytes are read again."""
+    return data.reopen() if hasattr(data, "reopen") else data
 
 
 def _model(head: bytes, options: dict) -> pd.DataFrame:
@@ -112,9 +134,13 @@ def _head(data: Any) -> bytes:
     return bytes(data[:SAMPLE_BYTES])
 
 
-def _is_whole(data: Any, head: bytes) -> bool:
+def _size(data: Any) -> int:
     size = getattr(data, "size", None)
-    return len(head) == (len(data) if size is None else size)
+    return len(data) if size is None else size
+
+
+def _is_whole(data: Any, head: bytes) -> bool:
+    return len(head) == _size(data)
 
 
 def _pyarrow_can_read(options: dict) -> bool:

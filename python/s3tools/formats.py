@@ -20,6 +20,7 @@ from .compression import (
     decompressed,  # noqa: F401 - read.py and chunks.py reach it through formats
     split_compression,
 )
+from . import csvparts
 from .errors import FormatError
 from .format_io import (
     buffer_writer,
@@ -58,6 +59,8 @@ class Format:
     # The reader also takes a file-like stream, so parsing can start while the
     # rest of the object is still arriving.
     streams: bool = False
+    # The part size of that stream (None: the transport's): what the reader holds at once.
+    stream_part: int | None = None
     # Writes the frame into a binary sink piece by piece (the same bytes as
     # ``write``), so an upload can start before the whole text exists.
     write_stream: Callable[..., None] | None = None
@@ -77,9 +80,11 @@ _JSON_OPTIONS = {"read_options_from": ("pandas:read_json",),
 
 FORMATS = (
     Format("csv", ("csv",), csv_reader(","), csv_writer(","), True, streams=True,
-           write_stream=csv_stream_writer(","), **_CSV_OPTIONS),
+           stream_part=csvparts.PART, write_stream=csv_stream_writer(","),
+           **_CSV_OPTIONS),
     Format("tsv", ("tsv", "tab"), csv_reader("\t"), csv_writer("\t"), True, streams=True,
-           write_stream=csv_stream_writer("\t"), **_CSV_OPTIONS),
+           stream_part=csvparts.PART, write_stream=csv_stream_writer("\t"),
+           **_CSV_OPTIONS),
     Format("parquet", ("parquet", "pq"), read_parquet,
            buffer_writer("to_parquet", index=False), False,
            read_options_from=("pandas:read_parquet", "pyarrow.parquet:read_table"),

@@ -126,6 +126,24 @@ def test_a_stream_keeps_a_bounded_window_of_parts(fault_proxy, seed):
     assert fault_proxy.count("GET") == -(-len(DATA) // part)
 
 
+def test_a_stream_fills_the_buffers_of_parts_read_again(seed):
+    """A part's buffer, once read, takes a later part: a read touches the window's memory,
+    not fresh memory for every part."""
+    put(seed, "data.bin", DATA)
+    part = 128 * 1024
+    buffers = []
+    with transport.open_stream(paths.parse_file(f"{BUCKET}/data.bin"), part_size=part) \
+            as stream:
+        read = bytearray()
+        while chunk := stream.read(100_000):
+            read += chunk
+            buffers += [getattr(buffer, "obj", buffer) for _, buffer in stream.reader.spans()]
+    assert bytes(read) == DATA
+    parts = -(-len(DATA) // part)
+    made = len({id(buffer) for buffer in buffers})  # all held here: no id is used twice
+    assert made <= pieces.workers(sizes.PARALLEL_PARTS) + 4 < parts, (made, parts)
+
+
 def test_a_failed_piece_is_raised_to_the_read_that_needs_it(fault_proxy, seed):
     reader = _reader(seed)
     fault_proxy.add("status", object_get, times=None, status=500)

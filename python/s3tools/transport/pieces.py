@@ -82,6 +82,40 @@ class Piece:
         return self.start < end and start < self.end
 
 
+class Spares:
+    """A stream's part buffers once let go, for its next parts: touched once, their pages
+    need no fresh zeroing by the kernel (most of what a new buffer costs here).
+
+    A buffer let go is *retired*; it becomes *ready* to be filled again at the
+    stream's next counted read, when its reader has copied out what it was handed
+    before (a stream's reads copy: :class:`~.files.ObjectFile`).
+    """
+
+    def __init__(self) -> None:
+        self._retired: list[Any] = []
+        self._ready: list[Any] = []
+
+    def retire(self, buffer: Any) -> None:
+        if isinstance(buffer, memoryview) and not buffer.readonly:  # not a body kept whole
+            self._retired.append(buffer)
+
+    def read_on(self) -> None:
+        """The reader reads on: what it was handed before has been copied out."""
+        self._ready += self._retired
+        self._retired = []
+
+    def take(self, size: int) -> Any:
+        """A ready buffer of at least ``size`` bytes (cut to it), or None."""
+        for index, buffer in enumerate(self._ready):
+            if len(buffer) >= size:
+                del self._ready[index]
+                return buffer[:size]
+        return None
+
+    def clear(self) -> None:
+        self._retired, self._ready = [], []
+
+
 def new_buffer(memory: str, size: int) -> Any:
     """A writable buffer of ``size`` bytes from ``memory`` (see ``ObjectReader``): the
     pool's and fresh memory are not zero-filled first (``bytearray(size)`` writes zeros

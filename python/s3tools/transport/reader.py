@@ -41,6 +41,7 @@ from .pieces import (
     Piece,
     Ranges,
     Span,
+    Spares,
     Unread,
     cuts,
     kept,
@@ -61,9 +62,10 @@ class ObjectReader:
             learns it from the first answer.
         memory: where buffers come from: ``"pool"``, Arrow's memory pool, for bytes
             pyarrow decodes in place (its pages stay mapped between reads, so the next
-            read's parts need not be faulted in and zeroed again); ``"fresh"``, new
-            memory given back as soon as it is let go (the parts a CSV parser copies
-            from: kept in the pool, they would sit beside the frame being built);
+            read's parts need not be faulted in and zeroed again); ``"fresh"``, a
+            stream's: new memory for the first parts, then the buffers of those let go
+            (:class:`~.pieces.Spares`), given back when the stream ends (kept in the
+            pool, they would sit beside the frame being built);
             ``"bytes"``, a ``bytearray`` (whole reads return it).
         pool: the threads that send the pieces (shared by several readers); by default
             the reader's own, made at the first piece sent.
@@ -83,6 +85,7 @@ class ObjectReader:
         self._first: Piece | None = None
         self._opened = False  # the first answer has come and was admitted
         self._head: bytes | None = None
+        self._spares = Spares() if memory == "fresh" else None
 
     @property
     def size(self) -> int:
@@ -232,7 +235,7 @@ class ObjectReader:
         with self._changed:
             if piece.span is not None:
                 return memoryview(piece.span.buffer)[:length]
-            buffer = new_buffer(self._memory, length)
+            buffer = self._new_buffer(length)
             self._add_first_span(piece, buffer, part)
             return buffer
 
@@ -291,10 +294,14 @@ class ObjectReader:
     def _submit(self, piece: Piece) -> None:
         span = piece.span
         if span is not None and span.buffer is None:
-            span.buffer = new_buffer(self._memory, span.end - span.start)
+            span.buffer = self._new_buffer(span.end - span.start)
         piece.state = SENT
         self._running.add(piece)
         piece.future = self._threads_pool().submit(self._fill, piece)
+
+    def _new_buffer(self, size: int) -> Any:
+        spare = self._spares.take(size) if self._spares is not None else None
+        return spare if spare is not None else new_buffer(self._memory, size)
 
     def _threads_pool(self) -> ThreadPoolExecutor:
         if self._pool is None:
@@ -355,6 +362,8 @@ class ObjectReader:
             what their piece's GET raised.
         """
         with self._changed:
+            if count and self._spares is not None:
+                self._spares.read_on()
             span = self._span_for(start, start + 1 if clip else end)
             if span is None:
                 return None
@@ -450,8 +459,11 @@ class ObjectReader:
         span.gone = True
         self._spans.remove(span)
         under_way = self._give_up(span.pieces)
-        span.buffer = None
+        buffer, span.buffer = span.buffer, None
         self._changed.wait_for(lambda: not any(piece.state == SENT for piece in under_way))
+        if self._spares is not None:  # nothing writes into it now
+            self._spares.retire(buffer)
+        del buffer
         self._send()
 
     def _give_up(self, pieces: Iterable[Piece]) -> list[Piece]:
@@ -478,6 +490,8 @@ class ObjectReader:
             for span in self._spans:
                 span.gone, span.buffer = True, None
             self._spans = []
+            if self._spares is not None:
+                self._spares.clear()
             self._changed.notify_all()
             if wait:
                 self._changed.wait_for(lambda: not any(piece.state == SENT
