@@ -48,6 +48,11 @@ _OPTIONS = {"sep", "header", "dtype", "na_values", "keep_default_na", "encoding"
             "true_values", "false_values", "quotechar", "dtype_backend"}
 
 
+def part_size() -> int:
+    """The part size of the stream a CSV is parsed from (:data:`PART`)."""
+    return PART
+
+
 class TypeChanged(Exception):
     """A column's parts hold values of types that only a read of the whole file reconciles."""
 

@@ -59,8 +59,9 @@ class Format:
     # The reader also takes a file-like stream, so parsing can start while the
     # rest of the object is still arriving.
     streams: bool = False
-    # The part size of that stream (None: the transport's): what the reader holds at once.
-    stream_part: int | None = None
+    # The part size of that stream, asked at each read (None: the transport's): what
+    # the reader holds at once.
+    stream_part: Callable[[], int] | None = None
     # Writes the frame into a binary sink piece by piece (the same bytes as
     # ``write``), so an upload can start before the whole text exists.
     write_stream: Callable[..., None] | None = None
@@ -72,6 +73,10 @@ class Format:
     # ``bound=(limit, refuse)`` given to its reader.
     inflates: bool = False
 
+    def part_size(self) -> int | None:
+        """The part size of the stream this format reads from (None: the transport's)."""
+        return self.stream_part() if self.stream_part else None
+
 
 _CSV_OPTIONS = {"read_options_from": ("pandas:read_csv",),
                 "write_options_from": ("pandas:DataFrame.to_csv",)}
@@ -80,10 +85,10 @@ _JSON_OPTIONS = {"read_options_from": ("pandas:read_json",),
 
 FORMATS = (
     Format("csv", ("csv",), csv_reader(","), csv_writer(","), True, streams=True,
-           stream_part=csvparts.PART, write_stream=csv_stream_writer(","),
+           stream_part=csvparts.part_size, write_stream=csv_stream_writer(","),
            **_CSV_OPTIONS),
     Format("tsv", ("tsv", "tab"), csv_reader("\t"), csv_writer("\t"), True, streams=True,
-           stream_part=csvparts.PART, write_stream=csv_stream_writer("\t"),
+           stream_part=csvparts.part_size, write_stream=csv_stream_writer("\t"),
            **_CSV_OPTIONS),
     Format("parquet", ("parquet", "pq"), read_parquet,
            buffer_writer("to_parquet", index=False), False,

@@ -183,7 +183,7 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
                           compression, budget)
 
         def parse_stream() -> pd.DataFrame:
-            with transport.open_stream(path, budget=budget, part_size=fmt.stream_part) as stream:
+            with transport.open_stream(path, budget=budget, part_size=fmt.part_size()) as stream:
                 return _parse(path, stream, file_type, options, fmt, compression)
 
         return transport.restarting(path, parse_stream)
@@ -238,7 +238,7 @@ def _read_data_file(file: folder_data.DataFile, fmt: formats.Format, compression
                     share: memory.FolderShare | None) -> pd.DataFrame:
     """One listed file, parsed while it arrives where the format allows (``share``: what a
     compressed one may decompress to)."""
-    with transport.open_stream(file.path, file.version, part_size=fmt.stream_part) as stream:
+    with transport.open_stream(file.path, file.version, part_size=fmt.part_size()) as stream:
         if fmt.streams and compression is None:
             return _parse(file.path, stream, file_type, options, fmt, compression)
         data = bytearray(file.version.size)

@@ -23,7 +23,7 @@ from conftest import BUCKET, ON_SEAWEEDFS, get, keys, put
 from faults import FaultProxy, listing_page, object_get, upload_part
 
 import s3tools
-from s3tools import listing, transport
+from s3tools import csvparts, listing, transport
 from s3tools.transport import sizes, uploads
 
 # Small parts, so that a few hundred kilobytes make a multi-part transfer.
@@ -290,6 +290,7 @@ def test_an_object_replaced_mid_read_is_read_again_whole(name, proxy, seed, tmp_
                                                           monkeypatch):
     # One request at a time: moto fails a GET of an object replaced under it.
     monkeypatch.setenv("S3TOOLS_MAX_CONCURRENCY", "1")
+    monkeypatch.setattr(csvparts, "PART", 64 * 1024)  # a CSV in parts of several GETs
     operation = OPERATIONS[name]
     operation.seed(seed)
     expected_new = {}
@@ -305,6 +306,7 @@ def test_an_object_replaced_mid_read_is_read_again_whole(name, proxy, seed, tmp_
 @pytest.mark.parametrize("name", [name for name, op in OPERATIONS.items() if op.replace])
 def test_an_object_that_keeps_changing_is_refused(name, proxy, seed, tmp_path, monkeypatch):
     monkeypatch.setenv("S3TOOLS_MAX_CONCURRENCY", "1")
+    monkeypatch.setattr(csvparts, "PART", 64 * 1024)
     operation = OPERATIONS[name]
     operation.seed(seed)
     versions = iter(range(1000))
