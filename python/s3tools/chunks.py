@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import datasets, errors, formats, memory, paths, r_chunks, r_codec, r_types, transport
+from .compression import decompressed
 from .paths import S3Path
 
 # Text files are fetched in parts of this size, a few at a time, ahead of the parser.
@@ -147,7 +148,7 @@ def _text(path: S3Path, fmt: formats.Format, compression: str | None, size: int,
     budget = memory.frame_budget(path, fmt.name, options)
     stream = transport.open_stream(path, version, part_size=CHUNKED_READ_PART)
     try:
-        with formats.decompressed(stream, compression) as raw:
+        with decompressed(stream, compression) as raw:
             text = _ChunkText(raw, budget)
             if r_types.wanted():  # R's types, one a column (see s3tools.r_chunks)
                 reader = r_chunks.TextChunks(text, fmt, None, size, options)

@@ -17,7 +17,6 @@ from .compression import (
     COMPRESSIONS,
     DecompressedTooLarge,
     decompress,
-    decompressed,  # noqa: F401 - read.py and chunks.py reach it through formats
     split_compression,
 )
 from . import csvparts
@@ -35,16 +34,10 @@ from .format_io import (
     read_sas,
     read_spss,
     read_stata,
-    validate_arrow,  # noqa: F401 - read.py reaches it through formats
     write_excel,
     write_json,
     write_jsonl,
     write_spss,
-)
-from .parquet_layout import (  # noqa: F401 - read.py reaches these through formats
-    column_chunk_range,
-    column_chunk_ranges,
-    parquet_footer,
 )
 from .paths import extension_of
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import (bounded, config, datasets, errors, folder_data, format_options, formats,
-               localfiles, memory, parquet_footers, paths, progress, r_types, ranged_previews,
-               transport)
+from . import (bounded, config, datasets, errors, folder_data, format_io,
+               format_options, formats, localfiles, memory, parquet_footers, parquet_layout,
+               paths, progress, r_types, ranged_previews, transport)
+from .compression import decompressed
 from .paths import S3Path
 from .tempfiles import open_private_file
 
@@ -255,10 +256,10 @@ def _read_parquet_file(path: S3Path, options: Mapping[str, Any], fmt: formats.Fo
     frame is then built without the file in memory beside it.
     """
     with transport.open_file(path, _PARQUET_TAIL, views=True) as source:
-        footer = formats.parquet_footer(source)
+        footer = parquet_layout.parquet_footer(source)
         memory.check_parquet(source, footer, options.get("columns"), memory_check)
         whole = footer is not None and options.get("columns") is None
-        source.fetch_rest(read_once=formats.column_chunk_ranges(footer) if whole else None)
+        source.fetch_rest(read_once=parquet_layout.column_chunk_ranges(footer) if whole else None)
         return _parse(path, source, None, options, fmt)
 
 
@@ -278,7 +279,7 @@ def _preview_text(path: S3Path, n: int, fmt: formats.Format, compression: str | 
         # Compressed data is no larger than its text, but for a stream that yields none.
         source = bounded.LimitedReader(source, 2 * limit, lambda: bounded.refusal(
             path, "the compressed bytes of its first rows take", 2 * limit))
-    with formats.decompressed(source, compression) as stream:
+    with decompressed(source, compression) as stream:
         text = bytearray()
         step = _PREVIEW_FIRST_FETCH
         while True:
@@ -326,7 +327,7 @@ def _first_pages(metadata: Any, columns: list[str] | None) -> list[tuple[int, in
         column = group.column(index)
         if columns is not None and column.path_in_schema.split(".")[0] not in columns:
             continue
-        start, length = formats.column_chunk_range(column)
+        start, length = parquet_layout.column_chunk_range(column)
         ranges.append((start, min(length, _PREVIEW_COLUMN_BYTES)))
     return ranges
 
@@ -351,7 +352,7 @@ def _preview_columnar(path: S3Path, n: int, fmt: formats.Format,
         return r_types.table_to_frame(reader.schema.empty_table())
     bounded.check_ipc_first_batch(source, path)
     batch = reader.get_batch(0)
-    formats.validate_arrow(batch)
+    format_io.validate_arrow(batch)
     return r_types.table_to_frame(pa.Table.from_batches([batch])).head(n)
 
 

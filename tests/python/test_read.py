@@ -20,6 +20,7 @@ from conftest import (BUCKET, PlantedTemporaryFolder, assert_same_frame, plant_l
 import s3tools
 import s3tools.read
 import s3tools.transport
+from s3tools import parquet_layout
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -655,7 +656,7 @@ def test_a_parquet_file_is_let_go_once_every_column_chunk_is_handed_out(seed, mo
     path = s3tools.paths.parse(f"{BUCKET}/let-go.parquet")
     with caplog.at_level("DEBUG", logger="s3tools.requests"), \
             s3tools.transport.open_file(path, 64 * 1024, views=True) as source:
-        chunks = s3tools.formats.column_chunk_ranges(s3tools.formats.parquet_footer(source))
+        chunks = parquet_layout.column_chunk_ranges(parquet_layout.parquet_footer(source))
         assert len(chunks) == 20
         source.fetch_rest(read_once=chunks)
         held = _whole_buffer(source)
