@@ -1,5 +1,5 @@
-"""allocator: pyarrow's CSV parse takes Arrow memory from the system allocator, and leaves
-pyarrow's default as it found it."""
+"""allocator: pyarrow's CSV parse takes Arrow memory from the pool s3tools chooses for it,
+gives it all back with the frame, and leaves pyarrow's default as it found it."""
 
 from __future__ import annotations
 
@@ -21,18 +21,19 @@ def csv_with_text() -> bytes:
     return frame.to_csv(index=False).encode()
 
 
-def test_a_read_keeps_its_arrow_memory_in_the_system_allocator(seed, monkeypatch):
+def test_a_read_keeps_its_arrow_memory_in_the_parse_pool_and_gives_it_all_back(seed,
+                                                                               monkeypatch):
     monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
     path = put(seed, "pool/words.csv", csv_with_text())
     before = pa.default_memory_pool()
-    system = pa.system_memory_pool()
-    held = system.bytes_allocated()
+    pool = allocator.parts_pool()
+    held = pool.bytes_allocated()
     frame = s3tools.s3_path_to_df(path)
-    # pandas' text columns keep their Arrow buffers: they are the system allocator's.
+    # pandas' text columns keep their Arrow buffers: they are the parse pool's.
     assert isinstance(frame["word"].array, pd.arrays.ArrowStringArray)
-    assert system.bytes_allocated() - held >= ROWS * len("word 0")
+    assert pool.bytes_allocated() - held >= ROWS * len("word 0")
     del frame
-    assert system.bytes_allocated() <= held + 64 * 1024
+    assert pool.bytes_allocated() <= held + 64 * 1024
     assert pa.default_memory_pool().backend_name == before.backend_name
 
 
