@@ -36,9 +36,11 @@ def prepare(work_dir: str, env: dict, log: object) -> dict | None:
     r_env = {name: value for name, value in env.items() if name != "LD_LIBRARY_PATH"}
     r_env.update({"S3TOOLS_PYTHON": sys.executable, "TZ": "UTC", **ALLOCATION,
                   "R_LIBS": os.pathsep.join([library, r_env.get("R_LIBS", "")]).rstrip(":")})
+    # --preclean: object files a development load left in src/ (pkgload compiles them
+    # without optimisation) would otherwise be linked as they are.
     done = subprocess.run(
-        ["R", "CMD", "INSTALL", "--no-docs", "--no-html", "--no-multiarch", "--no-test-load",
-         f"--library={library}", ROOT],
+        ["R", "CMD", "INSTALL", "--preclean", "--no-docs", "--no-html", "--no-multiarch",
+         "--no-test-load", f"--library={library}", ROOT],
         env=r_env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         log(f"Scenario 7: R CMD INSTALL failed; skipped.\n{done.stderr[-2000:]}")
