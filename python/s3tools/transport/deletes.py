@@ -37,9 +37,10 @@ def delete(root: S3Path, keys: Iterable[str]) -> list[dict[str, Any]]:
     Raises:
         The s3tools errors of the requests (denied, the network...).
     """
-    keys = list(keys)
-    alone = [key for key in keys if _NOT_IN_XML.search(key)]
-    together = [key for key in keys if not _NOT_IN_XML.search(key)]
+    alone: list[str] = []
+    together: list[str] = []
+    for key in keys:
+        (alone if _NOT_IN_XML.search(key) else together).append(key)
     for key in alone:
         request("delete_object", f"{root.bucket}/{key}", writing=True, Bucket=root.bucket,
                 Key=key)
