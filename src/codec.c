@@ -150,7 +150,8 @@ static void *lazy_dataptr(SEXP x, Rboolean writeable) {
     return DATAPTR(made(x));
 }
 
-static const void *lazy_dataptr_or_null(SEXP x) {
+/* Both lazy classes: the made vector's data once made (data1 let go), none before. */
+static const void *made_dataptr_or_null(SEXP x) {
     return R_altrep_data1(x) == R_NilValue ? DATAPTR(R_altrep_data2(x)) : NULL;
 }
 
@@ -173,7 +174,7 @@ void s3tools_init_strings(DllInfo *dll) {
     R_set_altrep_Length_method(lazy_strings_class, lazy_length);
     R_set_altrep_Inspect_method(lazy_strings_class, lazy_inspect);
     R_set_altvec_Dataptr_method(lazy_strings_class, lazy_dataptr);
-    R_set_altvec_Dataptr_or_null_method(lazy_strings_class, lazy_dataptr_or_null);
+    R_set_altvec_Dataptr_or_null_method(lazy_strings_class, made_dataptr_or_null);
     R_set_altstring_Elt_method(lazy_strings_class, lazy_element);
     R_set_altstring_Set_elt_method(lazy_strings_class, lazy_set_element);
     R_set_altstring_No_NA_method(lazy_strings_class, lazy_no_na);
@@ -227,10 +228,6 @@ static void *coded_dataptr(SEXP x, Rboolean writeable) {
     return DATAPTR(coded_made(x));
 }
 
-static const void *coded_dataptr_or_null(SEXP x) {
-    return R_altrep_data1(x) == R_NilValue ? DATAPTR(R_altrep_data2(x)) : NULL;
-}
-
 static Rboolean coded_inspect(SEXP x, int pre, int deep, int pvec,
                               void (*inspect_subtree)(SEXP, int, int, int)) {
     (void) pre, (void) deep, (void) pvec, (void) inspect_subtree;
@@ -244,7 +241,7 @@ static void init_coded_strings(DllInfo *dll) {
     R_set_altrep_Length_method(coded_strings_class, coded_length);
     R_set_altrep_Inspect_method(coded_strings_class, coded_inspect);
     R_set_altvec_Dataptr_method(coded_strings_class, coded_dataptr);
-    R_set_altvec_Dataptr_or_null_method(coded_strings_class, coded_dataptr_or_null);
+    R_set_altvec_Dataptr_or_null_method(coded_strings_class, made_dataptr_or_null);
     R_set_altstring_Elt_method(coded_strings_class, coded_element);
     R_set_altstring_Set_elt_method(coded_strings_class, coded_set_element);
 }
