@@ -184,7 +184,8 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
                           compression, budget)
 
         def parse_stream() -> pd.DataFrame:
-            with transport.open_stream(path, budget=budget, part_size=fmt.part_size()) as stream:
+            with transport.open_stream(path, budget=budget, part_size=fmt.part_size(),
+                                       one_get=True) as stream:
                 return _parse(path, stream, file_type, options, fmt, compression)
 
         return transport.restarting(path, parse_stream)

@@ -36,11 +36,13 @@ class Rule:
     ``"echo"`` (the same, with S3 error ``code`` and a message and an element
     that repeat every header of the request, credentials included),
     ``"reset"`` / ``"cut"`` / ``"stall"`` (forward, then send half the body
-    and reset the connection / close it / go silent), ``"cut_request"`` (read
-    half the request body, then reset), ``"after"`` (forward, then call
-    ``action``), ``"pause"`` (not a fault: send half the body, wait until the
-    test sets ``release``, then send the rest; ``released`` says whether it
-    was set or the wait gave up after ``PAUSE_LIMIT`` seconds).
+    and reset the connection / close it / go silent; an error's answer is sent
+    whole), ``"cut_request"`` (read half the request body, then reset),
+    ``"after"`` (forward whole), ``"pause"`` (not a fault: send half the body,
+    wait until the test sets ``release``, then send the rest; ``released`` says
+    whether it was set or the wait gave up after ``PAUSE_LIMIT`` seconds).
+    ``action`` is called once the request has been forwarded, before its answer
+    is sent.
     """
 
     fault: str
@@ -164,10 +166,10 @@ class FaultProxy:
             return
         status, headers, answer = self._forward(method, target, handler.headers, body)
         self._record(method, target, str(status) if rule is None else f"{status} {rule.fault}")
-        if rule is not None and rule.fault == "after" and rule.action is not None:
+        if rule is not None and rule.action is not None:
             rule.action()
         broken = rule is not None and rule.fault in ("reset", "cut", "stall", "pause") \
-            and method != "HEAD" and len(answer) > 1
+            and method != "HEAD" and len(answer) > 1 and 200 <= status < 300
         handler.send_response_only(status)
         for name, value in headers:
             if name.lower() not in _HOP_BY_HOP:

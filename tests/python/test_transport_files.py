@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from faults import object_get
 
 import s3tools
 from s3tools import paths, transport
+from s3tools.transport import sizes
 
 DATA = np.random.default_rng(9).bytes(2 * 1024 * 1024 + 77)
 
@@ -61,6 +63,73 @@ def test_a_stream_of_an_empty_object(fault_proxy, seed):
     with transport.open_stream(_path("empty.bin")) as stream:
         assert stream.size == 0 and stream.read() == b"" and stream.head == b""
     assert fault_proxy.count("GET") == 1
+
+
+def _held_when_still(stream: transport.ObjectFile, most: int) -> int:
+    """How many parts the stream holds once its GET has stopped for room (waited for)."""
+    for _ in range(200):
+        held = len(stream.reader.spans())
+        if held >= most:
+            break
+        time.sleep(0.05)
+    time.sleep(0.2)  # room for a part too many, if it were sent
+    return len(stream.reader.spans())
+
+
+def test_a_stream_in_one_get_holds_a_bounded_window_of_parts(fault_proxy, seed):
+    put(seed, "data.bin", DATA)
+    part = 64 * 1024
+    with transport.open_stream(_path(), part_size=part, one_get=True) as stream:
+        assert stream.peek(1000) == DATA[:1000]
+        assert stream.read(10) == DATA[:10]
+        assert _held_when_still(stream, sizes.FOLLOWED_PARTS) == sizes.FOLLOWED_PARTS
+        got = bytearray(DATA[:10])
+        while len(got) < len(DATA):  # in steps across parts, into a buffer
+            step = bytearray(100_000)
+            got += step[:stream.readinto(step)]
+            assert len(stream.reader.spans()) <= sizes.FOLLOWED_PARTS
+        assert bytes(got) == DATA and stream.read(10) == b""
+        assert stream.head == DATA[:4096]
+        reopened = stream.reopen()
+    with reopened:
+        assert reopened.read() == DATA
+    assert fault_proxy.count("GET") == 2  # one per stream
+
+
+def test_a_stream_in_one_get_cut_short_asks_for_the_rest(fault_proxy, seed, monkeypatch):
+    monkeypatch.setattr(sizes, "CHUNK", 16 * 1024)  # the body followed in chunks
+    put(seed, "data.bin", DATA)
+    fault_proxy.add("cut", object_get, times=1)
+    with transport.open_stream(_path(), part_size=256 * 1024, one_get=True) as stream:
+        assert stream.read() == DATA
+    ranges = [target for method, target, _ in fault_proxy.requests if method == "GET"]
+    assert len(ranges) == 2, fault_proxy.requests
+
+
+def test_a_stream_in_one_get_closed_early_stops_its_get(fault_proxy, seed):
+    put(seed, "data.bin", DATA)
+    stream = transport.open_stream(_path(), part_size=64 * 1024, one_get=True)
+    assert stream.read(10) == DATA[:10]
+    _held_when_still(stream, sizes.FOLLOWED_PARTS)
+    stream.close()
+    for _ in range(200):  # the GET, waiting for room, ends on its own
+        if stream.reader.pieces == 0:
+            break
+        time.sleep(0.05)
+    assert stream.reader.pieces == 0 and stream.reader.spans() == []
+
+
+def test_a_stream_in_one_get_of_an_empty_object(fault_proxy, seed):
+    put(seed, "empty.bin", b"")
+    with transport.open_stream(_path("empty.bin"), one_get=True) as stream:
+        assert stream.size == 0 and stream.read() == b""
+    assert fault_proxy.count("GET") == 1
+
+
+def test_a_file_opened_without_a_tail_reads_the_object(fault_proxy, seed):
+    put(seed, "data.bin", DATA)
+    with transport.open_file(_path()) as source:
+        assert source.size == len(DATA) and source.read() == DATA
 
 
 def test_a_file_read_from_its_start_in_growing_steps(fault_proxy, seed):

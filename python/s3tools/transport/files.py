@@ -28,7 +28,7 @@ from .sender import get_range
 
 
 def open_stream(path: S3Path, version: Version | None = None, *, part_size: int | None = None,
-                budget: Any = None) -> ObjectFile:
+                budget: Any = None, one_get: bool = False) -> ObjectFile:
     """An object's bytes in order, read while they are still arriving.
 
     The first GET asks for the first part: its answer gives the size and pins
@@ -44,6 +44,10 @@ def open_stream(path: S3Path, version: Version | None = None, *, part_size: int 
             the cost of more requests (default: :data:`~.sizes.PART_SIZE`).
         budget: a ``memory.Budget``: the first GET asks for at most its
             ``first_part``, and its ``admit(path, size)`` may refuse before the rest.
+        one_get: the whole object in one GET instead, its body followed in parts, at
+            most :data:`~.sizes.FOLLOWED_PARTS` of them arrived and not yet read (for
+            a parser that reads as fast as the bytes come: one request, and the
+            least work for the service).
 
     Raises:
         NotFoundError, AccessDeniedError, S3ConnectionError, TooLargeError...: the
@@ -52,13 +56,16 @@ def open_stream(path: S3Path, version: Version | None = None, *, part_size: int 
     part = part_size or sizes.PART_SIZE
     first = part if budget is None else max(1, min(part, budget.first_part))
     reader = ObjectReader(path, version, memory="fresh",
-                          threads=workers(sizes.PARALLEL_PARTS) + 1)
+                          threads=1 if one_get else workers(sizes.PARALLEL_PARTS) + 1)
     try:
-        reader.open_start(first, budget=budget, part=part, follow=True)
+        if one_get:
+            reader.open_followed(part, sizes.FOLLOWED_PARTS, budget=budget)
+        else:
+            reader.open_start(first, budget=budget, part=part, follow=True)
     except BaseException:
         reader.stop(wait=False)
         raise
-    return ObjectFile(reader, stream=part)
+    return ObjectFile(reader, stream=part, one_get=one_get)
 
 
 def open_file(path: S3Path, tail_length: int = 0, *, head_length: int = 0, readahead: int = 0,
@@ -90,8 +97,8 @@ def open_file(path: S3Path, tail_length: int = 0, *, head_length: int = 0, reada
     if version is None and head_length:
         first, version = get_range(path, 0, head_length)
         held, tail = [(0, first)], bytearray()
-    elif version is None:
-        tail, version = get_range(path, 0, None, suffix=tail_length)
+    elif version is None:  # a byte at least: a range of none is refused (416) by any object
+        tail, version = get_range(path, 0, None, suffix=max(1, tail_length))
     size = version.size
     tail_start = size - (min(tail_length, size) if tail is None else len(tail))
     if tail is not None and len(tail):
@@ -107,8 +114,8 @@ class ObjectFile(io.RawIOBase):
     """A read-only file over an :class:`ObjectReader` (made by :func:`open_stream` or
     :func:`open_file`): ``path``, ``size``, ``version``, and what the readers need."""
 
-    def __init__(self, reader: ObjectReader, *, stream: int = 0, views: bool = False,
-                 readahead: int = 0, tail: tuple[int, Any] | None = None,
+    def __init__(self, reader: ObjectReader, *, stream: int = 0, one_get: bool = False,
+                 views: bool = False, readahead: int = 0, tail: tuple[int, Any] | None = None,
                  shared: ObjectReader | None = None) -> None:
         super().__init__()
         self.path, self.version, self.size = reader.path, reader.version, reader.size
@@ -116,6 +123,7 @@ class ObjectFile(io.RawIOBase):
         self.reader = reader
         self._shared = shared
         self._stream = stream  # the part size of a stream; 0 for a seekable file
+        self._one_get = one_get
         self._views, self._readahead = views, readahead
         self._tail_start, self._tail = tail if tail is not None else (self.size, None)
         self._position = 0
@@ -164,10 +172,20 @@ class ObjectFile(io.RawIOBase):
             end = min(self.size, start + len(view))
             if end <= start:
                 return 0
-            data = self._in_order(start, end) if self._stream else self._bytes(start, end)
-            view[:len(data)] = data
-            self._position = start + len(data)
-            return len(data)
+            if self._stream:  # each part's bytes copied straight in, not joined first
+                done = 0
+                while start + done < end:
+                    data = self.reader.view(start + done, end, clip=True)
+                    if not data:
+                        break
+                    view[done:done + len(data)] = data
+                    done += len(data)
+            else:
+                data = self._bytes(start, end)
+                view[:len(data)] = data
+                done = len(data)
+            self._position = start + done
+            return done
         except BaseException as error:
             self.failure = self.failure or error
             raise
@@ -210,7 +228,8 @@ class ObjectFile(io.RawIOBase):
     def reopen(self) -> ObjectFile:
         """A new stream from the start of the same version (for a second parser)."""
         self.close()
-        return open_stream(self.path, self.version, part_size=self._stream or None)
+        return open_stream(self.path, self.version, part_size=self._stream or None,
+                           one_get=self._one_get)
 
     def fetch_rest(self, read_once: Ranges | None = None) -> None:
         """Ask for the whole object, in pieces of :data:`~.sizes.PIECE_SIZE` into one

@@ -10,6 +10,7 @@ Every read of an object in parts is a use of :class:`ObjectReader`:
 - a stream (:func:`s3tools.transport.open_stream`): the same first GET, run
   in the background and followed as its body arrives; the other parts each in
   a buffer of its own, a bounded window ahead of the reader, let go once read;
+  or the whole object in one GET whose body fills those parts (:mod:`.followed`);
 - a file read in place (:func:`s3tools.transport.open_file`): spans of the
   object (a Parquet file whole, or the column chunks a dataset reads) in
   pieces into one buffer per span; a span goes once every range its reader
@@ -271,6 +272,21 @@ class ObjectReader:
             return  # sent by open_start, in the reader's thread
         self._send()
 
+    # ------------------------------------------------------------ one GET, followed
+
+    def open_followed(self, part: int, window: int, *, budget: Any = None) -> None:
+        """The object in one GET whose body fills parts of ``part`` bytes in turn, at most
+        ``window`` of them arrived and not yet read (:mod:`.followed`). Returns once
+        the answer has come.
+
+        Raises:
+            the GET's error (not found, denied, the network...), TooLargeError.
+        """
+        from .followed import Follower
+
+        self._window = window
+        Follower(self, part, budget).start()
+
     # ------------------------------------------------------------ sending
 
     def _send(self, count: int | None = None) -> None:
@@ -465,6 +481,7 @@ class ObjectReader:
             self._spares.retire(buffer)
         del buffer
         self._send()
+        self._changed.notify_all()  # a followed GET may be waiting for room
 
     def _give_up(self, pieces: Iterable[Piece]) -> list[Piece]:
         """Drop the planned ones and stop the sent ones; the ones still under way."""
@@ -511,5 +528,6 @@ class ObjectReader:
                 piece.state, piece.received = DONE, piece.end - piece.start
                 return True
         return False
+
 
 

@@ -158,27 +158,32 @@ class _Get:
 
         What arrived stays counted when the body breaks off (:class:`ShortBody`, or the
         network): the next attempt asks only for the rest. A body longer than announced
-        is refused.
+        is refused. A buffer with a ``place(offset)`` method is filled in the places it
+        gives (a view from ``offset`` to the end of one of several buffers).
         """
-        view = memoryview(self.buffer).cast("B")
+        total = len(self.buffer)
+        place = getattr(self.buffer, "place", None)
         # numpy copies without holding the GIL: a parser reading from another thread is
         # not kept waiting while a part arrives.
-        target = numpy.asarray(view)
+        target = None if place is not None else numpy.asarray(
+            memoryview(self.buffer).cast("B"))
         try:
             for chunk in answer.chunks:
-                size = len(chunk)
-                if self.received + size > len(view):
+                data = numpy.frombuffer(chunk, numpy.uint8)
+                if self.received + len(data) > total:
                     raise errors.S3ToolsError("The S3 service sent more bytes than it "
                                               "announced; nothing was returned.")
-                numpy.copyto(target[self.received:self.received + size],
-                             numpy.frombuffer(chunk, numpy.uint8))
-                self.received += size
+                while len(data):
+                    into = target[self.received:] if place is None else place(self.received)
+                    size = min(len(into), len(data))
+                    numpy.copyto(into[:size], data[:size])
+                    data, self.received = data[size:], self.received + size
+                    del into
                 self._tell()
-            if self.received < len(view):
-                raise ShortBody(actual_bytes=self.received, expected_bytes=len(view))
+            if self.received < total:
+                raise ShortBody(actual_bytes=self.received, expected_bytes=total)
         finally:
             del target
-            view.release()
 
 
 def _in_one_piece(answer: Answer, expected: int) -> bytes | None:

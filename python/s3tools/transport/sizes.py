@@ -12,6 +12,9 @@ PARALLEL_PARTS = 4
 # A file read in place (Parquet) comes in pieces this size: smaller than a
 # part, so that its reader starts sooner; datasets' pieces too (bench/, scenario 8).
 PIECE_SIZE = 16 * 1024 * 1024
+# A stream read in one GET (``open_stream(one_get=True)``) holds at most this many
+# parts that have arrived and are not yet read: the parser's, the next, one arriving.
+FOLLOWED_PARTS = 3
 # A body is read from the network in chunks of this size.
 CHUNK = 1024 * 1024
 # The first bytes of an object kept for error messages (format hints).
