@@ -240,8 +240,10 @@ def _read_data_file(file: folder_data.DataFile, fmt: formats.Format, compression
                     share: memory.FolderShare | None) -> pd.DataFrame:
     """One listed file, parsed while it arrives where the format allows (``share``: what a
     compressed one may decompress to)."""
-    with transport.open_stream(file.path, file.version, part_size=fmt.part_size()) as stream:
-        if fmt.streams and compression is None:
+    parsed = fmt.streams and compression is None  # while it arrives, in one GET
+    with transport.open_stream(file.path, file.version, part_size=fmt.part_size(),
+                               one_get=parsed) as stream:
+        if parsed:
             return _parse(file.path, stream, file_type, options, fmt, compression)
         data = bytearray(file.version.size)
         stream.readinto(data)

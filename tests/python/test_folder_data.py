@@ -195,3 +195,19 @@ def test_a_file_replaced_after_the_listing_is_read_as_the_folder_now_is(seed, fa
     fault_proxy.add("after", object_get, times=1,
                     action=lambda: put(seed, "out/part-2.csv", encode("csv", [20, 21])))
     assert s3tools.s3_path_to_df(ROOT)["a"].tolist() == [1, 20, 21, 3]
+
+
+def test_each_text_file_of_a_folder_is_one_get(seed, fault_proxy, monkeypatch):
+    from s3tools import csvparts
+    from s3tools.transport import sizes
+
+    monkeypatch.setattr(sizes, "PART_SIZE", 16 * 1024)
+    monkeypatch.setattr(csvparts, "PART", 16 * 1024)  # each file parsed in several parts
+    parts = {f"out/part-{index}.csv":
+             encode("csv", list(range(index * 10_000, (index + 1) * 10_000)))
+             for index in range(3)}
+    for key, body in parts.items():
+        put(seed, key, body)
+    assert s3tools.s3_path_to_df(ROOT)["a"].tolist() == list(range(30_000))
+    gets = [target for method, target, _ in fault_proxy.requests if object_get(method, target)]
+    assert sorted(gets) == [f"/{BUCKET}/{key}" for key in sorted(parts)]
