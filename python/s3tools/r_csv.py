@@ -23,6 +23,7 @@ from pandas._libs.parsers import STR_NA_VALUES
 
 # The spellings of NaN that pandas counts as missing, and R's readers read as NaN.
 NAN_TEXTS = ("NaN", "nan", "-NaN", "-nan")
+_NAN_LENGTHS = (min(map(len, NAN_TEXTS)), max(map(len, NAN_TEXTS)))
 # pandas' default missing-value texts, from its parser.
 _PANDAS_NA_TEXTS = tuple(sorted(STR_NA_VALUES))
 # With any of these options the read is exactly pandas' (their meaning would change).
@@ -120,7 +121,7 @@ def _as_nullable(column: pd.Series) -> pd.Series:
     if pa.types.is_floating(arrow_type):
         return pd.Series(_floating(pa.array(column.array)), index=column.index)
     if pa.types.is_boolean(arrow_type):
-        return column.astype("boolean")
+        return pd.Series(_logical(pa.array(column.array)), index=column.index)
     if pa.types.is_integer(arrow_type) or pa.types.is_null(arrow_type):
         wide = pa.types.is_unsigned_integer(arrow_type) and arrow_type.bit_width == 64
         return column.astype("UInt64" if wide else "Int64")
@@ -129,8 +130,8 @@ def _as_nullable(column: pd.Series) -> pd.Series:
 
 def _finished_column(column: pd.Series, plan: CsvPlan, inferred: bool) -> pd.Series:
     if _is_text(column.dtype):
-        spelled = column.isin(NAN_TEXTS).to_numpy(dtype=bool, na_value=False) \
-            if plan.na_values is not None else np.zeros(len(column), dtype=bool)
+        spelled = _spelled_nan(column) if plan.na_values is not None else \
+            np.zeros(len(column), dtype=bool)
         if spelled.any():
             # A column typed as text by the user: the spellings are missing, as in pandas.
             return _with_nan(column, spelled, plan) if inferred else column.mask(spelled)
@@ -141,6 +142,25 @@ def _finished_column(column: pd.Series, plan: CsvPlan, inferred: bool) -> pd.Ser
         # Nothing in the column to type it: logical, as read.csv and readr make it.
         return pd.Series(pd.array([None] * len(column), dtype="boolean"), index=column.index)
     return column
+
+
+def _spelled_nan(column: pd.Series) -> np.ndarray:
+    """Where a text column spells NaN (:data:`NAN_TEXTS`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        texts = pa.array(column.array)  # Arrow's strings (pandas' str): no Python strings
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return column.isin(NAN_TEXTS).to_numpy(dtype=bool, na_value=False)
+    lengths = pc.binary_length(texts)  # a few values of 3 or 4 bytes, if any, are looked at
+    if not pc.any(pc.and_(pc.greater_equal(lengths, _NAN_LENGTHS[0]),
+                          pc.less_equal(lengths, _NAN_LENGTHS[1]))).as_py():
+        return np.zeros(len(column), dtype=bool)
+    spelled = pc.is_in(texts, value_set=pa.array(NAN_TEXTS, texts.type))
+    if not pc.any(spelled).as_py():
+        return np.zeros(len(column), dtype=bool)
+    return spelled.to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _is_text(dtype: Any) -> bool:
@@ -279,6 +299,17 @@ def _is_float(arrow_type: Any) -> bool:
     import pyarrow as pa
 
     return arrow_type in (pa.float32(), pa.float64())
+
+
+def _logical(values: Any) -> Any:
+    """An Arrow boolean array as pandas' ``boolean`` (its mask from Arrow's validity)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    missing = values.is_null().to_numpy(zero_copy_only=False)
+    data = pc.fill_null(values, False).to_numpy(zero_copy_only=False)
+    return pd.arrays.BooleanArray(data, missing)
 
 
 def _floating(values: Any) -> Any:
