@@ -152,6 +152,9 @@ def _spelled_nan(column: pd.Series) -> np.ndarray:
     try:
         texts = pa.array(column.array)  # Arrow's strings (pandas' str): no Python strings
     except (pa.ArrowInvalid, pa.ArrowTypeError):
+        texts = None
+    if texts is None or not (pa.types.is_string(texts.type) or
+                             pa.types.is_large_string(texts.type)):
         return column.isin(NAN_TEXTS).to_numpy(dtype=bool, na_value=False)
     lengths = pc.binary_length(texts)  # a few values of 3 or 4 bytes, if any, are looked at
     if not pc.any(pc.and_(pc.greater_equal(lengths, _NAN_LENGTHS[0]),
