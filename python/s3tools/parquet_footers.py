@@ -32,14 +32,6 @@ _FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY = 2, 3, 4, 5, 6, 7, 8
 _LIST, _SET, _MAP, _STRUCT, _UUID = 9, 10, 11, 12, 13
 _DEPTH = 64  # Thrift's own limit on nesting
 
-# The fields of parquet.thrift that matter, as plans for _struct: a ColumnChunk's
-# crypto_metadata and encrypted_column_metadata; a RowGroup's columns; a FileMetaData's
-# row_groups and encryption_algorithm.
-_COLUMN_CHUNK = {(8, _STRUCT): True, (9, _BINARY): True}
-_ROW_GROUP = {(1, _LIST): _COLUMN_CHUNK}
-_FILE_METADATA = {(4, _LIST): _ROW_GROUP, (8, _STRUCT): True}
-
-
 class Malformed(ValueError):
     """The footer's bytes are not a Thrift compact struct."""
 
@@ -58,9 +50,9 @@ def refuse_unsafe(source: Any, shown: str) -> None:
         FormatError: the footer or columns are encrypted, or the footer is malformed.
     """
     try:
-        what = encryption(source)
-        if what is None:
-            _check_level_histograms(source)
+        what, shape = _inspect(source)
+        if shape is not None and what is None:
+            _check_level_histograms(*shape)
     except Malformed as error:
         raise FormatError(f"Could not read {shown} as parquet: its footer is damaged "
                           f"({error}).", path=shown) from None
@@ -79,11 +71,20 @@ def encryption(source: Any) -> str | None:
     Raises:
         Malformed: the trailer is Parquet's but its footer is not Thrift.
     """
+    return _inspect(source)[0]
+
+
+def _inspect(source: Any) -> tuple[str | None, tuple[list, list] | None]:
+    """What of the file is encrypted (see :func:`encryption`), and its plaintext footer's
+    schema and histograms (:func:`_shape`; None without such a footer), from one pass."""
     size = source.seek(0, io.SEEK_END)
     if size >= _TRAILER and _read(source, size - 4, 4) == ENCRYPTED_MAGIC:
-        return "footer is"
+        return "footer is", None
     footer = _plain_footer(source)
-    return "columns are" if footer is not None and encrypted(footer) else None
+    if footer is None:
+        return None, None
+    found, elements, histograms = _shape(footer)
+    return ("columns are" if found else None), (elements, histograms)
 
 
 def _plain_footer(source: Any) -> bytes | None:
@@ -118,56 +119,7 @@ def encrypted(footer: bytes) -> bool:
     Raises:
         Malformed: the bytes are not a Thrift compact struct.
     """
-    try:
-        found, end = _struct(footer, 0, _FILE_METADATA)
-    except IndexError:
-        raise Malformed("it ends inside a value") from None
-    except RecursionError:
-        raise Malformed("values nested too deeply") from None
-    if end > len(footer):
-        raise Malformed("a value runs past its end")
-    return found
-
-
-def _struct(data: bytes, position: int, plan: dict) -> tuple[bool, int]:
-    """A struct some of whose fields matter: ``plan`` maps ``(field id, type)`` to True
-    (the field says the file is encrypted) or to the plan of a list's struct elements.
-    Returns whether an encrypted field was found, and the position after the struct
-    (or after that field)."""
-    field = 0
-    while True:
-        header = data[position]
-        position += 1
-        if header == 0:
-            return False, position
-        kind = header & 0x0F
-        if header >> 4:
-            field += header >> 4
-        else:
-            raw, position = _varint(data, position)
-            field = (raw >> 1) ^ -(raw & 1)  # zigzag
-        inner = plan.get((field, kind))
-        if inner is True:
-            return True, position
-        if inner is None:
-            position = _skip(data, position, kind, 1)
-            continue
-        found, position = _elements(data, position, inner)
-        if found:
-            return True, position
-
-
-def _elements(data: bytes, position: int, plan: dict) -> tuple[bool, int]:
-    """A list whose struct elements are read with ``plan``; others are skipped."""
-    count, kind, position = _container(data, position)
-    for _ in range(count):
-        if kind == _STRUCT:
-            found, position = _struct(data, position, plan)
-            if found:
-                return True, position
-        else:
-            position = _skip_element(data, position, kind, 2)
-    return False, position
+    return _shape(footer)[0]
 
 
 def _container(data: bytes, position: int) -> tuple[int, int, int]:
@@ -303,7 +255,7 @@ def _skip_element(data: bytes, position: int, kind: int, depth: int) -> int:
     raise Malformed(f"a value of unknown type {kind}")
 
 
-def _check_level_histograms(source: Any) -> None:
+def _check_level_histograms(elements: list, histograms: list) -> None:
     """Refuse a footer whose column chunks' level histograms (their size statistics) do not
     have one entry per level their column can have: pyarrow's column objects throw on
     them (see the module).
@@ -311,16 +263,7 @@ def _check_level_histograms(source: Any) -> None:
     Raises:
         Malformed: a histogram of the wrong length, or a schema that is not a tree.
     """
-    footer = _plain_footer(source)
-    if footer is None:
-        return
-    try:
-        elements, histograms = _schema_and_histograms(footer)
-        leaves = _leaf_levels(elements)
-    except IndexError:
-        raise Malformed("it ends inside a value") from None
-    except RecursionError:
-        raise Malformed("values nested too deeply") from None
+    leaves = _leaf_levels(elements)
     for column, repetitions, definitions in histograms:
         if column >= len(leaves):
             continue  # more chunks than columns: pyarrow refuses that itself
@@ -361,50 +304,77 @@ def _each_struct(read: Any) -> Any:
     return handle
 
 
-def _schema_and_histograms(footer: bytes) -> tuple[list, list]:
-    """The schema's elements as (repetition, children), and each column chunk's
-    (column, repetition histogram length, definition histogram length)."""
+def _shape(footer: bytes) -> tuple[bool, list, list]:
+    """One pass over a footer: whether it records encryption (the FileMetaData's
+    encryption_algorithm, a column chunk's crypto_metadata or encrypted_column_metadata),
+    the schema's elements as (repetition, children), and each column chunk's (column,
+    repetition histogram length, definition histogram length). The handlers are made
+    once and note what they find in ``found``: a footer has a column chunk per column
+    and row group, thousands in a large file.
+
+    Raises:
+        Malformed: the bytes are not a Thrift compact struct.
+    """
     elements: list[tuple[int, int]] = []
     histograms: list[tuple[int, int, int]] = []
+    found: dict[Any, Any] = {3: 0, 5: 0, "histogram 2": 0, "histogram 3": 0,
+                             "encrypted": False}
+
+    def number(field: int) -> Any:
+        def read(data: bytes, position: int) -> int:
+            raw, position = _varint(data, position)
+            found[field] = (raw >> 1) ^ -(raw & 1)
+            return position
+        return read
+
+    def length(field: str) -> Any:
+        def read(data: bytes, position: int) -> int:
+            count, kind, position = _container(data, position)
+            for _ in range(count):
+                position = _skip_element(data, position, kind, 4)
+            found[field] = count
+            return position
+        return read
+
+    def encryption(kind: int) -> Any:
+        def read(data: bytes, position: int) -> int:
+            found["encrypted"] = True
+            return _skip(data, position, kind, 1)
+        return read
+
+    element_fields = {(3, _I32): number(3), (5, _I32): number(5)}
+    statistics_fields = {(2, _LIST): length("histogram 2"), (3, _LIST): length("histogram 3")}
+    metadata_fields = {(16, _STRUCT): lambda data, position: _walk(data, position,
+                                                                   statistics_fields)}
+    chunk_fields = {(3, _STRUCT): lambda data, position: _walk(data, position,
+                                                               metadata_fields),
+                    (8, _STRUCT): encryption(_STRUCT), (9, _BINARY): encryption(_BINARY)}
 
     def element(data: bytes, position: int, _: int) -> int:
-        found = {3: 0, 5: 0}
-
-        def number(field: int) -> Any:
-            def read(data: bytes, position: int) -> int:
-                raw, position = _varint(data, position)
-                found[field] = (raw >> 1) ^ -(raw & 1)
-                return position
-            return read
-        position = _walk(data, position, {(3, _I32): number(3), (5, _I32): number(5)})
+        found[3] = found[5] = 0
+        position = _walk(data, position, element_fields)
         elements.append((found[3], found[5]))
         return position
 
     def chunk(data: bytes, position: int, column: int) -> int:
-        lengths = {2: 0, 3: 0}
-
-        def length(field: int) -> Any:
-            def read(data: bytes, position: int) -> int:
-                count, kind, position = _container(data, position)
-                for _ in range(count):
-                    position = _skip_element(data, position, kind, 4)
-                lengths[field] = count
-                return position
-            return read
-
-        def statistics(data: bytes, position: int) -> int:
-            return _walk(data, position, {(2, _LIST): length(2), (3, _LIST): length(3)})
-
-        def metadata(data: bytes, position: int) -> int:
-            return _walk(data, position, {(16, _STRUCT): statistics})
-        position = _walk(data, position, {(3, _STRUCT): metadata})
-        histograms.append((column, lengths[2], lengths[3]))
+        found["histogram 2"] = found["histogram 3"] = 0
+        position = _walk(data, position, chunk_fields)
+        histograms.append((column, found["histogram 2"], found["histogram 3"]))
         return position
 
-    def group(data: bytes, position: int, _: int) -> int:
-        return _walk(data, position, {(1, _LIST): _each_struct(chunk)})
-    _walk(footer, 0, {(2, _LIST): _each_struct(element), (4, _LIST): _each_struct(group)})
-    return elements, histograms
+    group_fields = {(1, _LIST): _each_struct(chunk)}
+    try:
+        end = _walk(footer, 0, {
+            (2, _LIST): _each_struct(element), (8, _STRUCT): encryption(_STRUCT),
+            (4, _LIST): _each_struct(lambda data, position, _:
+                                     _walk(data, position, group_fields))})
+    except IndexError:
+        raise Malformed("it ends inside a value") from None
+    except RecursionError:
+        raise Malformed("values nested too deeply") from None
+    if end > len(footer):
+        raise Malformed("a value runs past its end")
+    return found["encrypted"], elements, histograms
 
 
 def _leaf_levels(elements: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -37,9 +37,14 @@ def columns_only(data: bytes) -> bytes:
     its field 8, which parquet-cpp writes after every other field but 9."""
     length = int.from_bytes(data[-8:-4], "little")
     footer = data[-8 - length:-8]
-    found, after = parquet_footers._struct(footer, 0, {(8, 12): True})
-    assert found
-    cut = footer[:after - 1] + b"\x00"  # the field's one-byte header gone, the struct ended
+    starts = []
+
+    def note(data: bytes, position: int) -> int:  # where field 8's value starts
+        starts.append(position)
+        return parquet_footers._skip(data, position, 12, 1)
+    parquet_footers._walk(footer, 0, {(8, 12): note})
+    assert starts
+    cut = footer[:starts[0] - 1] + b"\x00"  # the field's one-byte header gone, the struct ended
     return data[:-8 - length] + cut + len(cut).to_bytes(4, "little") + b"PAR1"
 
 
@@ -140,7 +145,8 @@ def test_nested_columns_have_the_levels_of_their_schema():
     pq.write_table(pa.table({"a": [1, None], "b": [[1, 2], None],
                              "s": pa.array([{"x": 1}, None])}), sink)
     footer = parquet_footers._plain_footer(Source(sink.getvalue()))
-    elements, histograms = parquet_footers._schema_and_histograms(footer)
+    encrypted, elements, histograms = parquet_footers._shape(footer)
+    assert not encrypted
     assert parquet_footers._leaf_levels(elements) == [(1, 0), (3, 1), (2, 0)]
     assert [(column, repetitions, definitions) for column, repetitions, definitions
             in histograms] == [(0, 0, 2), (1, 2, 4), (2, 0, 3)]
