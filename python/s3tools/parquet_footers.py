@@ -290,7 +290,16 @@ def _walk(data: bytes, position: int, handlers: dict) -> int:
             raw, position = _varint(data, position)
             field = (raw >> 1) ^ -(raw & 1)
         handler = handlers.get((field, kind))
-        position = handler(data, position) if handler else _skip(data, position, kind, 1)
+        if handler is not None:
+            position = handler(data, position)
+        elif _I16 <= kind <= _I64:  # most fields: numbers, skipped here without a call
+            while data[position] > 0x7F:
+                position += 1
+            position += 1
+        elif kind == _LIST:
+            position = _skip_list(data, position, 1)
+        else:
+            position = _skip(data, position, kind, 1)
 
 
 def _each_struct(read: Any) -> Any:
