@@ -106,6 +106,26 @@ def test_a_stream_in_one_get_cut_short_asks_for_the_rest(fault_proxy, seed, monk
     assert len(ranges) == 2, fault_proxy.requests
 
 
+class _FirstPart:
+    """A memory budget that admits everything, whose first GET asks for ``first_part``."""
+
+    def __init__(self, first_part: int) -> None:
+        self.first_part, self.admitted = first_part, []
+
+    def admit(self, path: paths.S3Path, size: int) -> None:
+        self.admitted.append(size)
+
+
+def test_a_stream_in_one_get_under_a_budget_asks_for_the_rest_once(fault_proxy, seed):
+    put(seed, "data.bin", DATA)
+    budget = _FirstPart(100_000)  # not at a part's edge: that part comes in two answers
+    with transport.open_stream(_path(), part_size=64 * 1024, budget=budget,
+                               one_get=True) as stream:
+        assert stream.read() == DATA
+    assert budget.admitted == [len(DATA)]
+    assert fault_proxy.count("GET") == 2  # the budget's first part, then all the rest
+
+
 def test_a_stream_in_one_get_closed_early_stops_its_get(fault_proxy, seed):
     put(seed, "data.bin", DATA)
     stream = transport.open_stream(_path(), part_size=64 * 1024, one_get=True)
