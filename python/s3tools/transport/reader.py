@@ -33,6 +33,7 @@ from typing import Any
 from ..paths import S3Path
 from . import policy, sizes
 from .answers import Version
+from .followed import Follower
 from .pieces import (
     DONE,
     DROPPED,
@@ -282,8 +283,6 @@ class ObjectReader:
         Raises:
             the GET's error (not found, denied, the network...), TooLargeError.
         """
-        from .followed import Follower
-
         self._window = window
         Follower(self, part, budget).start()
 
@@ -528,6 +527,3 @@ class ObjectReader:
                 piece.state, piece.received = DONE, piece.end - piece.start
                 return True
         return False
-
-
-
