@@ -32,6 +32,7 @@ _FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY = 2, 3, 4, 5, 6, 7, 8
 _LIST, _SET, _MAP, _STRUCT, _UUID = 9, 10, 11, 12, 13
 _DEPTH = 64  # Thrift's own limit on nesting
 
+
 class Malformed(ValueError):
     """The footer's bytes are not a Thrift compact struct."""
 
