@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+from collections.abc import Iterator
 from typing import Any
 
 from ..paths import S3Path
 from . import sizes
 from .answers import Version
+from .followed import Follower
 from .pieces import Ranges, grouped, workers
 from .reader import ObjectReader
 from .sender import get_range
@@ -59,7 +61,7 @@ def open_stream(path: S3Path, version: Version | None = None, *, part_size: int 
                           threads=1 if one_get else workers(sizes.PARALLEL_PARTS) + 1)
     try:
         if one_get:
-            reader.open_followed(part, sizes.FOLLOWED_PARTS, budget=budget)
+            Follower(reader, part, sizes.FOLLOWED_PARTS, budget).start()
         else:
             reader.open_start(first, budget=budget, part=part, follow=True)
     except BaseException:
@@ -174,10 +176,7 @@ class ObjectFile(io.RawIOBase):
                 return 0
             if self._stream:  # each part's bytes copied straight in, not joined first
                 done = 0
-                while start + done < end:
-                    data = self.reader.view(start + done, end, clip=True)
-                    if not data:
-                        break
+                for data in self._parts(start, end):
                     view[done:done + len(data)] = data
                     done += len(data)
             else:
@@ -279,16 +278,24 @@ class ObjectFile(io.RawIOBase):
 
     def _in_order(self, start: int, end: int) -> Any:
         """A stream's ``[start, end)``: a view within the part in hand, else joined."""
-        data = self.reader.view(start, end, clip=True)
-        if data is None or len(data) == end - start:
-            return b"" if data is None else data
+        parts = self._parts(start, end)
+        data = next(parts, b"")
+        if len(data) == end - start:
+            return data
         joined = bytearray(data)
-        while len(joined) < end - start:
-            data = self.reader.view(start + len(joined), end, clip=True)
-            if not data:
-                break
+        for data in parts:
             joined += data
         return joined
+
+    def _parts(self, start: int, end: int) -> Iterator[Any]:
+        """A stream's ``[start, end)`` as views of the parts that hold it, in order, each
+        handed out as it is asked for (fewer bytes where the object ends)."""
+        while start < end:
+            data = self.reader.view(start, end, clip=True)
+            if not data:
+                return
+            yield data
+            start += len(data)
 
     def _bytes(self, start: int, end: int) -> Any:
         """``[start, end)``: a view of what is held, or fetched."""

@@ -35,15 +35,21 @@ if TYPE_CHECKING:
 class Follower:
     """The GET (or two) of a followed stream, and the parts it fills (see the module)."""
 
-    def __init__(self, reader: ObjectReader, part: int, budget: Any) -> None:
-        self.reader, self.part, self.budget = reader, part, budget
+    def __init__(self, reader: ObjectReader, part: int, window: int, budget: Any) -> None:
+        self.reader, self.part, self.window, self.budget = reader, part, window, budget
         self.first = None if budget is None else max(1, budget.first_part)
         self.carrier = Piece(0, 0, None)  # the reader's record of the GET under way
         self.parts: list[Piece] = []  # one per part of the object, in order
+        self._filling = 0  # the first part not yet filled
 
     def start(self) -> None:
-        """Send the GET; return once its answer has come (raising its error)."""
+        """Send the GET; return once its answer has come (raising its error).
+
+        Raises:
+            the GET's error (not found, denied, the network...), TooLargeError.
+        """
         reader, carrier = self.reader, self.carrier
+        reader._window = self.window
         carrier.state = SENT
         reader._running.add(carrier)
         carrier.future = reader._threads_pool().submit(self._run)
@@ -108,12 +114,14 @@ class Follower:
     def filled(self, end: int) -> None:
         """The object's bytes before ``end`` are in place: their parts say so (with the
         reader's lock held)."""
-        for piece in self.parts:
+        while self._filling < len(self.parts):
+            piece = self.parts[self._filling]
             if piece.state == SENT:
                 piece.received = max(0, min(end, piece.end) - piece.start)
                 if piece.received < piece.end - piece.start:
                     break
                 piece.state = DONE
+            self._filling += 1
         self.reader._changed.notify_all()
 
     def place(self, position: int) -> Any:
@@ -121,8 +129,7 @@ class Follower:
         buffer, made once the window has room."""
         reader = self.reader
         with reader._changed:
-            piece = next(piece for piece in self.parts if piece.end > position)
-            span = piece.span
+            span = self.parts[position // self.part].span
             assert span is not None
             if span.buffer is None:
                 self.filled(position)  # a chunk may fill several parts: read on

@@ -10,7 +10,8 @@ Every read of an object in parts is a use of :class:`ObjectReader`:
 - a stream (:func:`s3tools.transport.open_stream`): the same first GET, run
   in the background and followed as its body arrives; the other parts each in
   a buffer of its own, a bounded window ahead of the reader, let go once read;
-  or the whole object in one GET whose body fills those parts (:mod:`.followed`);
+  or the whole object in one GET whose body fills those parts (:mod:`.followed`,
+  which works inside the reader);
 - a file read in place (:func:`s3tools.transport.open_file`): spans of the
   object (a Parquet file whole, or the column chunks a dataset reads) in
   pieces into one buffer per span; a span goes once every range its reader
@@ -33,7 +34,6 @@ from typing import Any
 from ..paths import S3Path
 from . import policy, sizes
 from .answers import Version
-from .followed import Follower
 from .pieces import (
     DONE,
     DROPPED,
@@ -272,19 +272,6 @@ class ObjectReader:
                 self._planned.append(span.pieces[0])
             return  # sent by open_start, in the reader's thread
         self._send()
-
-    # ------------------------------------------------------------ one GET, followed
-
-    def open_followed(self, part: int, window: int, *, budget: Any = None) -> None:
-        """The object in one GET whose body fills parts of ``part`` bytes in turn, at most
-        ``window`` of them arrived and not yet read (:mod:`.followed`). Returns once
-        the answer has come.
-
-        Raises:
-            the GET's error (not found, denied, the network...), TooLargeError.
-        """
-        self._window = window
-        Follower(self, part, budget).start()
 
     # ------------------------------------------------------------ sending
 
