@@ -161,12 +161,17 @@ static int lazy_no_na(SEXP x) {
     return held != R_NilValue && VECTOR_ELT(held, 2) == R_NilValue;
 }
 
+/* What .Internal(inspect()) says of one of these vectors: its class, and whether its
+ * plain character vector has been made (data1 is NULL then, for both classes). */
+static Rboolean inspect_state(SEXP x, const char *kind, const char *pending) {
+    Rprintf(" s3tools %s (%s)\n", kind, R_altrep_data1(x) == R_NilValue ? "all made" : pending);
+    return TRUE;
+}
+
 static Rboolean lazy_inspect(SEXP x, int pre, int deep, int pvec,
                              void (*inspect_subtree)(SEXP, int, int, int)) {
     (void) pre, (void) deep, (void) pvec, (void) inspect_subtree;
-    Rprintf(" s3tools lazy strings (%s)\n",
-            R_altrep_data1(x) == R_NilValue ? "all made" : "made when used");
-    return TRUE;
+    return inspect_state(x, "lazy strings", "made when used");
 }
 
 void s3tools_init_strings(DllInfo *dll) {
@@ -231,9 +236,7 @@ static void *coded_dataptr(SEXP x, Rboolean writeable) {
 static Rboolean coded_inspect(SEXP x, int pre, int deep, int pvec,
                               void (*inspect_subtree)(SEXP, int, int, int)) {
     (void) pre, (void) deep, (void) pvec, (void) inspect_subtree;
-    Rprintf(" s3tools coded strings (%s)\n",
-            R_altrep_data1(x) == R_NilValue ? "all made" : "values and codes");
-    return TRUE;
+    return inspect_state(x, "coded strings", "values and codes");
 }
 
 static void init_coded_strings(DllInfo *dll) {
