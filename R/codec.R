@@ -1,7 +1,8 @@
 # The column codec of the boundary with Python: results and data frames from
-# Python (one record per column, R's own bytes in buffers Python hands over by
-# address, copied once by src/codec.c) and data frames to Python (raw vectors),
-# as python/s3tools/r_codec.py encodes and decodes them.
+# Python (one record per column: buffers Python hands over by address, copied once
+# by src/codec.c, or Arrow chunks converted as they are copied by src/arrow.c, into
+# vectors whose values live outside R's heap, src/outside.c) and data frames to
+# Python (raw vectors), as python/s3tools/r_codec.py encodes and decodes them.
 
 value_from_python <- function(value, tibble = FALSE) {
   if (!is.list(value) || is.null(value$type)) {
@@ -48,21 +49,30 @@ coded_strings_from_python <- function(levels, codes, lazy = FALSE) {
         as.double(unlist(codes$size)), isTRUE(lazy))
 }
 
-# Little-endian int32 or float64 with R's NA patterns already in place.
-numbers_from_python <- function(data, type) {
-  handed(data, type)
+# A column of numbers as a vector of `type` ("integer", "logical", "double", or
+# "integer64": int64 bits in a double vector): from buffers in R's layout with R's NA
+# patterns already in place, or from Arrow chunks converted as they are copied
+# (src/arrow.c).
+numbers_from_python <- function(column, type) {
+  arrow <- column$arrow
+  if (is.null(arrow)) {
+    return(handed(column$data, if (type == "integer64") "double" else type))
+  }
+  .Call(s3tools_arrow_numbers, arrow$from, type, as.double(arrow$scale),
+        as.character(unlist(arrow$values)), as.double(unlist(arrow$value_sizes)),
+        as.character(unlist(arrow$valid)), as.double(unlist(arrow$valid_sizes)),
+        as.double(unlist(arrow$offsets)), as.double(unlist(arrow$lengths)))
 }
 
 column_from_python <- function(column) {
-  data <- column$data
   if (isTRUE(column$lossy)) {
     warn_precision(column$name, "beyond the range of a 64-bit integer: read as double, so rounded")
   }
   switch(column$kind,
-    integer = numbers_from_python(data, "integer"),
-    logical = numbers_from_python(data, "logical"),
-    double = numbers_from_python(data, "double"),
-    integer64 = integer64_from_python(numbers_from_python(data, "double"), column$name),
+    integer = numbers_from_python(column, "integer"),
+    logical = numbers_from_python(column, "logical"),
+    double = numbers_from_python(column, "double"),
+    integer64 = integer64_from_python(numbers_from_python(column, "integer64"), column$name),
     character = if (is.null(column$codes)) {
       strings_from_python(column, lazy = getOption("s3tools.lazy_strings", TRUE))
     } else {
@@ -71,17 +81,17 @@ column_from_python <- function(column) {
                                 lazy = getOption("s3tools.lazy_strings", TRUE))
     },
     factor = structure(
-      numbers_from_python(data, "integer"),
+      numbers_from_python(column, "integer"),
       levels = as.character(unlist(column$levels)),
       class = c(if (isTRUE(column$ordered)) "ordered", "factor")
     ),
-    Date = structure(numbers_from_python(data, "double"), class = "Date"),
+    Date = structure(numbers_from_python(column, "double"), class = "Date"),
     POSIXct = structure(
-      numbers_from_python(data, "double"),
+      numbers_from_python(column, "double"),
       class = c("POSIXct", "POSIXt"),
       tzone = if (is.null(column$tz)) "" else column$tz
     ),
-    difftime = structure(numbers_from_python(data, "double"), units = "secs", class = "difftime"),
+    difftime = structure(numbers_from_python(column, "double"), units = "secs", class = "difftime"),
     signal_s3tools_error(paste("Python sent a column of unknown kind", column$kind))
   )
 }

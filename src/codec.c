@@ -304,7 +304,7 @@ SEXP s3tools_numbers(SEXP data, SEXP type) {
 }
 
 /* The address (hex) of one buffer Python holds, checked. */
-static const void *address_of(SEXP text, double bytes) {
+const void *s3tools_address_of(SEXP text, double bytes) {
     if (text == NA_STRING)
         error("s3tools: a buffer's address must be a string");
     const char *hex = CHAR(text);
@@ -330,18 +330,18 @@ SEXP s3tools_handed(SEXP address, SEXP size, SEXP type) {
     const double *sizes = REAL(size);
     double total = 0;
     for (R_xlen_t i = 0; i < count; i++) {
-        address_of(STRING_ELT(address, i), sizes[i]);
+        s3tools_address_of(STRING_ELT(address, i), sizes[i]);
         if ((size_t) sizes[i] % item != 0)
             error("s3tools: a column of %s is not a whole number of values", CHAR(asChar(type)));
         total += sizes[i];
     }
-    SEXP result = PROTECT(allocVector(kind, (R_xlen_t) (total / item)));
+    SEXP result = PROTECT(s3tools_outside_vector(kind, (R_xlen_t) (total / item)));
     char *to = kind == RAWSXP ? (char *) RAW(result)
         : kind == REALSXP ? (char *) REAL(result) : (char *) INTEGER(result);
     for (R_xlen_t i = 0; i < count; i++) {
         size_t bytes = (size_t) sizes[i];
         if (bytes > 0)
-            memcpy(to, address_of(STRING_ELT(address, i), sizes[i]), bytes);
+            memcpy(to, s3tools_address_of(STRING_ELT(address, i), sizes[i]), bytes);
         to += bytes;
     }
     UNPROTECT(1);
@@ -358,13 +358,13 @@ SEXP s3tools_coded_strings(SEXP levels, SEXP address, SEXP size, SEXP lazy) {
     if (TYPEOF(address) != STRSXP || XLENGTH(address) != 1 || TYPEOF(size) != REALSXP
         || XLENGTH(size) != 1 || (size_t) REAL(size)[0] % sizeof(int) != 0)
         error("s3tools: text codes must be one buffer of 32-bit integers");
-    const int *code = (const int *) address_of(STRING_ELT(address, 0), REAL(size)[0]);
+    const int *code = (const int *) s3tools_address_of(STRING_ELT(address, 0), REAL(size)[0]);
     R_xlen_t length = (R_xlen_t) (REAL(size)[0] / sizeof(int)), count = XLENGTH(levels);
     for (R_xlen_t i = 0; i < length; i++) {
         if (code[i] != NA_INTEGER && (code[i] < 1 || code[i] > count))
             error("s3tools: a text code (%d) is not one of %ld values", code[i], (long) count);
     }
-    SEXP codes = PROTECT(allocVector(INTSXP, length));
+    SEXP codes = PROTECT(s3tools_outside_vector(INTSXP, length));
     if (length > 0)
         memcpy(INTEGER(codes), code, (size_t) length * sizeof(int));
     SEXP held = PROTECT(allocVector(VECSXP, 2));

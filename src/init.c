@@ -11,6 +11,7 @@ static const R_CallMethodDef routines[] = {
     {"s3tools_coded_strings", (DL_FUNC) &s3tools_coded_strings, 4},
     {"s3tools_integer64_as_double", (DL_FUNC) &s3tools_integer64_as_double, 1},
     {"s3tools_is_lazy", (DL_FUNC) &s3tools_is_lazy, 1},
+    {"s3tools_arrow_numbers", (DL_FUNC) &s3tools_arrow_numbers, 9},
     {NULL, NULL, 0}
 };
 
@@ -19,4 +20,5 @@ void R_init_s3tools(DllInfo *dll) {
     R_useDynamicSymbols(dll, FALSE);
     R_forceSymbols(dll, TRUE);
     s3tools_init_strings(dll);
+    s3tools_init_outside(dll);
 }

@@ -16,10 +16,10 @@ types as through pandas' conversion:
   as Arrow dictionaries: character made from the file's own dictionary and
   indices, with no encoding of the values again.
 
-Whole numbers cross in R's layout, made from each chunk; doubles without a
-missing value cross as the chunks' own buffers (R copies them once, one after
-the other). Dictionary-typed columns of the file's schema (pandas categoricals)
-and every other type take pandas' conversion, as before.
+Numbers, booleans, timestamps and dates cross as the chunks' own buffers: R's C
+code (``src/arrow.c``) converts each value into R's type as it copies it, so no
+column is converted twice. Dictionary-typed columns of the file's schema (pandas
+categoricals) and every other type take pandas' conversion.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .r_records import (_EXACT_IN_DOUBLE, _PER_SECOND, INT64_MIN, INT_MAX, INT_MIN, _doubles,
+from .r_records import (_EXACT_IN_DOUBLE, _PER_SECOND, INT64_MIN, INT_MAX, INT_MIN,
                         _large_strings, _record, _repeated_strings, _timezone_name, hand,
-                        text_to_r)
+                        hand_chunks, text_to_r)
 
 # A string column is read as a dictionary when, in every row group, its dictionary
 # page is at most this share of the column chunk: its values repeat, and its indices
@@ -158,16 +158,16 @@ def column_to_r(name: str, array: pa.ChunkedArray) -> dict[str, Any] | None:
     if pa.types.is_integer(kind):
         return _whole_numbers(name, array)
     if kind in (pa.float32(), pa.float64()):
-        return _floats(name, array)
+        return _converted(name, "double", array)  # nulls NA, NaN kept (see frame_for_r)
     if pa.types.is_boolean(kind):
-        return _record(name, "logical", _pieces(array.cast(pa.int32()).fill_null(INT_MIN)))
+        return _converted(name, "logical", array)
     if _is_text(kind):
         return _text(name, array)
     if pa.types.is_timestamp(kind):
-        return _timestamps(name, array)
+        zone = _zone(kind.tz) if kind.tz else ""
+        return _converted(name, "POSIXct", array, scale=_PER_SECOND[kind.unit], tz=zone)
     if pa.types.is_date(kind):
-        days = array.cast(pa.date32()).cast(pa.int32()).cast(pa.float64())
-        return _doubles(name, days.to_numpy(), None, kind="Date")  # nulls: NaN, so NA
+        return _converted(name, "Date", array.cast(pa.date32()))  # days
     return None
 
 
@@ -184,38 +184,32 @@ def _missing(array: pa.ChunkedArray) -> np.ndarray | None:
     return array.is_null().to_numpy() if array.null_count else None
 
 
+# The C type of each Arrow type's values buffer, as src/arrow.c names it.
+_VALUES = {pa.int8(): "int8", pa.int16(): "int16", pa.int32(): "int32", pa.int64(): "int64",
+           pa.uint8(): "uint8", pa.uint16(): "uint16", pa.uint32(): "uint32",
+           pa.uint64(): "uint64", pa.float32(): "float", pa.float64(): "double",
+           pa.bool_(): "bool", pa.date32(): "int32"}
+
+
+def _converted(name: str, kind: str, array: pa.ChunkedArray, scale: int = 1,
+               **extra: Any) -> dict[str, Any]:
+    """A record whose values R's C code converts from the Arrow chunks as it copies them."""
+    values = "int64" if pa.types.is_timestamp(array.type) else _VALUES[array.type]
+    return {**_record(name, kind, None, **extra), "arrow": hand_chunks(array, values, scale)}
+
+
 def _whole_numbers(name: str, array: pa.ChunkedArray) -> dict[str, Any]:
     """Integer when every value fits, else double when a double holds them all exactly,
     else integer64; beyond int64 (uint64), doubles marked lossy."""
     bounds = pc.min_max(array)
     low, high = bounds["min"].as_py(), bounds["max"].as_py()
     if low is None or (low > INT_MIN and high <= INT_MAX):
-        return _record(name, "integer",
-                       _pieces(array.cast(pa.int32(), safe=False).fill_null(INT_MIN)))
-    missing = _missing(array)
+        return _converted(name, "integer", array)
     if low >= -_EXACT_IN_DOUBLE and high <= _EXACT_IN_DOUBLE:
-        return _doubles(name, array.cast(pa.float64(), safe=False).to_numpy(), missing)
+        return _converted(name, "double", array)
     if low > INT64_MIN and high <= np.iinfo(np.int64).max:
-        return _record(name, "integer64",
-                       _pieces(array.cast(pa.int64()).fill_null(INT64_MIN)))
-    return _doubles(name, array.cast(pa.float64(), safe=False).to_numpy(), missing, lossy=True)
-
-
-def _floats(name: str, array: pa.ChunkedArray) -> dict[str, Any]:
-    """Doubles: nulls NA, NaN kept (:func:`frame_for_r` made a Parquet file's NaN null where
-    pandas' conversion would have made it NA)."""
-    doubles = array.cast(pa.float64()) if array.type != pa.float64() else array
-    if not array.null_count:
-        return _record(name, "double", _pieces(doubles))  # the chunks' own buffers
-    return _doubles(name, doubles.to_numpy(), _missing(array))
-
-
-def _timestamps(name: str, array: pa.ChunkedArray) -> dict[str, Any]:
-    unit, tz = array.type.unit, array.type.tz
-    ticks = array.cast(pa.int64()).fill_null(0).to_numpy()
-    seconds = ticks / _PER_SECOND[unit]
-    zone = _zone(tz) if tz else ""
-    return _doubles(name, seconds, _missing(array), kind="POSIXct", tz=zone)
+        return _converted(name, "integer64", array)
+    return _converted(name, "double", array, lossy=True)
 
 
 def _zone(tz: str) -> str:

@@ -34,7 +34,7 @@ _PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 
 # Buffers handed to R, alive until R has copied them (R calls release() once its value
 # is built; every bridge call starts by releasing what an earlier one left).
-_HANDED: list[np.ndarray] = []
+_HANDED: list[Any] = []
 
 
 def hand(buffer: Any) -> dict[str, Any]:
@@ -58,6 +58,29 @@ def _held(buffer: Any) -> np.ndarray:
                                  else np.frombuffer(buffer, dtype=np.uint8)).reshape(-1)
     _HANDED.append(array)
     return array
+
+
+def hand_chunks(array: Any, values_type: str, scale: int = 1) -> dict[str, Any]:
+    """The chunks of an Arrow array (``pyarrow.ChunkedArray``) for R's C code
+    (``src/arrow.c``), which converts each value into R's type as it copies it.
+
+    ``values_type``: the C type of the values buffer ("int8" ... "uint64", "float",
+    "double", "bool"); ``scale``: the values in one unit of R's (ticks in a second).
+    Each chunk is given by the addresses and sizes of its values and, when it has a
+    null, of its validity bitmap, with its offset and length in values; held until
+    :func:`release`.
+    """
+    chunks = [chunk for chunk in array.chunks if len(chunk)]
+    _HANDED.extend(chunks)
+    buffers = [chunk.buffers()[:2] for chunk in chunks]
+    valid = [bitmap if chunk.null_count else None for chunk, (bitmap, _) in zip(chunks, buffers)]
+    return {"from": values_type, "scale": float(scale),
+            "values": [format(values.address, "x") for _, values in buffers],
+            "value_sizes": [float(values.size) for _, values in buffers],
+            "valid": ["" if bitmap is None else format(bitmap.address, "x") for bitmap in valid],
+            "valid_sizes": [0.0 if bitmap is None else float(bitmap.size) for bitmap in valid],
+            "offsets": [float(chunk.offset) for chunk in chunks],
+            "lengths": [float(len(chunk)) for chunk in chunks]}
 
 
 def release() -> None:

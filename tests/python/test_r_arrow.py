@@ -104,14 +104,22 @@ def test_chunks_a_pandas_index_and_an_ordered_factor_reach_r_as_through_pandas()
     assert [column["name"] for column in through_arrow(chunked)] == ["key", "n", "s", "f"]
 
 
-def test_doubles_cross_as_the_chunks_own_buffers():
-    table = pa.table({"x": pa.chunked_array([[1.5, 2.5], [3.5]])})
+def test_numbers_cross_as_the_chunks_own_buffers():
+    table = pa.table({"x": pa.chunked_array([[1.5, 2.5], [3.5]]),
+                      "n": pa.chunked_array([[0, 1, None, 7], [3]]).slice(2)})
     with r_types.for_r():
-        record = r_codec.column_to_r("x", r_types.table_to_frame(table)["x"])
-    chunks = table.column("x").chunks
-    assert record["data"]["address"] == [format(chunk.buffers()[1].address, "x")
-                                         for chunk in chunks]
-    assert np.frombuffer(_raw(record), "<f8").tolist() == [1.5, 2.5, 3.5]
+        frame = r_types.table_to_frame(table)
+        records = [r_codec.column_to_r(name, frame[name]) for name in ("x", "n")]
+    for record in records:
+        chunks = table.column(record["name"]).chunks
+        assert record["data"] is None
+        assert record["arrow"]["values"] == [format(chunk.buffers()[1].address, "x")
+                                             for chunk in chunks]
+        assert record["arrow"]["offsets"] == [chunk.offset for chunk in chunks]
+    assert records[1]["arrow"]["from"] == "int64" and records[1]["kind"] == "integer"
+    assert records[1]["arrow"]["valid"][1] == ""  # a chunk without nulls: no bitmap
+    assert np.frombuffer(_raw(records[0]), "<f8").tolist() == [1.5, 2.5, 3.5]
+    assert np.frombuffer(_raw(records[1]), "<i4").tolist() == [INT_MIN, 7, 3]
     r_codec.release()
 
 

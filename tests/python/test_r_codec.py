@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from test_r_types import _raw
+
 from s3tools import r_codec
 
 INT_MIN = -2147483648
@@ -31,11 +33,11 @@ def as_from_r(records: list[dict]) -> list[dict]:
 
 
 def ints(record: dict) -> list[int]:
-    return np.frombuffer(raw(record["data"]), dtype="<i4").tolist()
+    return np.frombuffer(_raw(record), dtype="<i4").tolist()
 
 
 def doubles(record: dict) -> np.ndarray:
-    return np.frombuffer(raw(record["data"]), dtype="<f8")
+    return np.frombuffer(_raw(record), dtype="<f8")
 
 
 def r_na_at(record: dict) -> list[bool]:
@@ -44,7 +46,7 @@ def r_na_at(record: dict) -> list[bool]:
 
 
 def int64s(record: dict) -> list[int]:
-    return np.frombuffer(raw(record["data"]), dtype="<i8").tolist()
+    return np.frombuffer(_raw(record), dtype="<i8").tolist()
 
 
 def test_whole_numbers_are_integer_then_double_then_integer64():

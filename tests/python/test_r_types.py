@@ -56,13 +56,58 @@ def r_gets(record: dict) -> tuple[str, list]:
 
 
 def _raw(record: dict, field: str = "data") -> bytes:
+    """The bytes R's vector holds: a handed buffer, or Arrow chunks converted as
+    ``src/arrow.c`` converts them."""
     import ctypes
 
+    if field == "data" and record.get("arrow") is not None:
+        return _converted(record)
     handle = record[field]
     if isinstance(handle["address"], list):  # several buffers, copied one after the other
         return b"".join(ctypes.string_at(int(address, 16), size)
                         for address, size in zip(handle["address"], handle["size"]))
     return ctypes.string_at(int(handle["address"], 16), handle["size"]) if handle["size"] else b""
+
+
+_ARROW_VALUES = {"int8": "<i1", "int16": "<i2", "int32": "<i4", "int64": "<i8", "uint8": "<u1",
+                 "uint16": "<u2", "uint32": "<u4", "uint64": "<u8", "float": "<f4",
+                 "double": "<f8"}
+
+
+def _bits(address: str, size: float, offset: int, length: int) -> np.ndarray:
+    import ctypes
+
+    data = np.frombuffer(ctypes.string_at(int(address, 16), int(size)), np.uint8)
+    return np.unpackbits(data, bitorder="little")[offset:offset + length].astype(bool)
+
+
+def _converted(record: dict) -> bytes:
+    """An Arrow record's chunks in R's layout: int32 (integer, logical, factor), int64 bits
+    (integer64) or doubles, a null as R's NA."""
+    import ctypes
+
+    arrow = record["arrow"]
+    pieces = []
+    for address, size, valid, valid_size, offset, length in zip(
+            arrow["values"], arrow["value_sizes"], arrow["valid"], arrow["valid_sizes"],
+            arrow["offsets"], arrow["lengths"]):
+        offset, length = int(offset), int(length)
+        if arrow["from"] == "bool":
+            values = _bits(address, size, offset, length).astype(np.int64)
+        else:
+            values = np.frombuffer(ctypes.string_at(int(address, 16), int(size)),
+                                   _ARROW_VALUES[arrow["from"]])[offset:offset + length]
+        present = _bits(valid, valid_size, offset, length) if valid else np.ones(length, bool)
+        if record["kind"] in ("integer", "logical", "factor"):
+            piece = np.where(present, values.astype(np.int64), INT_MIN).astype("<i4")
+        elif record["kind"] == "integer64":
+            piece = np.where(present, values, r_codec.INT64_MIN).astype("<i8")
+        else:
+            piece = values.astype("<f8") / arrow["scale"] if arrow["scale"] != 1 \
+                else values.astype("<f8")
+            piece.view(np.uint64)[~present] = np.uint64(0x7FF00000000007A2)
+        pieces.append(piece.tobytes())
+    return b"".join(pieces)
 
 
 def _texts(record: dict) -> list:

@@ -14,11 +14,11 @@ raw_codec <- function() {
 }
 
 # A pandas frame from Python source (evaluated with numpy as np, pandas as pd,
-# datetime), handed to R through the bridge.
+# pyarrow as pa, datetime), handed to R through the bridge.
 python_frame <- function(code) {
   rb <- raw_codec()
   main <- reticulate::py_run_string(
-    paste0("import numpy as np, pandas as pd, datetime\nframe = ", code),
+    paste0("import numpy as np, pandas as pd, pyarrow as pa, datetime\nframe = ", code),
     local = TRUE, convert = FALSE
   )
   s3tools:::value_from_python(reticulate::py_to_r(rb$value_to_r(main$frame)))

@@ -111,3 +111,92 @@ test_that("NaN stays apart from NA both ways", {
   expect_identical(only_na$dtypes[["x"]], "float64")
   expect_identical(only_na$frame$x, c(1.5, NA))
 })
+
+test_that("Arrow columns convert into R's types as they are copied: chunks, slices, nulls", {
+  arrow <- function(...) paste0("pd.arrays.ArrowExtensionArray(pa.chunked_array([", ..., "]))")
+  df <- python_frame(paste0("pd.DataFrame({",
+    # two chunks, the second a slice (its offset is not a whole byte of the bitmaps)
+    "'i8': ", arrow("pa.array([1], pa.int8()), ",
+                    "pa.array([0] * 9 + [None, -3], pa.int8()).slice(9)"), ",",
+    "'u32': ", arrow("pa.array([4_000_000_000, 7, None, 9], pa.uint32()).slice(1)"), ",",
+    "'u16': ", arrow("pa.array([65535, None, 0], pa.uint16())"), ",",
+    "'i64': ", arrow("pa.array([2**40, None, -1], pa.int64())"), ",",
+    "'f32': ", arrow("pa.array([0.25, None, float('nan')], pa.float32())"), ",",
+    "'flag': ", arrow("pa.array([True] * 9 + [False, None, True]).slice(9)"), ",",
+    "'seen': ", arrow("pa.array([1_500_000, None, -1], pa.timestamp('us', tz='UTC'))"), ",",
+    "'day': ", arrow("pa.array([19000, None, -1], pa.date32())"), "})"
+  ))
+  expect_identical(df$i8, c(1L, NA, -3L))
+  expect_identical(df$u32, c(7L, NA, 9L))
+  expect_identical(df$u16, c(65535L, NA, 0L))
+  expect_identical(df$i64, c(2^40, NA, -1))
+  expect_identical(df$f32, c(0.25, NA, NaN))
+  expect_identical(is.nan(df$f32), c(FALSE, FALSE, TRUE))
+  expect_identical(df$flag, c(FALSE, NA, TRUE))
+  expect_identical(as.numeric(df$seen), c(1.5, NA, -1e-6))
+  expect_identical(attr(df$seen, "tzone"), "UTC")
+  expect_identical(df$day, as.Date(c("2022-01-08", NA, "1969-12-31")))
+})
+
+test_that("the Arrow routine refuses chunks whose buffers are shorter than they say", {
+  records <- reticulate::import("s3tools.r_records")
+  pa <- reticulate::import("pyarrow", convert = FALSE)
+  on.exit(records$release(), add = TRUE)
+  chunks <- records$hand_chunks(pa$chunked_array(list(pa$array(c(1L, 2L, 3L), pa$int32()))),
+                                "int32")
+  numbers <- function(record, from = "int32", to = "integer") {
+    .Call(s3tools:::s3tools_arrow_numbers, from, to, as.double(record$scale),
+          as.character(record$values), as.double(record$value_sizes),
+          as.character(record$valid), as.double(record$valid_sizes),
+          as.double(record$offsets), as.double(record$lengths))
+  }
+  expect_identical(numbers(chunks), 1:3)
+  expect_identical(numbers(chunks, to = "double"), c(1, 2, 3))
+  expect_error(numbers(modifyList(chunks, list(lengths = 4))), "shorter than its length")
+  expect_error(numbers(modifyList(chunks, list(offsets = 1))), "shorter than its length")
+  expect_error(numbers(chunks, from = "int64"), "shorter than its length")
+  expect_error(numbers(modifyList(chunks, list(valid = "1", valid_sizes = 0))), "bitmap")
+  expect_error(numbers(chunks, to = "logical"), "booleans")
+  expect_error(numbers(chunks, from = "int128"), "unknown Arrow value type")
+  expect_error(numbers(modifyList(chunks, list(lengths = -1))), "offset or length")
+})
+
+test_that("columns from Python live outside R's heap and act as ordinary vectors", {
+  records <- reticulate::import("s3tools.r_records")
+  np <- reticulate::import("numpy", convert = FALSE)
+  on.exit(records$release(), add = TRUE)
+  x <- s3tools:::handed(records$hand(np$arange(100000, dtype = "float64")), "double")
+  records$release()
+  invisible(gc())
+  expect_match(paste(capture.output(.Internal(inspect(x))), collapse = "\n"), "outside R's heap")
+  expect_identical(x, as.double(0:99999))
+  y <- x
+  y[1] <- -1  # a copy: x keeps its values
+  expect_identical(c(x[1], y[1]), c(0, -1))
+  x[2] <- 5  # in place
+  expect_identical(x[1:3], c(0, 5, 2))
+  expect_identical(unserialize(serialize(x, NULL)), x)
+  expect_identical(sum(x), sum(as.double(0:99999)) + 4)
+})
+
+test_that("vectors outside R's heap are freed by R's collector, so memory stays bounded", {
+  skip_if_not(file.exists("/proc/self/status"))
+  resident_mb <- function() {
+    status <- readLines("/proc/self/status")
+    as.numeric(strsplit(trimws(sub("VmRSS:", "", status[startsWith(status, "VmRSS:")])),
+                        " +")[[1]][1]) / 1024
+  }
+  records <- reticulate::import("s3tools.r_records")
+  np <- reticulate::import("numpy", convert = FALSE)
+  on.exit(records$release(), add = TRUE)
+  block <- records$hand(np$ones(8000000L))  # 64 MB
+  invisible(gc())
+  before <- resident_mb()
+  most <- 0
+  for (i in 1:30) {  # 1.9 GB made, each vector dropped at once
+    x <- s3tools:::handed(block, "double")
+    most <- max(most, resident_mb() - before)
+  }
+  expect_identical(x[8e6], 1)
+  expect_lt(most, 1000)  # at most the collector's floor (512 MB) and a few vectors
+})

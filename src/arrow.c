@@ -1,0 +1,168 @@
+/* Arrow columns to R vectors in one pass (python/s3tools/r_arrow.py, R/codec.R).
+ *
+ * Python hands each chunk of an Arrow column by address: its values buffer, its
+ * validity bitmap (none when no value is null), and the chunk's offset and length
+ * in values. Each value is converted as it is copied into the new R vector: whole
+ * numbers to integer, double or integer64 bits, floats to double, booleans (a
+ * bitmap) to logical, and a null to R's NA of that type. Timestamps arrive as
+ * whole ticks with the ticks in a second (`scale`): seconds are ticks / scale.
+ * Python has checked that the values fit the R type (integer: within R's int
+ * range and not INT_MIN); this code checks every buffer is as long as the chunk
+ * says, so a wrong record is an error, never a read beyond a buffer.
+ */
+#include <stdint.h>
+#include <math.h>
+#include <string.h>
+#include <R.h>
+#include <Rinternals.h>
+#include "codec.h"
+
+typedef enum { TO_INTEGER, TO_DOUBLE, TO_INTEGER64, TO_LOGICAL } target;
+
+typedef struct {
+    const void *values;
+    const uint8_t *valid; /* NULL: no value is null */
+    R_xlen_t offset, length;
+} chunk;
+
+#define VALID(c, i) ((c)->valid[((c)->offset + (i)) >> 3] >> (((c)->offset + (i)) & 7) & 1)
+
+/* out[i] = VALUE (of v[i]) for each value of chunk c, NA where it is null. */
+#define EACH(c, out, VALUE, NA) \
+    if ((c)->valid == NULL) { \
+        for (R_xlen_t i = 0; i < (c)->length; i++) out[i] = VALUE; \
+    } else { \
+        for (R_xlen_t i = 0; i < (c)->length; i++) out[i] = VALID(c, i) ? VALUE : NA; \
+    }
+
+/* Fills `out` from one chunk whose values are of C type TYPE. */
+#define FILL_FROM(NAME, TYPE) \
+static void NAME(const chunk *c, target to, double scale, void *out) { \
+    const TYPE *v = (const TYPE *) c->values + c->offset; \
+    if (to == TO_INTEGER) { \
+        int *o = out; \
+        EACH(c, o, (int) v[i], NA_INTEGER) \
+    } else if (to == TO_INTEGER64) { \
+        int64_t *o = out; \
+        EACH(c, o, (int64_t) v[i], INT64_MIN) \
+    } else if (scale != 1) { \
+        double *o = out; \
+        EACH(c, o, (double) v[i] / scale, NA_REAL) \
+    } else { \
+        double *o = out; \
+        EACH(c, o, (double) v[i], NA_REAL) \
+    } \
+}
+
+FILL_FROM(from_int8, int8_t)
+FILL_FROM(from_int16, int16_t)
+FILL_FROM(from_int32, int32_t)
+FILL_FROM(from_int64, int64_t)
+FILL_FROM(from_uint8, uint8_t)
+FILL_FROM(from_uint16, uint16_t)
+FILL_FROM(from_uint32, uint32_t)
+FILL_FROM(from_uint64, uint64_t)
+FILL_FROM(from_float, float)
+FILL_FROM(from_double, double)
+
+static void from_bits(const chunk *c, target to, double scale, void *out) {
+    (void) to; (void) scale;
+    const uint8_t *bits = c->values;
+    int *o = out;
+    EACH(c, o, bits[(c->offset + i) >> 3] >> ((c->offset + i) & 7) & 1, NA_LOGICAL)
+}
+
+typedef void (*filler)(const chunk *, target, double, void *);
+
+typedef struct {
+    const char *name;
+    filler fill;
+    int bits; /* of one value */
+} source_type;
+
+static const source_type sources[] = {
+    {"int8", from_int8, 8}, {"int16", from_int16, 16}, {"int32", from_int32, 32},
+    {"int64", from_int64, 64}, {"uint8", from_uint8, 8}, {"uint16", from_uint16, 16},
+    {"uint32", from_uint32, 32}, {"uint64", from_uint64, 64}, {"float", from_float, 32},
+    {"double", from_double, 64}, {"bool", from_bits, 1},
+};
+
+static const source_type *source_named(SEXP name) {
+    const char *wanted = CHAR(asChar(name));
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+        if (strcmp(sources[i].name, wanted) == 0)
+            return &sources[i];
+    }
+    error("s3tools: unknown Arrow value type '%s'", wanted);
+}
+
+static target target_named(SEXP name, SEXPTYPE *kind) {
+    const char *wanted = CHAR(asChar(name));
+    if (strcmp(wanted, "integer") == 0) { *kind = INTSXP; return TO_INTEGER; }
+    if (strcmp(wanted, "logical") == 0) { *kind = LGLSXP; return TO_LOGICAL; }
+    if (strcmp(wanted, "double") == 0) { *kind = REALSXP; return TO_DOUBLE; }
+    if (strcmp(wanted, "integer64") == 0) { *kind = REALSXP; return TO_INTEGER64; }
+    error("s3tools: unknown R type '%s' for an Arrow column", wanted);
+}
+
+/* Bytes that `count` values of `bits` bits take, rounded up to whole bytes. */
+static double bytes_for(double count, int bits) {
+    return bits >= 8 ? count * (bits / 8) : ceil(count / 8);
+}
+
+/* One chunk of the record, its buffers' sizes checked against its offset and length. */
+static chunk chunk_at(SEXP values, SEXP value_sizes, SEXP valid, SEXP valid_sizes,
+                      SEXP offsets, SEXP lengths, R_xlen_t i, const source_type *source) {
+    double offset = REAL(offsets)[i], length = REAL(lengths)[i], end = offset + length;
+    if (!R_FINITE(end) || offset < 0 || length < 0 || offset != floor(offset)
+        || length != floor(length))
+        error("s3tools: an Arrow chunk has no valid offset or length");
+    double value_size = REAL(value_sizes)[i], valid_size = REAL(valid_sizes)[i];
+    if (bytes_for(end, source->bits) > value_size)
+        error("s3tools: an Arrow chunk's values are shorter than its length");
+    SEXP valid_at = STRING_ELT(valid, i);
+    int has_valid = valid_at != NA_STRING && CHAR(valid_at)[0] != '\0';
+    if (has_valid && bytes_for(end, 1) > valid_size)
+        error("s3tools: an Arrow chunk's validity bitmap is shorter than its length");
+    chunk c = {
+        .values = length > 0 ? s3tools_address_of(STRING_ELT(values, i), value_size) : NULL,
+        .valid = has_valid ? s3tools_address_of(valid_at, valid_size) : NULL,
+        .offset = (R_xlen_t) offset, .length = (R_xlen_t) length,
+    };
+    return c;
+}
+
+SEXP s3tools_arrow_numbers(SEXP from, SEXP to, SEXP scale, SEXP values, SEXP value_sizes,
+                           SEXP valid, SEXP valid_sizes, SEXP offsets, SEXP lengths) {
+    const source_type *source = source_named(from);
+    SEXPTYPE kind;
+    target goal = target_named(to, &kind);
+    if ((source->bits == 1) != (goal == TO_LOGICAL))
+        error("s3tools: Arrow booleans become logical, and only they do");
+    R_xlen_t count = XLENGTH(values);
+    if (TYPEOF(values) != STRSXP || TYPEOF(valid) != STRSXP || TYPEOF(value_sizes) != REALSXP
+        || TYPEOF(valid_sizes) != REALSXP || TYPEOF(offsets) != REALSXP
+        || TYPEOF(lengths) != REALSXP || XLENGTH(valid) != count
+        || XLENGTH(value_sizes) != count || XLENGTH(valid_sizes) != count
+        || XLENGTH(offsets) != count || XLENGTH(lengths) != count)
+        error("s3tools: an Arrow column's chunks must be given as addresses and sizes");
+    double divisor = asReal(scale);
+    if (!R_FINITE(divisor) || divisor <= 0)
+        error("s3tools: an Arrow column's scale must be a positive number");
+    double total = 0;
+    for (R_xlen_t i = 0; i < count; i++)
+        total += chunk_at(values, value_sizes, valid, valid_sizes, offsets, lengths, i,
+                          source).length;
+    SEXP result = PROTECT(s3tools_outside_vector(kind, (R_xlen_t) total));
+    size_t item = kind == REALSXP ? sizeof(double) : sizeof(int);
+    char *out = kind == REALSXP ? (char *) REAL(result) : (char *) INTEGER(result);
+    for (R_xlen_t i = 0; i < count; i++) {
+        chunk c = chunk_at(values, value_sizes, valid, valid_sizes, offsets, lengths, i,
+                           source);
+        if (c.length > 0)
+            source->fill(&c, goal, divisor, out);
+        out += (size_t) c.length * item;
+    }
+    UNPROTECT(1);
+    return result;
+}
