@@ -4,9 +4,10 @@
  * such block counts towards R's collection trigger, so reading a table sets off
  * a full garbage collection part way through: with reticulate's namespaces
  * loaded that marks well over a million objects, a cost paid on every read.
- * Here the block is malloc'ed and the vector is an ALTREP raw, integer, logical
- * or double vector over it (R reads its values through its data pointer, as any
- * vector's); an external pointer frees the block once the vector is collected.
+ * Here a block of 1 MiB or more is malloc'ed and the vector is an ALTREP raw,
+ * integer, logical or double vector over it (R reads its values through its data
+ * pointer, as any vector's); an external pointer frees the block once the vector
+ * is collected.
  *
  * R's collector does not see these blocks, so this file keeps its own trigger:
  * when the blocks alive and the one asked for would pass `limit`, it runs R's
@@ -22,6 +23,8 @@
 #include "codec.h"
 
 #define FLOOR (512.0 * 1024 * 1024)
+/* Smaller vectors are ordinary ones: each vector outside costs R a finalizer to keep. */
+#define OUTSIDE_FROM (1024.0 * 1024)
 
 static R_altrep_class_t outside_raw, outside_integer, outside_logical, outside_double;
 static double alive = 0, limit = FLOOR; /* bytes */
@@ -75,12 +78,12 @@ void s3tools_init_outside(DllInfo *dll) {
 }
 
 /* A new vector of `kind` (RAWSXP, INTSXP, LGLSXP or REALSXP) and `length` whose values
- * (not yet set) are outside R's heap; an ordinary vector when it is empty. */
+ * (not yet set) are outside R's heap; an ordinary vector below OUTSIDE_FROM bytes. */
 SEXP s3tools_outside_vector(SEXPTYPE kind, R_xlen_t length) {
-    if (length == 0)
-        return allocVector(kind, 0);
     size_t item = kind == RAWSXP ? 1 : kind == REALSXP ? sizeof(double) : sizeof(int);
     double bytes = (double) length * (double) item;
+    if (bytes < OUTSIDE_FROM)
+        return allocVector(kind, length);
     if (alive + bytes > limit) {
         R_gc();
         limit = fmax(FLOOR, 2 * alive);

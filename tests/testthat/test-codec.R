@@ -165,18 +165,22 @@ test_that("columns from Python live outside R's heap and act as ordinary vectors
   records <- reticulate::import("s3tools.r_records")
   np <- reticulate::import("numpy", convert = FALSE)
   on.exit(records$release(), add = TRUE)
-  x <- s3tools:::handed(records$hand(np$arange(100000, dtype = "float64")), "double")
+  x <- s3tools:::handed(records$hand(np$arange(200000, dtype = "float64")), "double")
+  small <- s3tools:::handed(records$hand(np$arange(1000, dtype = "float64")), "double")
   records$release()
   invisible(gc())
-  expect_match(paste(capture.output(.Internal(inspect(x))), collapse = "\n"), "outside R's heap")
-  expect_identical(x, as.double(0:99999))
+  outside <- function(v) any(grepl("outside R's heap", capture.output(.Internal(inspect(v)))))
+  expect_true(outside(x))
+  expect_false(outside(small))  # below 1 MiB: an ordinary vector
+  expect_identical(small, as.double(0:999))
+  expect_identical(x, as.double(0:199999))
   y <- x
   y[1] <- -1  # a copy: x keeps its values
   expect_identical(c(x[1], y[1]), c(0, -1))
   x[2] <- 5  # in place
   expect_identical(x[1:3], c(0, 5, 2))
   expect_identical(unserialize(serialize(x, NULL)), x)
-  expect_identical(sum(x), sum(as.double(0:99999)) + 4)
+  expect_identical(sum(x), sum(as.double(0:199999)) + 4)
 })
 
 test_that("vectors outside R's heap are freed by R's collector, so memory stays bounded", {
