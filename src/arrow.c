@@ -78,13 +78,14 @@ typedef struct {
     const char *name;
     filler fill;
     int bits; /* of one value */
+    int whole; /* whole numbers (or booleans): none is lost to integer or integer64 */
 } source_type;
 
 static const source_type sources[] = {
-    {"int8", from_int8, 8}, {"int16", from_int16, 16}, {"int32", from_int32, 32},
-    {"int64", from_int64, 64}, {"uint8", from_uint8, 8}, {"uint16", from_uint16, 16},
-    {"uint32", from_uint32, 32}, {"uint64", from_uint64, 64}, {"float", from_float, 32},
-    {"double", from_double, 64}, {"bool", from_bits, 1},
+    {"int8", from_int8, 8, 1}, {"int16", from_int16, 16, 1}, {"int32", from_int32, 32, 1},
+    {"int64", from_int64, 64, 1}, {"uint8", from_uint8, 8, 1}, {"uint16", from_uint16, 16, 1},
+    {"uint32", from_uint32, 32, 1}, {"uint64", from_uint64, 64, 1},
+    {"float", from_float, 32, 0}, {"double", from_double, 64, 0}, {"bool", from_bits, 1, 1},
 };
 
 static const source_type *source_named(SEXP name) {
@@ -139,13 +140,15 @@ SEXP s3tools_arrow_numbers(SEXP from, SEXP to, SEXP scale, SEXP values, SEXP val
     target goal = target_named(to, &kind);
     if ((source->bits == 1) != (goal == TO_LOGICAL))
         error("s3tools: Arrow booleans become logical, and only they do");
-    R_xlen_t count = XLENGTH(values);
+    if (!source->whole && goal != TO_DOUBLE)
+        error("s3tools: Arrow floats become double");
     if (TYPEOF(values) != STRSXP || TYPEOF(valid) != STRSXP || TYPEOF(value_sizes) != REALSXP
         || TYPEOF(valid_sizes) != REALSXP || TYPEOF(offsets) != REALSXP
-        || TYPEOF(lengths) != REALSXP || XLENGTH(valid) != count
-        || XLENGTH(value_sizes) != count || XLENGTH(valid_sizes) != count
-        || XLENGTH(offsets) != count || XLENGTH(lengths) != count)
+        || TYPEOF(lengths) != REALSXP || XLENGTH(valid) != XLENGTH(values)
+        || XLENGTH(value_sizes) != XLENGTH(values) || XLENGTH(valid_sizes) != XLENGTH(values)
+        || XLENGTH(offsets) != XLENGTH(values) || XLENGTH(lengths) != XLENGTH(values))
         error("s3tools: an Arrow column's chunks must be given as addresses and sizes");
+    R_xlen_t count = XLENGTH(values);
     double divisor = asReal(scale);
     if (!R_FINITE(divisor) || divisor <= 0)
         error("s3tools: an Arrow column's scale must be a positive number");

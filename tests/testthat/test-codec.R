@@ -158,6 +158,7 @@ test_that("the Arrow routine refuses chunks whose buffers are shorter than they 
   expect_error(numbers(modifyList(chunks, list(valid = "1", valid_sizes = 0))), "bitmap")
   expect_error(numbers(chunks, to = "logical"), "booleans")
   expect_error(numbers(chunks, from = "int128"), "unknown Arrow value type")
+  expect_error(numbers(chunks, from = "float", to = "integer64"), "floats become double")
   expect_error(numbers(modifyList(chunks, list(lengths = -1))), "offset or length")
 })
 
