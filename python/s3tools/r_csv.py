@@ -2,7 +2,8 @@
 
 Inside :func:`s3tools.r_types.for_r` a CSV read takes :func:`csv_options` before
 the parse and :func:`csv_frame` after it: integers with missing values stay
-integers (pandas' nullable ``Int64``; R integer, as ``read.csv`` gives); a
+integers (pandas' nullable ``Int64``, or Arrow's type where pyarrow's parser read
+the file; R integer, as ``read.csv`` gives); a
 column with no value at all is logical; the text ``NaN`` (``nan``, ``-NaN``,
 ``-nan``) is NaN, apart from an empty field or ``NA``, which are missing; a
 column named in ``parse_dates`` whose text has no time of day becomes dates (R
@@ -101,7 +102,7 @@ def csv_frame(frame: pd.DataFrame, plan: CsvPlan | None) -> pd.DataFrame:
     for position in range(frame.shape[1]):
         name = frame.columns[position]
         column = frame.iloc[:, position]
-        finished = _finished_column(_as_nullable(column), plan, plan.typed is not None and
+        finished = _finished_column(column, plan, plan.typed is not None and
                                     name not in plan.typed)
         if name in plan.dates:
             finished = _dates(finished, name, plan)
@@ -110,9 +111,26 @@ def csv_frame(frame: pd.DataFrame, plan: CsvPlan | None) -> pd.DataFrame:
     return frame
 
 
+def alike(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """The frames of several files read for R, a column in one type in all of them: a
+    column that pyarrow's part of a read left in an Arrow type and another read gave
+    another type takes pandas' nullable type in every frame, so that they concatenate.
+    (A single file's Arrow columns go to R as they are: :mod:`s3tools.r_arrow`.)"""
+    found: dict[Any, set[str]] = {}
+    for frame in frames:
+        for name, dtype in zip(frame.columns, frame.dtypes):
+            found.setdefault(name, set()).add(str(dtype))
+    mixed = {name for name, dtypes in found.items() if len(dtypes) > 1}
+    for frame in frames if mixed else ():
+        for position in range(frame.shape[1]):
+            if frame.columns[position] in mixed:
+                frame.isetitem(position, _as_nullable(frame.iloc[:, position]))
+    return frames
+
+
 def _as_nullable(column: pd.Series) -> pd.Series:
     """A column of pyarrow's part of the read (Arrow's types) in the nullable types of
-    pandas' part, so that the frames of several files concatenate: floats keep NaN."""
+    pandas' part: floats keep NaN."""
     if not isinstance(column.dtype, pd.ArrowDtype):
         return column
     import pyarrow as pa
@@ -328,4 +346,4 @@ def _floating(values: Any) -> Any:
     return pd.arrays.FloatingArray(data, missing)
 
 
-__all__ = ["NAN_TEXTS", "CsvPlan", "csv_frame", "csv_options"]
+__all__ = ["NAN_TEXTS", "CsvPlan", "alike", "csv_frame", "csv_options"]

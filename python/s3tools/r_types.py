@@ -6,8 +6,8 @@ what R's own readers keep and pandas' default numpy types cannot hold:
 
 - CSV and TSV (:func:`csv_options` before the parse, :func:`csv_frame` after; see
   :mod:`s3tools.r_csv`):
-  integers with missing values stay integers (pandas' nullable ``Int64``; R
-  integer, as ``read.csv`` gives); a column with no value at all is logical;
+  integers with missing values stay integers (pandas' nullable ``Int64``, or
+  Arrow's type where pyarrow's parser read the file; R integer, as ``read.csv`` gives); a column with no value at all is logical;
   the text ``NaN`` (``nan``, ``-NaN``, ``-nan``) is NaN, apart from an empty
   field or ``NA``, which are missing; a column named in ``parse_dates`` whose
   text has no time of day becomes dates (R ``Date``). pandas' own rules decide
@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from . import r_arrow, r_csv
-from .r_csv import NAN_TEXTS, CsvPlan, _floating, _is_float, csv_frame
+from .r_csv import NAN_TEXTS, CsvPlan, _floating, _is_float, alike, csv_frame
 
 
 _FOR_R: ContextVar[bool] = ContextVar("s3tools_reads_for_r", default=False)
@@ -275,6 +275,6 @@ def holding_missing(column: pd.Series) -> pd.Series:
                          f"{'U' if kind == 'u' else ''}Int{column.dtype.itemsize * 8}")
 
 
-__all__ = ["NAN_TEXTS", "CsvPlan", "csv_frame", "csv_options", "for_r", "holding_missing",
+__all__ = ["NAN_TEXTS", "CsvPlan", "alike", "csv_frame", "csv_options", "for_r", "holding_missing",
            "excel_frame", "excel_options", "json_frame", "parquet_text_dictionaries",
            "table_to_frame", "wanted"]

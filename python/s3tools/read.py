@@ -232,6 +232,8 @@ def _read_data_files(folder: folder_data.Folder, file_type: str | None,
             zip(folder.files, resolved)))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    if r_types.wanted():
+        frames = r_types.alike(frames)
     return pd.concat(frames, ignore_index=True)
 
 

@@ -153,7 +153,10 @@ def test_pyarrow_reading_of_a_large_file_gives_what_pandas_reading_gives():
     early = TEXT + rows
     assert as_r_gets_it(for_r(early.encode())["f"].head(4)) == as_r_gets_it(small["f"])
     # A folder's files, read one way or the other, join into the same types.
-    joined = pd.concat([small, large], ignore_index=True)
+    assert isinstance(large["f"].dtype, pd.ArrowDtype) and small["f"].dtype == "Float64"
+    with r_types.for_r():
+        joined = pd.concat(r_types.alike([small, large]), ignore_index=True)
+    assert joined["f"].dtype == "Float64"
     assert as_r_gets_it(joined["i"]) == ("integer", [1, None, 3, 4] * 2)
     assert as_r_gets_it(joined["f"]) == ("double", [1.5, "NaN", "NA", "NaN"] * 2)
 
