@@ -277,5 +277,5 @@ def arrow_of(column: pd.Series) -> pa.ChunkedArray | None:
     return data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
 
 
-__all__ = ["arrow_of", "as_strings", "column_to_r", "holds_text", "frame_for_r", "kept_type", "parquet_text_dictionaries",
-           "text_dictionaries"]
+__all__ = ["arrow_of", "as_strings", "column_to_r", "holds_text", "frame_for_r", "kept_type",
+           "parquet_text_dictionaries", "text_dictionaries"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -225,10 +226,11 @@ def _read_data_files(folder: folder_data.Folder, file_type: str | None,
     shares = memory.folder_shares(folder, file_type, options, memory_check)
     workers = min(int(transport.settings().max_concurrency), len(folder.files))
     pool = ThreadPoolExecutor(max_workers=workers)
+    caller = contextvars.copy_context()  # a read made for R is one in every thread
     try:
         frames = list(pool.map(
-            lambda item: _read_data_file(item[0], *item[1], file_type, options,
-                                         shares.get(item[0].path)),
+            lambda item: caller.copy().run(_read_data_file, item[0], *item[1], file_type,
+                                           options, shares.get(item[0].path)),
             zip(folder.files, resolved)))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -143,3 +143,20 @@ def test_public_signatures_name_every_function():
             assert var_keyword is (parameter.kind == parameter.VAR_KEYWORD), (name, argument)
     assert signatures["s3_path_to_preview_df"][:2] == [["s3_path", None, True, False],
                                                         ["n", 5, False, False]]
+
+
+def test_a_folder_read_for_r_joins_files_parsed_by_pandas_and_by_pyarrow(seed):
+    from test_r_types import r_gets
+
+    put(seed, "mixed/a.csv", "n,x,flag\n1,1.5,True\n,NaN,\n")  # small: pandas' parser
+    large = "n,x,flag\n" + "2,2.5,False\n" * 40_000 + ",NaN,\n"  # beyond the sample: pyarrow's
+    put(seed, "mixed/b.csv", large)
+    result = r_bridge.call("s3_path_to_df", {"s3_path": f"{BUCKET}/mixed/"}, [], None)
+    assert result["ok"], result
+    columns = {record["name"]: r_gets(record) for record in result["value"]["columns"]}
+    r_bridge.r_codec.release()
+    assert columns["n"][0] == "integer" and columns["n"][1][:2] == [1, None]
+    assert columns["n"][1][-2:] == [2, None]
+    assert columns["x"][0] == "double"
+    assert columns["x"][1][:2] == [1.5, "NaN"] and columns["x"][1][-1] == "NaN"
+    assert columns["flag"] == ("logical", [1, None] + [0] * 40_000 + [None])

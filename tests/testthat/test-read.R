@@ -136,6 +136,18 @@ test_that("Parquet text held as dictionaries, row group by row group, reaches R 
   expect_identical(levels(factors$region), c("", "North", "South", "x", "\u0112ast"))
 })
 
+test_that("a folder of CSV files reads with R's types, however large each file is", {
+  client <- local_s3()
+  put_object(client, "mixed/a.csv", "n,x,flag\n1,1.5,TRUE\n,NaN,\n")
+  put_object(client, "mixed/b.csv", paste0("n,x,flag\n", strrep("2,2.5,FALSE\n", 40000),
+                                           ",NaN,\n"))
+  df <- s3_path_to_df("test-bucket/mixed/")
+  expect_identical(nrow(df), 40003L)
+  expect_identical(df$n[c(1:3, 40003)], c(1L, NA, 2L, NA))
+  expect_identical(is.nan(df$x[c(1, 2, 40003)]), c(FALSE, TRUE, TRUE))
+  expect_identical(df$flag[c(1:3, 40003)], c(TRUE, NA, FALSE, NA))
+})
+
 test_that("Parquet and Feather integers with missing values are integer, Excel's numbers double", {
   client <- local_s3()
   for (name in c("integers_with_missing.parquet", "integers_with_missing.feather")) {
