@@ -3,12 +3,11 @@
 Inside :func:`s3tools.r_types.for_r` a CSV read takes :func:`csv_options` before
 the parse and :func:`csv_frame` after it: integers with missing values stay
 integers (pandas' nullable ``Int64``, or Arrow's type where pyarrow's parser read
-the file; R integer, as ``read.csv`` gives); a
-column with no value at all is logical; the text ``NaN`` (``nan``, ``-NaN``,
-``-nan``) is NaN, apart from an empty field or ``NA``, which are missing; a
-column named in ``parse_dates`` whose text has no time of day becomes dates (R
-``Date``). pandas' own rules decide everything else: its parser reads the file,
-with its nullable types.
+the file; R integer, as ``read.csv`` gives); a column with no value at all is
+logical; the text ``NaN`` (``nan``, ``-NaN``, ``-nan``) is NaN, apart from an
+empty field or ``NA``, which are missing; a column named in ``parse_dates`` whose
+text has no time of day becomes dates (R ``Date``). pandas' own rules decide
+everything else: its parser reads the file, with its nullable types.
 """
 
 from __future__ import annotations

@@ -7,10 +7,11 @@ what R's own readers keep and pandas' default numpy types cannot hold:
 - CSV and TSV (:func:`csv_options` before the parse, :func:`csv_frame` after; see
   :mod:`s3tools.r_csv`):
   integers with missing values stay integers (pandas' nullable ``Int64``, or
-  Arrow's type where pyarrow's parser read the file; R integer, as ``read.csv`` gives); a column with no value at all is logical;
-  the text ``NaN`` (``nan``, ``-NaN``, ``-nan``) is NaN, apart from an empty
-  field or ``NA``, which are missing; a column named in ``parse_dates`` whose
-  text has no time of day becomes dates (R ``Date``). pandas' own rules decide
+  Arrow's type where pyarrow's parser read the file; R integer, as ``read.csv``
+  gives); a column with no value at all is logical; the text ``NaN`` (``nan``,
+  ``-NaN``, ``-nan``) is NaN, apart from an empty field or ``NA``, which are
+  missing; a column named in ``parse_dates`` whose text has no time of day
+  becomes dates (R ``Date``). pandas' own rules decide
   everything else: its parser reads the file, with its nullable types.
 - JSON and JSON Lines (:func:`json_frame`): a column pandas makes float only
   because values are missing is integer where the JSON text holds whole
@@ -275,6 +276,6 @@ def holding_missing(column: pd.Series) -> pd.Series:
                          f"{'U' if kind == 'u' else ''}Int{column.dtype.itemsize * 8}")
 
 
-__all__ = ["NAN_TEXTS", "CsvPlan", "alike", "csv_frame", "csv_options", "for_r", "holding_missing",
-           "excel_frame", "excel_options", "json_frame", "parquet_text_dictionaries",
-           "table_to_frame", "wanted"]
+__all__ = ["NAN_TEXTS", "CsvPlan", "alike", "csv_frame", "csv_options", "for_r",
+           "holding_missing", "excel_frame", "excel_options", "json_frame",
+           "parquet_text_dictionaries", "table_to_frame", "wanted"]
