@@ -64,6 +64,16 @@ numbers_from_python <- function(column, type) {
         as.double(unlist(arrow$offsets)), as.double(unlist(arrow$lengths)))
 }
 
+# Text as Arrow chunks, joined as they are copied (src/arrow.c); `lazy` as for
+# strings_from_python.
+arrow_text_from_python <- function(chunks, lazy = FALSE) {
+  .Call(s3tools_arrow_text, chunks$from, as.character(unlist(chunks$values)),
+        as.double(unlist(chunks$value_sizes)), as.character(unlist(chunks$valid)),
+        as.double(unlist(chunks$valid_sizes)), as.double(unlist(chunks$offsets)),
+        as.double(unlist(chunks$lengths)), as.character(unlist(chunks$data)),
+        as.double(unlist(chunks$data_sizes)), isTRUE(lazy))
+}
+
 column_from_python <- function(column) {
   if (isTRUE(column$lossy)) {
     warn_precision(column$name, "beyond the range of a 64-bit integer: read as double, so rounded")
@@ -73,7 +83,9 @@ column_from_python <- function(column) {
     logical = numbers_from_python(column, "logical"),
     double = numbers_from_python(column, "double"),
     integer64 = integer64_from_python(numbers_from_python(column, "integer64"), column$name),
-    character = if (is.null(column$codes)) {
+    character = if (!is.null(column$text_chunks)) {
+      arrow_text_from_python(column$text_chunks, lazy = getOption("s3tools.lazy_strings", TRUE))
+    } else if (is.null(column$codes)) {
       strings_from_python(column, lazy = getOption("s3tools.lazy_strings", TRUE))
     } else {
       # Distinct values and codes into them: each string is made once (NA code -> NA).

@@ -111,22 +111,25 @@ static double bytes_for(double count, int bits) {
     return bits >= 8 ? count * (bits / 8) : ceil(count / 8);
 }
 
-/* One chunk of the record, its buffers' sizes checked against its offset and length. */
+/* One chunk of the record, its buffers' sizes checked against its offset and length; its
+ * values buffer holds `extra` values more (text: n + 1 offsets for n values). */
 static chunk chunk_at(SEXP values, SEXP value_sizes, SEXP valid, SEXP valid_sizes,
-                      SEXP offsets, SEXP lengths, R_xlen_t i, const source_type *source) {
+                      SEXP offsets, SEXP lengths, R_xlen_t i, const source_type *source,
+                      int extra) {
     double offset = REAL(offsets)[i], length = REAL(lengths)[i], end = offset + length;
     if (!R_FINITE(end) || offset < 0 || length < 0 || offset != floor(offset)
         || length != floor(length))
         error("s3tools: an Arrow chunk has no valid offset or length");
     double value_size = REAL(value_sizes)[i], valid_size = REAL(valid_sizes)[i];
-    if (bytes_for(end, source->bits) > value_size)
+    if (bytes_for(end + extra, source->bits) > value_size)
         error("s3tools: an Arrow chunk's values are shorter than its length");
     SEXP valid_at = STRING_ELT(valid, i);
     int has_valid = valid_at != NA_STRING && CHAR(valid_at)[0] != '\0';
     if (has_valid && bytes_for(end, 1) > valid_size)
         error("s3tools: an Arrow chunk's validity bitmap is shorter than its length");
     chunk c = {
-        .values = length > 0 ? s3tools_address_of(STRING_ELT(values, i), value_size) : NULL,
+        .values = length + extra > 0 ? s3tools_address_of(STRING_ELT(values, i), value_size)
+            : NULL,
         .valid = has_valid ? s3tools_address_of(valid_at, valid_size) : NULL,
         .offset = (R_xlen_t) offset, .length = (R_xlen_t) length,
     };
@@ -155,17 +158,89 @@ SEXP s3tools_arrow_numbers(SEXP from, SEXP to, SEXP scale, SEXP values, SEXP val
     double total = 0;
     for (R_xlen_t i = 0; i < count; i++)
         total += chunk_at(values, value_sizes, valid, valid_sizes, offsets, lengths, i,
-                          source).length;
+                          source, 0).length;
     SEXP result = PROTECT(s3tools_outside_vector(kind, (R_xlen_t) total));
     size_t item = kind == REALSXP ? sizeof(double) : sizeof(int);
     char *out = kind == REALSXP ? (char *) REAL(result) : (char *) INTEGER(result);
     for (R_xlen_t i = 0; i < count; i++) {
         chunk c = chunk_at(values, value_sizes, valid, valid_sizes, offsets, lengths, i,
-                           source);
+                           source, 0);
         if (c.length > 0)
             source->fill(&c, goal, divisor, out);
         out += (size_t) c.length * item;
     }
     UNPROTECT(1);
+    return result;
+}
+
+/* Offset i of a text chunk's offsets buffer (int32 or int64). */
+static int64_t offset_at(const void *offsets, int wide, R_xlen_t i) {
+    return wide ? ((const int64_t *) offsets)[i] : ((const int32_t *) offsets)[i];
+}
+
+/* Text from Arrow chunks ("string": int32 offsets, "large_string": int64): each chunk's
+ * bytes copied one after the other into one buffer, its offsets rebased onto it, its
+ * nulls made a byte mask of NAs; then read as any text from Python (s3tools_strings,
+ * which checks that the offsets rise and cover the bytes). The chunks are given as to
+ * s3tools_arrow_numbers, their values buffer the offsets; `data` and `data_sizes` are
+ * each chunk's bytes. */
+SEXP s3tools_arrow_text(SEXP from, SEXP offsets, SEXP offset_sizes, SEXP valid, SEXP valid_sizes,
+                        SEXP starts, SEXP lengths, SEXP data, SEXP data_sizes, SEXP lazy) {
+    const char *type = CHAR(asChar(from));
+    int wide = strcmp(type, "large_string") == 0;
+    if (!wide && strcmp(type, "string") != 0)
+        error("s3tools: unknown Arrow text type '%s'", type);
+    const source_type offset_type = {type, NULL, wide ? 64 : 32, 1};
+    if (TYPEOF(offsets) != STRSXP || TYPEOF(valid) != STRSXP || TYPEOF(data) != STRSXP
+        || TYPEOF(offset_sizes) != REALSXP || TYPEOF(valid_sizes) != REALSXP
+        || TYPEOF(starts) != REALSXP || TYPEOF(lengths) != REALSXP
+        || TYPEOF(data_sizes) != REALSXP || XLENGTH(valid) != XLENGTH(offsets)
+        || XLENGTH(offset_sizes) != XLENGTH(offsets) || XLENGTH(valid_sizes) != XLENGTH(offsets)
+        || XLENGTH(starts) != XLENGTH(offsets) || XLENGTH(lengths) != XLENGTH(offsets)
+        || XLENGTH(data) != XLENGTH(offsets) || XLENGTH(data_sizes) != XLENGTH(offsets))
+        error("s3tools: an Arrow text column's chunks must be given as addresses and sizes");
+    R_xlen_t count = XLENGTH(offsets);
+    double values = 0, bytes = 0;
+    int any_null = 0;
+    for (R_xlen_t i = 0; i < count; i++) { /* n values have n + 1 offsets */
+        chunk c = chunk_at(offsets, offset_sizes, valid, valid_sizes, starts, lengths, i,
+                           &offset_type, 1);
+        int64_t first = offset_at(c.values, wide, c.offset);
+        int64_t last = offset_at(c.values, wide, c.offset + c.length);
+        if (first < 0 || last < first || (double) last > REAL(data_sizes)[i])
+            error("s3tools: an Arrow text chunk's offsets lie outside its bytes");
+        values += (double) c.length;
+        bytes += (double) (last - first);
+        any_null |= c.valid != NULL;
+    }
+    SEXP text = PROTECT(s3tools_outside_vector(RAWSXP, (R_xlen_t) bytes));
+    SEXP rebased = PROTECT(s3tools_outside_vector(RAWSXP, (R_xlen_t) (values + 1) * 8));
+    SEXP missing = PROTECT(any_null ? s3tools_outside_vector(RAWSXP, (R_xlen_t) values)
+                           : R_NilValue);
+    char *to = (char *) RAW(text);
+    int64_t *at = (int64_t *) RAW(rebased), base = 0;
+    Rbyte *na = any_null ? RAW(missing) : NULL;
+    for (R_xlen_t i = 0; i < count; i++) {
+        chunk c = chunk_at(offsets, offset_sizes, valid, valid_sizes, starts, lengths, i,
+                           &offset_type, 1);
+        R_xlen_t n = c.length;
+        int64_t first = offset_at(c.values, wide, c.offset);
+        int64_t last = offset_at(c.values, wide, c.offset + n);
+        if (last > first)
+            memcpy(to + base, (const char *) s3tools_address_of(STRING_ELT(data, i),
+                                                                REAL(data_sizes)[i]) + first,
+                   (size_t) (last - first));
+        for (R_xlen_t j = 0; j < n; j++) {
+            at[j] = base + offset_at(c.values, wide, c.offset + j) - first;
+            if (na != NULL)
+                na[j] = c.valid != NULL && !VALID(&c, j);
+        }
+        at += n;
+        na = na == NULL ? NULL : na + n;
+        base += last - first;
+    }
+    *at = base;
+    SEXP result = s3tools_strings(text, rebased, missing, lazy);
+    UNPROTECT(3);
     return result;
 }

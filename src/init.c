@@ -12,6 +12,7 @@ static const R_CallMethodDef routines[] = {
     {"s3tools_integer64_as_double", (DL_FUNC) &s3tools_integer64_as_double, 1},
     {"s3tools_is_lazy", (DL_FUNC) &s3tools_is_lazy, 1},
     {"s3tools_arrow_numbers", (DL_FUNC) &s3tools_arrow_numbers, 9},
+    {"s3tools_arrow_text", (DL_FUNC) &s3tools_arrow_text, 10},
     {NULL, NULL, 0}
 };
 

@@ -11,7 +11,7 @@ types as through pandas' conversion:
   holds nulls (pandas' conversion cannot keep NaN apart from null otherwise: the
   read makes such NaN null, :func:`frame_for_r`).
 - booleans -> logical; timestamps -> POSIXct (``tzone`` from the type); dates -> Date.
-- strings -> character (:func:`s3tools.r_records.text_to_r`).
+- strings -> character (:func:`s3tools.r_records.text_fields`).
 - strings the file holds dictionary-encoded (:func:`text_dictionaries`), read
   as Arrow dictionaries: character made from the file's own dictionary and
   indices, with no encoding of the values again.
@@ -32,9 +32,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .r_records import (_EXACT_IN_DOUBLE, _PER_SECOND, INT64_MIN, INT_MAX, INT_MIN,
-                        _large_strings, _record, _repeated_strings, _timezone_name, hand,
-                        hand_chunks, text_to_r)
+from .r_records import (_EXACT_IN_DOUBLE, _PER_SECOND, INT64_MIN, INT_MAX, INT_MIN, _record,
+                        _timezone_name, hand, hand_chunks, text_fields, text_to_r)
 
 # A string column is read as a dictionary when, in every row group, its dictionary
 # page is at most this share of the column chunk: its values repeat, and its indices
@@ -180,10 +179,6 @@ def _pieces(array: pa.ChunkedArray) -> list[np.ndarray]:
     return [chunk.to_numpy(zero_copy_only=False) for chunk in array.chunks if len(chunk)]
 
 
-def _missing(array: pa.ChunkedArray) -> np.ndarray | None:
-    return array.is_null().to_numpy() if array.null_count else None
-
-
 # The C type of each Arrow type's values buffer, as src/arrow.c names it.
 _VALUES = {pa.int8(): "int8", pa.int16(): "int16", pa.int32(): "int32", pa.int64(): "int64",
            pa.uint8(): "uint8", pa.uint16(): "uint16", pa.uint32(): "uint32",
@@ -222,14 +217,7 @@ def _zone(tz: str) -> str:
 
 def _text(name: str, array: pa.ChunkedArray) -> dict[str, Any]:
     """Strings: Arrow's buffers, or codes into the distinct values when they repeat."""
-    strings = _large_strings(array)
-    missing = _missing(array)
-    repeated = _repeated_strings(strings, np.zeros(len(array), bool) if missing is None
-                                 else missing)
-    if repeated is not None:
-        codes, levels = repeated
-        return {**_record(name, "character", None), **text_to_r(levels), "codes": hand(codes)}
-    return {**_record(name, "character", None), **text_to_r(strings, missing)}
+    return {**_record(name, "character", None), **text_fields(array)}
 
 
 def _dictionary_text(name: str, array: pa.ChunkedArray) -> dict[str, Any]:

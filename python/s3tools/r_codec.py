@@ -50,9 +50,9 @@ import pandas as pd
 from . import r_arrow
 from .r_from_r import column_from_r, frame_from_r, strings_from_r
 from .r_records import (_EXACT_IN_DOUBLE, _PER_SECOND, INT64_MIN, INT_MAX, INT_MIN,
-                        _arrow_doubles, _arrow_logicals, _doubles, _integers, _large_strings,
-                        _logicals, _record, _repeated_strings, _timezone_name, _whole_numbers,
-                        hand, release, text_to_r)
+                        _arrow_doubles, _arrow_logicals, _doubles, _integers, _logicals,
+                        _record, _timezone_name, _whole_numbers, hand, release, text_fields,
+                        text_to_r)
 from .r_records import _HANDED, R_NA_BITS  # noqa: F401 - where the codec's tests look
 
 class ForR(dict):
@@ -158,14 +158,11 @@ def _characters(name: str, column: pd.Series, as_text: bool = False) -> dict[str
             values = [value if isinstance(value, str) else
                       value.decode("utf-8", errors="replace") if isinstance(value, bytes)
                       else str(value) for value in values]
+    elif hasattr(column.array, "__arrow_array__"):  # pandas' str: its NAs are Arrow's nulls
+        values, missing = column.array.__arrow_array__(), None
     else:
         values = column.array
-    array = _large_strings(values)
-    repeated = _repeated_strings(array, missing)
-    if repeated is not None:
-        codes, levels = repeated
-        return {**_record(name, "character", None), **text_to_r(levels), "codes": hand(codes)}
-    return {**_record(name, "character", None), **text_to_r(array, missing)}
+    return {**_record(name, "character", None), **text_fields(values, missing)}
 
 
 def _dates(name: str, column: pd.Series) -> dict[str, Any]:

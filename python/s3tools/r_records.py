@@ -65,7 +65,8 @@ def hand_chunks(array: Any, values_type: str, scale: int = 1) -> dict[str, Any]:
     (``src/arrow.c``), which converts each value into R's type as it copies it.
 
     ``values_type``: the C type of the values buffer ("int8" ... "uint64", "float",
-    "double", "bool"); ``scale``: the values in one unit of R's (ticks in a second).
+    "double", "bool"; for text, "string" or "large_string": the buffer of its offsets);
+    ``scale``: the values in one unit of R's (ticks in a second).
     Each chunk is given by the addresses and sizes of its values and, when it has a
     null, of its validity bitmap, with its offset and length in values; held until
     :func:`release`.
@@ -206,6 +207,60 @@ def text_to_r(values: Any, missing: np.ndarray | None = None) -> dict[str, Any]:
             "na": na}
 
 
+def text_fields(values: Any, missing: np.ndarray | None = None) -> dict[str, Any]:
+    """A character record's fields: codes into the distinct values when they repeat (R
+    makes each string once, ``levels[codes]``), else the text (:func:`text_to_r`).
+
+    ``values`` and ``missing`` as for :func:`text_to_r`. Text in an Arrow chunked array
+    whose only NAs are its nulls (``missing`` None) crosses chunk by chunk: R's C code
+    (``src/arrow.c``) joins the chunks as it copies them, so they are not joined here too.
+    """
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray) and missing is None and _mostly_distinct(values):
+        chunks = _text_chunks(values)
+        if chunks is not None:
+            return {"data": None, "offsets": None, "na": None, "text_chunks": chunks}
+    array = _large_strings(values)
+    repeated = _repeated_strings(array, np.zeros(len(array), bool) if missing is None
+                                 else missing)
+    if repeated is not None:
+        codes, levels = repeated
+        return {**text_to_r(levels), "codes": hand(codes)}
+    return text_to_r(array, missing)
+
+
+def _text_chunks(array: Any) -> dict[str, Any] | None:
+    """The chunks of a string or large_string chunked array for R's C code, as
+    :func:`hand_chunks` gives them (the values buffer: the offsets), with each chunk's
+    bytes; None when a value holds NUL (R's strings cannot: :func:`text_to_r` drops it)."""
+    import pyarrow as pa
+
+    if array.type not in (pa.string(), pa.large_string()):
+        return None
+    width = np.int64 if array.type == pa.large_string() else np.int32
+    data = []
+    for chunk in array.chunks:
+        if not len(chunk):
+            continue
+        _, offsets, text = chunk.buffers()
+        bounds = np.frombuffer(offsets, dtype=width)[[chunk.offset, chunk.offset + len(chunk)]]
+        if text is not None and bounds[1] > bounds[0] and \
+                np.frombuffer(text, dtype=np.uint8)[bounds[0]:bounds[1]].min() == 0:
+            return None
+        data.append(text)
+    record = hand_chunks(array, "large_string" if width is np.int64 else "string")
+    record["data"] = ["0" if text is None else format(text.address, "x") for text in data]
+    record["data_sizes"] = [0.0 if text is None else float(text.size) for text in data]
+    return record
+
+
+def _mostly_distinct(array: Any) -> bool:
+    """Whether most of a sample of the values are distinct (then codes would only add work)."""
+    sample = array.slice(0, 20_000)
+    return len(sample) < 2 or len(sample.unique()) > _REPEATED_SHARE * len(sample)
+
+
 # A string column with at most this share of distinct values crosses as codes
 
 # into its distinct values: R then makes each string once (``levels[codes]``).
@@ -217,11 +272,8 @@ def _repeated_strings(array: Any, missing: np.ndarray) -> tuple[np.ndarray, Any]
     ``None`` when most values are distinct: then the codes would only add work.
     """
 
-    if len(array) < 2:
-        return None
     # A sample first: encoding a column of mostly distinct values costs more than it saves.
-    sample = array.slice(0, 20_000)
-    if len(sample.unique()) > _REPEATED_SHARE * len(sample):
+    if len(array) < 2 or _mostly_distinct(array):
         return None
     encoded = array.dictionary_encode()
     levels = encoded.dictionary

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from test_r_types import _raw
+from test_r_types import _raw, _texts
 
 from s3tools import r_codec
 
@@ -27,9 +27,12 @@ def raw(handle: dict | None) -> bytes | None:
 
 
 def as_from_r(records: list[dict]) -> list[dict]:
-    """Records for R as they come back from R: every handed buffer as a bytearray."""
+    """Records for R as they come back from R: every handed buffer as a bytearray (text
+    handed as Arrow chunks in the one buffer R joins them into)."""
+    joined = [{**record, **r_codec.text_to_r(_texts(record)), "text_chunks": None}
+              if record.get("text_chunks") is not None else record for record in records]
     return [{key: bytearray(raw(value)) if isinstance(value, dict) and "address" in value
-             else value for key, value in record.items()} for record in records]
+             else value for key, value in record.items()} for record in joined]
 
 
 def ints(record: dict) -> list[int]:
@@ -118,7 +121,10 @@ def test_doubles_from_r_keep_nan_in_float64_whenever_one_is_there():
 
 
 def texts(record: dict) -> list[str | None]:
-    """What R's C code makes of a text record: Arrow's data and offsets, and the mask."""
+    """What R's C code makes of a text record's strings (not its codes): Arrow's data and
+    offsets, and the mask."""
+    if record.get("text_chunks") is not None:
+        return _texts(record)
     offsets = np.frombuffer(raw(record["offsets"]), dtype="<i8")
     data = raw(record["data"])
     missing = raw(record["na"]) if record["na"] is not None else bytes(len(offsets) - 1)

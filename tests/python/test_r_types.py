@@ -81,6 +81,25 @@ def _bits(address: str, size: float, offset: int, length: int) -> np.ndarray:
     return np.unpackbits(data, bitorder="little")[offset:offset + length].astype(bool)
 
 
+def _chunk_texts(chunks: dict) -> list:
+    """The values of text handed as Arrow chunks, as ``src/arrow.c`` joins them."""
+    import ctypes
+
+    width = "<i8" if chunks["from"] == "large_string" else "<i4"
+    values = []
+    for address, size, valid, valid_size, offset, length, data, data_size in zip(
+            chunks["values"], chunks["value_sizes"], chunks["valid"], chunks["valid_sizes"],
+            chunks["offsets"], chunks["lengths"], chunks["data"], chunks["data_sizes"]):
+        offset, length = int(offset), int(length)
+        at = np.frombuffer(ctypes.string_at(int(address, 16), int(size)),
+                           width)[offset:offset + length + 1]
+        text = ctypes.string_at(int(data, 16), int(data_size)) if data_size else b""
+        present = _bits(valid, valid_size, offset, length) if valid else np.ones(length, bool)
+        values += [text[start:end].decode() if here else None
+                   for start, end, here in zip(at[:-1], at[1:], present)]
+    return values
+
+
 def _converted(record: dict) -> bytes:
     """An Arrow record's chunks in R's layout: int32 (integer, logical, factor), int64 bits
     (integer64) or doubles, a null as R's NA."""
@@ -112,6 +131,8 @@ def _converted(record: dict) -> bytes:
 
 def _texts(record: dict) -> list:
     """The values of a character record (Arrow's buffers; codes into them when repeated)."""
+    if record.get("text_chunks") is not None:
+        return _chunk_texts(record["text_chunks"])
     offsets = np.frombuffer(_raw(record, "offsets"), dtype="<i8")
     data = _raw(record)
     values = [data[start:end].decode() for start, end in zip(offsets[:-1], offsets[1:])]

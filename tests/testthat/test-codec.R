@@ -205,3 +205,35 @@ test_that("vectors outside R's heap are freed by R's collector, so memory stays 
   expect_identical(x[8e6], 1)
   expect_lt(most, 1000)  # at most the collector's floor (512 MB) and a few vectors
 })
+
+test_that("Arrow text in chunks and slices is joined as it is copied", {
+  arrow <- function(...) paste0("pd.arrays.ArrowExtensionArray(pa.chunked_array([", ..., "]))")
+  for (lazy in c(TRUE, FALSE)) {
+    df <- withr::with_options(list(s3tools.lazy_strings = lazy), python_frame(paste0(
+      "pd.DataFrame({",
+      "'s': ", arrow("pa.array(['a', None, '\u00e9t\u00e9']), ",
+                     "pa.array(['x'] * 9 + ['', None, 'zz']).slice(9)"), ",",
+      "'l': ", arrow("pa.array([f'v{i}' for i in range(4)], pa.large_string()), ",
+                     "pa.array(['w', 'v', None], pa.large_string()).slice(1)"), ",",
+      "'nul': ", arrow("pa.array(['a\\0b', 'c', None, 'd', 'e', 'f'])"), "})"
+    )))
+    expect_identical(df$s, c("a", NA, "\u00e9t\u00e9", "", NA, "zz"))
+    expect_identical(Encoding(df$s[3]), "UTF-8")
+    expect_identical(df$l, c("v0", "v1", "v2", "v3", "v", NA))
+    expect_identical(df$nul, c("ab", "c", NA, "d", "e", "f"))  # R's strings hold no NUL
+  }
+})
+
+test_that("the Arrow text routine refuses offsets outside the chunk's bytes", {
+  records <- reticulate::import("s3tools.r_records")
+  pa <- reticulate::import("pyarrow", convert = FALSE)
+  on.exit(records$release(), add = TRUE)
+  chunks <- records$`_text_chunks`(pa$chunked_array(list(pa$array(c("ab", "cde")))))
+  expect_identical(s3tools:::arrow_text_from_python(chunks), c("ab", "cde"))
+  expect_error(s3tools:::arrow_text_from_python(modifyList(chunks, list(data_sizes = 4))),
+               "outside its bytes")
+  expect_error(s3tools:::arrow_text_from_python(modifyList(chunks, list(lengths = 3))),
+               "shorter than its length")
+  expect_error(s3tools:::arrow_text_from_python(modifyList(chunks, list(from = "utf8"))),
+               "unknown Arrow text type")
+})
