@@ -4,7 +4,9 @@
  * address and copied once (s3tools_handed): numbers as little-endian int32 /
  * float64 with R's NA patterns already written in, and text as Arrow's two
  * buffers (the UTF-8 bytes of every value one after the other, and n + 1
- * int64 offsets into them) with a byte mask of NAs.
+ * int64 offsets into them) with a byte mask of NAs. Columns Python holds as
+ * Arrow chunks are converted by src/arrow.c instead; large vectors keep their
+ * values outside R's heap (src/outside.c).
  *
  * Text becomes either a plain character vector (every string made now) or an
  * ALTREP character vector that keeps R-owned copies of those buffers and makes

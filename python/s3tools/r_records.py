@@ -10,7 +10,9 @@ Towards R, a buffer is handed over by address: R and Python share the process,
 and R's C code (``src/codec.c``) copies the bytes once, straight into the R
 vector, after checking the size. The buffer is held here until R has it
 (:func:`release`). Several buffers handed as one are copied one after the
-other into a single vector (the chunks of an Arrow column).
+other into a single vector. The chunks of an Arrow column are handed as they
+are (:func:`hand_chunks`, :func:`text_fields`): ``src/arrow.c`` converts their
+values into R's types, or joins their text, as it copies them.
 """
 
 from __future__ import annotations
