@@ -127,8 +127,9 @@ def _chunked_format(path: S3Path, file_type: str | None) -> tuple[formats.Format
             fmt.name == "parquet" and compression is not None:
         hint = ' If it holds one object per line, pass file_type="jsonl".' \
             if fmt.name == "json" else ""
+        zipped = " in a .zip" if compression == "zip" else ""
         raise errors.FormatError(
-            f"{path} cannot be read in chunks as {fmt.name}{' in a .zip' if compression == 'zip' else ''}"
+            f"{path} cannot be read in chunks as {fmt.name}{zipped}"
             f": s3_path_to_chunks reads csv, tsv and jsonl (compressed with gz, bz2, xz or zst "
             f"too) and parquet.{hint} Use s3_path_to_df() to read it whole.", path=str(path))
     return fmt, compression

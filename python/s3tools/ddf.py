@@ -101,7 +101,10 @@ def s3_path_to_ddf(s3_path: str, columns: list[str] | None = None, filters: Any 
         MissingExtraError (a ConfigError and an ImportError): Dask is not installed.
         NotFoundError, FormatError, ValueError.
 
-    Example: ``s3_path_to_ddf("bucket/sales/", filters=[("year", ">=", 2023)]).groupby("shop").sum().compute()``.
+    Example::
+
+        sales = s3_path_to_ddf("bucket/sales/", filters=[("year", ">=", 2023)])
+        sales.groupby("shop").sum().compute()
     """
     dataframe = _dask()
     path = paths.parse_file_or_folder(s3_path)

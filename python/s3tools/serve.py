@@ -26,7 +26,8 @@ from . import config, errors, transport
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
-_CLEARED = ("AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN", "AWS_PROFILE")  # would override the lines printed
+# Variables that would override the lines printed.
+_CLEARED = ("AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN", "AWS_PROFILE")
 _EVERYTHING = {"Version": "2012-10-17",
                "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
 READ_ONLY_POLICY = {
