@@ -26,6 +26,7 @@ from .errors import (
 from .explorer import file_explorer_s3
 from .listing import accessible_buckets, list_files_in_buckets, s3_file_exists
 from .logs import install_redaction as _install_redaction
+from .previews import s3_path_to_preview_df
 from .read import (
     download_file_from_s3,
     read_file_from_s3,
@@ -33,7 +34,6 @@ from .read import (
     read_using,
     s3_path_to_df,
     s3_path_to_full_df,
-    s3_path_to_preview_df,
 )
 from .session import configure, get_credentials, refresh_credentials
 from .write import write_df_to_csv_in_s3, write_df_to_table_in_s3, write_file_to_s3, write_using

@@ -7,7 +7,7 @@ the bucket. A preview holds no more than the preview limit
 file claims:
 
 - text (csv, tsv, jsonl, compressed or not) is decompressed in growing steps
-  and stopped at the limit (``read._preview_text``): the rows whole by then
+  and stopped at the limit (``previews._preview_text``): the rows whole by then
   are the answer, or, when not one is, a :class:`~s3tools.errors.FormatError`
   that says how to raise the limit. The compressed bytes read count too;
 - a format that a preview reads whole (json, xls, compressed Parquet...) is

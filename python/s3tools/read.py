@@ -1,4 +1,4 @@
-"""Reading: objects into memory, into data frames, into previews, onto disk."""
+"""Reading: objects into memory, into data frames, onto disk (previews: :mod:`.previews`)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,13 @@ from typing import Any
 
 import pandas as pd
 
-from . import (bounded, config, datasets, errors, folder_data, format_io,
-               format_options, formats, localfiles, memory, parquet_footers, parquet_layout,
-               paths, progress, r_types, ranged_previews, transport)
-from .compression import decompressed
+from . import (datasets, errors, folder_data, format_options, formats, localfiles, memory,
+               parquet_layout, paths, progress, r_types, transport)
 from .paths import S3Path
 from .tempfiles import open_private_file
 
-_PREVIEW_FIRST_FETCH = 64 * 1024
-_PARQUET_TAIL = 64 * 1024
-_PREVIEW_COLUMN_BYTES = 1024 * 1024 + 64 * 1024
+# The end of a Parquet or Arrow file fetched first: its footer, usually whole.
+PARQUET_TAIL = 64 * 1024
 _HINT_BYTES = 4096
 
 
@@ -88,7 +85,7 @@ def read_files_from_s3(paths_or_prefix: str | Iterable[str],
     return {str(path): data for path, data in zip(targets, contents)}
 
 
-def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str, Any],
+def parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str, Any],
            fmt: formats.Format | None = None, compression: str | None = None,
            budget: Any = None) -> pd.DataFrame:
     """Parse bytes (or a transport file) with the format's reader.
@@ -109,15 +106,15 @@ def _parse(path: S3Path, data: Any, file_type: str | None, options: Mapping[str,
     except formats.DecompressedTooLarge as error:
         raise budget.refuse_decompressed(len(data), error.at_least) from None
     except errors.FormatError as error:
-        raise _naming(error, path, fmt) from error.__cause__
+        raise naming(error, path, fmt) from error.__cause__
     except errors.S3ToolsError:
         raise
     except Exception as error:  # noqa: BLE001 - parse_failure says whose failure it was
         raise errors.parse_failure(error, data, str(path), fmt.name,
-                                   lambda error: _advice(fmt, error, _head(data)))
+                                   lambda error: _advice(fmt, error, head_of(data)))
 
 
-def _naming(error: errors.FormatError, path: S3Path, fmt: formats.Format,
+def naming(error: errors.FormatError, path: S3Path, fmt: formats.Format,
             verb: str = "read") -> errors.FormatError:
     """``error`` as it is when it names its path, else said again with the path (a reader that
     does not know it said it: a zip of several files)."""
@@ -126,7 +123,7 @@ def _naming(error: errors.FormatError, path: S3Path, fmt: formats.Format,
     return errors.format_error(str(path), fmt.name, error, verb=verb)
 
 
-def _head(data: Any) -> bytes:
+def head_of(data: Any) -> bytes:
     """The first bytes of what a reader was given, for the hints of a format error."""
     if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data[:_HINT_BYTES])
@@ -139,7 +136,7 @@ def _advice(fmt: formats.Format, error: BaseException, head: bytes = b"") -> str
         "or use read_using().")
 
 
-def _format_error(path: S3Path, fmt: formats.Format, error: BaseException, head: bytes = b"",
+def format_error(path: S3Path, fmt: formats.Format, error: BaseException, head: bytes = b"",
                   verb: str = "read") -> errors.FormatError:
     return errors.format_error(str(path), fmt.name, error, _advice(fmt, error, head), verb)
 
@@ -181,13 +178,13 @@ def s3_path_to_df(s3_path: str, file_type: str | None = None, *, memory_check: b
         # The read's first answer tells the size: the memory check needs no request of its own.
         budget = memory.frame_budget(path, file_type, options, memory_check)
         if not (fmt.streams and compression is None):
-            return _parse(path, transport.fetch(path, budget), file_type, options, fmt,
+            return parse(path, transport.fetch(path, budget), file_type, options, fmt,
                           compression, budget)
 
         def parse_stream() -> pd.DataFrame:
             with transport.open_stream(path, budget=budget, part_size=fmt.part_size(),
                                        one_get=True) as stream:
-                return _parse(path, stream, file_type, options, fmt, compression)
+                return parse(path, stream, file_type, options, fmt, compression)
 
         return transport.restarting(path, parse_stream)
     return _read_folder(path, file_type, options, memory_check)
@@ -248,10 +245,10 @@ def _read_data_file(file: folder_data.DataFile, fmt: formats.Format, compression
     with transport.open_stream(file.path, file.version, part_size=fmt.part_size(),
                                one_get=parsed) as stream:
         if parsed:
-            return _parse(file.path, stream, file_type, options, fmt, compression)
+            return parse(file.path, stream, file_type, options, fmt, compression)
         data = bytearray(file.version.size)
         stream.readinto(data)
-    return _parse(file.path, data, file_type, options, fmt, compression, share)
+    return parse(file.path, data, file_type, options, fmt, compression, share)
 
 
 def _read_parquet_file(path: S3Path, options: Mapping[str, Any], fmt: formats.Format,
@@ -262,196 +259,18 @@ def _read_parquet_file(path: S3Path, options: Mapping[str, Any], fmt: formats.Fo
     The file's bytes are let go once every column chunk has been handed to pyarrow: the
     frame is then built without the file in memory beside it.
     """
-    with transport.open_file(path, _PARQUET_TAIL, views=True) as source:
+    with transport.open_file(path, PARQUET_TAIL, views=True) as source:
         footer = parquet_layout.parquet_footer(source)
         memory.check_parquet(source, footer, options.get("columns"), memory_check)
         whole = footer is not None and options.get("columns") is None
         source.fetch_rest(read_once=parquet_layout.column_chunk_ranges(footer) if whole else None)
-        return _parse(path, source, None, options, fmt)
+        return parse(path, source, None, options, fmt)
 
 
 def s3_path_to_full_df(s3_path: str, file_type: str | None = None, *,
                        memory_check: bool = True, **options: Any) -> pd.DataFrame:
     """The same as :func:`s3_path_to_df` (kept for existing scripts)."""
     return s3_path_to_df(s3_path, file_type, memory_check=memory_check, **options)
-
-
-def _preview_text(path: S3Path, n: int, fmt: formats.Format, compression: str | None,
-                  options: Mapping[str, Any]) -> pd.DataFrame:
-    """The start of a line-based file, decompressed in growing steps until it holds ``n``
-    rows, and never more than the preview limit (see :mod:`s3tools.bounded`)."""
-    limit = config.value("preview_limit")
-    source: Any = _from_the_start(path)
-    if compression is not None:
-        # Compressed data is no larger than its text, but for a stream that yields none.
-        source = bounded.LimitedReader(source, 2 * limit, lambda: bounded.refusal(
-            path, "the compressed bytes of its first rows take", 2 * limit))
-    with decompressed(source, compression) as stream:
-        text = bytearray()
-        step = _PREVIEW_FIRST_FETCH
-        while True:
-            piece = stream.read(min(step, limit + 1 - len(text)))
-            text += piece
-            finished, over = not piece, len(text) > limit
-            if finished or over or text.count(b"\n") > n + 1:
-                frame = _first_rows(path, n, fmt, text, finished, over, options)
-                if frame is not None:
-                    return frame
-                if over:
-                    raise bounded.refusal(path, "its first rows take", limit)
-            step *= 2
-
-
-def _first_rows(path: S3Path, n: int, fmt: formats.Format, text: bytearray, finished: bool,
-                over: bool, options: Mapping[str, Any]) -> pd.DataFrame | None:
-    """The first ``n`` rows of the whole lines of ``text``, or None to read on. At the
-    limit (``over``), the rows found, if one at least."""
-    whole_lines = bytes(text) if finished else bytes(text[: text.rfind(b"\n") + 1])
-    try:
-        # Only the first n rows: types must not depend on how much was fetched.
-        frame = fmt.read(whole_lines, **{"nrows": n, **options})
-    except Exception as error:
-        if finished:
-            raise _format_error(path, fmt, error, bytes(text[:_HINT_BYTES]),
-                                "preview") from error
-        return None  # a quoted field may span the cut: read more
-    if len(frame) >= n or finished or (over and len(frame) > 0):
-        return frame.head(n)
-    return None
-
-
-def _first_pages(metadata: Any, columns: list[str] | None) -> list[tuple[int, int]]:
-    """Where the first pages of the first row group's columns are likely to be.
-
-    A range per column, from its first page, capped at about one default page:
-    fetched together they replace a series of small reads one after another.
-    """
-    if metadata.num_row_groups == 0:
-        return []
-    group = metadata.row_group(0)
-    ranges = []
-    for index in range(group.num_columns):
-        column = group.column(index)
-        if columns is not None and column.path_in_schema.split(".")[0] not in columns:
-            continue
-        start, length = parquet_layout.column_chunk_range(column)
-        ranges.append((start, min(length, _PREVIEW_COLUMN_BYTES)))
-    return ranges
-
-
-def _preview_columnar(path: S3Path, n: int, fmt: formats.Format,
-                      options: Mapping[str, Any]) -> pd.DataFrame:
-    import pyarrow as pa
-    import pyarrow.ipc
-    import pyarrow.parquet
-
-    source = transport.open_file(path, _PARQUET_TAIL)
-    if fmt.name == "parquet":
-        parquet_footers.refuse_unsafe(source, str(path))  # before any column's metadata
-        # Unbuffered column reads fetch only the first pages, not whole row groups.
-        parquet = pyarrow.parquet.ParquetFile(source, buffer_size=256 * 1024, pre_buffer=False)
-        columns = options.get("columns")
-        source.prefetch(_first_pages(parquet.metadata, columns))
-        table = bounded.parquet_first_rows(parquet, source, n, columns, path)
-        return _with_whole_file_types(r_types.table_to_frame(table).head(n), parquet.metadata)
-    reader = pyarrow.ipc.open_file(pa.PythonFile(source, mode="r"))
-    if reader.num_record_batches == 0:
-        return r_types.table_to_frame(reader.schema.empty_table())
-    bounded.check_ipc_first_batch(source, path)
-    batch = reader.get_batch(0)
-    format_io.validate_arrow(batch)
-    return r_types.table_to_frame(pa.Table.from_batches([batch])).head(n)
-
-
-def _with_whole_file_types(frame: pd.DataFrame, metadata: Any) -> pd.DataFrame:
-    """Integer and boolean columns typed as the full read types them.
-
-    pandas makes a column with missing values float (integers) or object
-    (booleans), a read for R nullable (:func:`s3tools.r_types.holding_missing`);
-    where the footer's statistics say the file has missing values in a column
-    that the first rows do not, the preview follows the file.
-    """
-    leaves = {metadata.schema.column(index).path: index
-              for index in range(metadata.num_columns)}
-    for name, column in frame.items():
-        if column.dtype.kind not in "iub" or name not in leaves \
-                or not _has_missing(metadata, leaves[name]):
-            continue
-        frame[name] = r_types.holding_missing(column)
-    return frame
-
-
-def _has_missing(metadata: Any, index: int) -> bool:
-    """Whether the statistics of leaf column ``index`` count a missing value in any row
-    group (only that column's statistics are made: a 1 GB file's 60 row groups x 8
-    columns took 2.5 ms)."""
-    for group in range(metadata.num_row_groups):
-        statistics = metadata.row_group(group).column(index).statistics
-        if statistics is not None and statistics.has_null_count and statistics.null_count > 0:
-            return True
-    return False
-
-
-def _from_the_start(path: S3Path) -> transport.ObjectFile:
-    """A file read from its start in growing ranges (a text file's first lines)."""
-    return transport.open_file(path, head_length=_PREVIEW_FIRST_FETCH,
-                               readahead=_PREVIEW_FIRST_FETCH)
-
-
-def s3_path_to_preview_df(s3_path: str, n: int = 5, file_type: str | None = None,
-                          **options: Any) -> pd.DataFrame:
-    """The first ``n`` rows of a data file, fetching as little of it as the format allows.
-
-    Text formats (csv, tsv, jsonl, compressed or not) are read with HTTP Range
-    requests that grow until ``n`` rows are in; Parquet and Arrow read the
-    footer and the first pages only; xlsx the zip directory, the shared strings
-    and the start of the sheet; SPSS, Stata and SAS files their header and
-    first rows. Other formats (json, xls, and compressed files of formats other
-    than text) are read whole: their layout has no first rows without the rest.
-
-    A preview holds at most ``S3TOOLS_PREVIEW_LIMIT`` (64 MiB unless set) of
-    decompressed text or decoded values, whatever the file claims: text stops
-    there with the rows found by then, and what cannot be previewed within it
-    is a :class:`~s3tools.errors.FormatError` saying how to raise the limit.
-
-    Raises:
-        PathError, NotFoundError, AccessDeniedError, FormatError.
-    """
-    path = paths.parse_file(s3_path)
-    n = _count(n, "n")
-    fmt, compression = formats.resolve(path.key, file_type)
-    format_options.check(fmt, options, path)
-    try:
-        if fmt.text:
-            return transport.restarting(
-                path, lambda: _preview_text(path, n, fmt, compression, options))
-        if fmt.name in ("parquet", "feather") and compression is None:
-            return transport.restarting(path, lambda: _preview_columnar(path, n, fmt, options))
-        reader = ranged_previews.PREVIEWS.get(fmt.name)
-        if reader is not None and compression is None and path.suffix.lower() != ".xls":
-            def whole(data: Any) -> pd.DataFrame:
-                return _parse(path, data, None, options, fmt)
-
-            return transport.restarting(path, lambda: reader(path, n, options, whole))
-    except errors.FormatError as error:
-        raise _naming(error, path, fmt, verb="preview") from error.__cause__
-    except errors.S3ToolsError:
-        raise
-    except Exception as error:
-        raise _format_error(path, fmt, error, verb="preview") from error
-    allowance = bounded.PreviewAllowance(path, fmt.name)
-    return _parse(path, transport.fetch(path, allowance), file_type, options, fmt, compression,
-                  allowance).head(n)
-
-
-def _count(value: Any, name: str) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = -1
-    if number < 0 or number != value:
-        raise ValueError(f"{name} must be a whole number of 0 or more, not {value!r}.")
-    return number
 
 
 def download_file_from_s3(s3_path: str, local_path: str, overwrite: bool = False) -> str:

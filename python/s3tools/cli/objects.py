@@ -11,7 +11,7 @@ import pandas as pd
 from .. import paths, transport
 from ..display import visible
 from ..listing import s3_file_exists
-from ..read import s3_path_to_preview_df
+from ..previews import s3_path_to_preview_df
 
 
 def _rows(text: str) -> int:

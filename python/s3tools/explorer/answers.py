@@ -28,7 +28,7 @@ from .. import errors, folders, formats, localfiles, paths, redaction, transport
 from ..display import pieces, python_string, r_string, visible
 from ..errors import FormatError
 from ..listing import accessible_buckets, readable_size
-from ..read import s3_path_to_preview_df
+from ..previews import s3_path_to_preview_df
 
 log = logging.getLogger("s3tools.explorer")
 
