@@ -219,13 +219,17 @@ def text_fields(values: Any, missing: np.ndarray | None = None) -> dict[str, Any
     """
     import pyarrow as pa
 
-    if isinstance(values, pa.ChunkedArray) and missing is None and _mostly_distinct(values):
-        chunks = _text_chunks(values)
+    chunked = isinstance(values, pa.ChunkedArray)
+    array = values if chunked else _large_strings(values)
+    # A sample first: encoding a column of mostly distinct values costs more than it saves.
+    distinct = _mostly_distinct(array)
+    if distinct and chunked and missing is None:
+        chunks = _text_chunks(array)
         if chunks is not None:
             return {"data": None, "offsets": None, "na": None, "text_chunks": chunks}
-    array = _large_strings(values)
-    repeated = _repeated_strings(array, np.zeros(len(array), bool) if missing is None
-                                 else missing)
+    array = _large_strings(array)
+    repeated = None if distinct else _repeated_strings(
+        array, np.zeros(len(array), bool) if missing is None else missing)
     if repeated is not None:
         codes, levels = repeated
         return {**text_to_r(levels), "codes": hand(codes)}
@@ -257,26 +261,23 @@ def _text_chunks(array: Any) -> dict[str, Any] | None:
     return record
 
 
+# A string column with at most this share of distinct values crosses as codes
+# into its distinct values: R then makes each string once (``levels[codes]``).
+_REPEATED_SHARE = 0.5
+
+
 def _mostly_distinct(array: Any) -> bool:
     """Whether most of a sample of the values are distinct (then codes would only add work)."""
     sample = array.slice(0, 20_000)
     return len(sample) < 2 or len(sample.unique()) > _REPEATED_SHARE * len(sample)
 
 
-# A string column with at most this share of distinct values crosses as codes
-
-# into its distinct values: R then makes each string once (``levels[codes]``).
-_REPEATED_SHARE = 0.5
-
 def _repeated_strings(array: Any, missing: np.ndarray) -> tuple[np.ndarray, Any] | None:
-    """1-based int32 codes (``INT_MIN`` for missing) and the distinct values, when few.
+    """1-based int32 codes (``INT_MIN`` for missing) and the distinct values, when few
+    (:func:`text_fields` has looked at a sample first).
 
     ``None`` when most values are distinct: then the codes would only add work.
     """
-
-    # A sample first: encoding a column of mostly distinct values costs more than it saves.
-    if len(array) < 2 or _mostly_distinct(array):
-        return None
     encoded = array.dictionary_encode()
     levels = encoded.dictionary
     if len(levels) > _REPEATED_SHARE * len(array):
