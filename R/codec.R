@@ -58,20 +58,28 @@ numbers_from_python <- function(column, type) {
   if (is.null(arrow)) {
     return(handed(column$data, if (type == "integer64") "double" else type))
   }
-  .Call(s3tools_arrow_numbers, arrow$from, type, as.double(arrow$scale),
-        as.character(unlist(arrow$values)), as.double(unlist(arrow$value_sizes)),
-        as.character(unlist(arrow$valid)), as.double(unlist(arrow$valid_sizes)),
-        as.double(unlist(arrow$offsets)), as.double(unlist(arrow$lengths)))
+  chunks <- arrow_chunks(arrow)
+  .Call(s3tools_arrow_numbers, arrow$from, type, as.double(arrow$scale), chunks$values,
+        chunks$value_sizes, chunks$valid, chunks$valid_sizes, chunks$offsets, chunks$lengths)
+}
+
+# The chunks of an Arrow column as python/s3tools/r_records.py hand_chunks() gives them:
+# addresses as strings, sizes, offsets and lengths as doubles.
+arrow_chunks <- function(record) {
+  list(values = as.character(unlist(record$values)),
+       value_sizes = as.double(unlist(record$value_sizes)),
+       valid = as.character(unlist(record$valid)),
+       valid_sizes = as.double(unlist(record$valid_sizes)),
+       offsets = as.double(unlist(record$offsets)), lengths = as.double(unlist(record$lengths)))
 }
 
 # Text as Arrow chunks, joined as they are copied (src/arrow.c); `lazy` as for
 # strings_from_python.
-arrow_text_from_python <- function(chunks, lazy = FALSE) {
-  .Call(s3tools_arrow_text, chunks$from, as.character(unlist(chunks$values)),
-        as.double(unlist(chunks$value_sizes)), as.character(unlist(chunks$valid)),
-        as.double(unlist(chunks$valid_sizes)), as.double(unlist(chunks$offsets)),
-        as.double(unlist(chunks$lengths)), as.character(unlist(chunks$data)),
-        as.double(unlist(chunks$data_sizes)), isTRUE(lazy))
+arrow_text_from_python <- function(record, lazy = FALSE) {
+  chunks <- arrow_chunks(record)
+  .Call(s3tools_arrow_text, record$from, chunks$values, chunks$value_sizes, chunks$valid,
+        chunks$valid_sizes, chunks$offsets, chunks$lengths, as.character(unlist(record$data)),
+        as.double(unlist(record$data_sizes)), isTRUE(lazy))
 }
 
 column_from_python <- function(column) {

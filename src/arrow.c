@@ -111,6 +111,19 @@ static double bytes_for(double count, int bits) {
     return bits >= 8 ? count * (bits / 8) : ceil(count / 8);
 }
 
+/* The number of chunks in a record, once its vectors are of the types chunk_at reads and
+ * of one length. */
+static R_xlen_t chunk_count(SEXP values, SEXP value_sizes, SEXP valid, SEXP valid_sizes,
+                            SEXP offsets, SEXP lengths) {
+    if (TYPEOF(values) != STRSXP || TYPEOF(valid) != STRSXP || TYPEOF(value_sizes) != REALSXP
+        || TYPEOF(valid_sizes) != REALSXP || TYPEOF(offsets) != REALSXP
+        || TYPEOF(lengths) != REALSXP || XLENGTH(valid) != XLENGTH(values)
+        || XLENGTH(value_sizes) != XLENGTH(values) || XLENGTH(valid_sizes) != XLENGTH(values)
+        || XLENGTH(offsets) != XLENGTH(values) || XLENGTH(lengths) != XLENGTH(values))
+        error("s3tools: an Arrow column's chunks must be given as addresses and sizes");
+    return XLENGTH(values);
+}
+
 /* One chunk of the record, its buffers' sizes checked against its offset and length; its
  * values buffer holds `extra` values more (text: n + 1 offsets for n values). */
 static chunk chunk_at(SEXP values, SEXP value_sizes, SEXP valid, SEXP valid_sizes,
@@ -145,13 +158,7 @@ SEXP s3tools_arrow_numbers(SEXP from, SEXP to, SEXP scale, SEXP values, SEXP val
         error("s3tools: Arrow booleans become logical, and only they do");
     if (!source->whole && goal != TO_DOUBLE)
         error("s3tools: Arrow floats become double");
-    if (TYPEOF(values) != STRSXP || TYPEOF(valid) != STRSXP || TYPEOF(value_sizes) != REALSXP
-        || TYPEOF(valid_sizes) != REALSXP || TYPEOF(offsets) != REALSXP
-        || TYPEOF(lengths) != REALSXP || XLENGTH(valid) != XLENGTH(values)
-        || XLENGTH(value_sizes) != XLENGTH(values) || XLENGTH(valid_sizes) != XLENGTH(values)
-        || XLENGTH(offsets) != XLENGTH(values) || XLENGTH(lengths) != XLENGTH(values))
-        error("s3tools: an Arrow column's chunks must be given as addresses and sizes");
-    R_xlen_t count = XLENGTH(values);
+    R_xlen_t count = chunk_count(values, value_sizes, valid, valid_sizes, offsets, lengths);
     double divisor = asReal(scale);
     if (!R_FINITE(divisor) || divisor <= 0)
         error("s3tools: an Arrow column's scale must be a positive number");
@@ -191,15 +198,10 @@ SEXP s3tools_arrow_text(SEXP from, SEXP offsets, SEXP offset_sizes, SEXP valid, 
     if (!wide && strcmp(type, "string") != 0)
         error("s3tools: unknown Arrow text type '%s'", type);
     const source_type offset_type = {type, NULL, wide ? 64 : 32, 1};
-    if (TYPEOF(offsets) != STRSXP || TYPEOF(valid) != STRSXP || TYPEOF(data) != STRSXP
-        || TYPEOF(offset_sizes) != REALSXP || TYPEOF(valid_sizes) != REALSXP
-        || TYPEOF(starts) != REALSXP || TYPEOF(lengths) != REALSXP
-        || TYPEOF(data_sizes) != REALSXP || XLENGTH(valid) != XLENGTH(offsets)
-        || XLENGTH(offset_sizes) != XLENGTH(offsets) || XLENGTH(valid_sizes) != XLENGTH(offsets)
-        || XLENGTH(starts) != XLENGTH(offsets) || XLENGTH(lengths) != XLENGTH(offsets)
-        || XLENGTH(data) != XLENGTH(offsets) || XLENGTH(data_sizes) != XLENGTH(offsets))
-        error("s3tools: an Arrow text column's chunks must be given as addresses and sizes");
-    R_xlen_t count = XLENGTH(offsets);
+    R_xlen_t count = chunk_count(offsets, offset_sizes, valid, valid_sizes, starts, lengths);
+    if (TYPEOF(data) != STRSXP || TYPEOF(data_sizes) != REALSXP || XLENGTH(data) != count
+        || XLENGTH(data_sizes) != count)
+        error("s3tools: an Arrow text column's bytes must be given as addresses and sizes");
     double values = 0, bytes = 0;
     int any_null = 0;
     for (R_xlen_t i = 0; i < count; i++) { /* n values have n + 1 offsets */
